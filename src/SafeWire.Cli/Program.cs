@@ -1,0 +1,6 @@
+using System.CommandLine;
+using SafeWire.Cli.Commands;
+
+var root = new RootCommand("SafeWire: authenticated, encrypted channels and the applications on top of them.");
+root.Options.Add(CommonOptions.Home);
+return root.Parse(args).Invoke();

@@ -144,14 +144,15 @@ public sealed class CertificateAuthority : IDisposable
         CertificateRequest csr;
         try
         {
+            // The key algorithm first (so an Ed25519 request is "unsupported", not "invalid"), then the self-signature.
+            csr = CertificateRequest.LoadSigningRequestPem(csrPem, HashAlgorithmName.SHA256, CertificateRequestLoadOptions.SkipSignatureValidation);
+            KeyFile.CheckSupported(csr.PublicKey.ExportSubjectPublicKeyInfo(), source);
             csr = CertificateRequest.LoadSigningRequestPem(csrPem, HashAlgorithmName.SHA256, CertificateRequestLoadOptions.Default);
         }
-        catch (CryptographicException e)
+        catch (Exception e) when (e is CryptographicException or ArgumentException or NotSupportedException)
         {
             throw new IdentityFileException(IdentityFileError.Corrupt, source, $"{source}: not a valid PKCS#10 certificate request ({e.Message.TrimEnd('.')})", e);
         }
-
-        KeyFile.CheckSupported(csr.PublicKey.ExportSubjectPublicKeyInfo(), source);
         var fresh = new CertificateRequest(CommonName(request.Name), csr.PublicKey, HashAlgorithmName.SHA256);
         return Issue(request, fresh, now);
     }

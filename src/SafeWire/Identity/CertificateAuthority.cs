@@ -201,7 +201,7 @@ public sealed class CertificateAuthority : IDisposable
         Certificate.Dispose();
     }
 
-    /// <summary>Upper-case hex of a serial number as typed by a user (colons and spaces allowed).</summary>
+    /// <summary>A serial number typed by a user (hex; colons, spaces and 0x allowed) in its DER byte form.</summary>
     public static byte[] ParseSerial(string serialHex)
     {
         ArgumentNullException.ThrowIfNull(serialHex);
@@ -218,8 +218,16 @@ public sealed class CertificateAuthority : IDisposable
 
         try
         {
-            var bytes = Convert.FromHexString(cleaned);
-            return bytes.Length is > 0 and <= 20 ? bytes : throw new FormatException();
+            // The DER INTEGER form, as certificates and CRLs carry it: no redundant leading zero bytes,
+            // and a leading zero when the top bit is set (serials are positive).
+            var bytes = Convert.FromHexString(cleaned).AsSpan();
+            while (bytes.Length > 1 && bytes[0] == 0)
+            {
+                bytes = bytes[1..];
+            }
+
+            var serial = bytes[0] >= 0x80 ? [0, .. bytes] : bytes.ToArray();
+            return serial.Length is > 0 and <= 21 && !(serial.Length == 1 && serial[0] == 0) ? serial : throw new FormatException();
         }
         catch (FormatException e)
         {

@@ -72,6 +72,20 @@ public sealed class CertificateAuthorityTests
         Assert.True(reloaded.ReadCrl().IsRevoked("010203"));
     }
 
+    [Theory]
+    [InlineData("0a:0b", "0A0B")]
+    [InlineData("00 00 0A 0B", "0A0B")]
+    [InlineData("0xFF01", "00FF01")]
+    [InlineData("1", "01")]
+    public void SerialsAreNormalisedToTheirDerForm(string typed, string expected) =>
+        Assert.Equal(expected, Convert.ToHexString(CertificateAuthority.ParseSerial(typed)));
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("00")]
+    [InlineData("xyz")]
+    public void NonSerialsAreRejected(string typed) => Assert.Throws<ArgumentException>(() => CertificateAuthority.ParseSerial(typed));
+
     [Fact]
     public void CsrIsSignedWithOurProfileAndItsSignatureChecked()
     {

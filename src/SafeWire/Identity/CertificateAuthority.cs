@@ -221,6 +221,11 @@ public sealed class CertificateAuthority : IDisposable
             // The DER INTEGER form, as certificates and CRLs carry it: no redundant leading zero bytes,
             // and a leading zero when the top bit is set (serials are positive).
             var bytes = Convert.FromHexString(cleaned).AsSpan();
+            if (bytes.IsEmpty)
+            {
+                throw new FormatException();
+            }
+
             while (bytes.Length > 1 && bytes[0] == 0)
             {
                 bytes = bytes[1..];

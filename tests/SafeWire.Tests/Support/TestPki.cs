@@ -37,7 +37,8 @@ internal sealed class TestPki : IDisposable
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(server ? "1.3.6.1.5.5.7.3.1" : "1.3.6.1.5.5.7.3.2")], false));
         var serial = BitConverter.GetBytes(Interlocked.Increment(ref _serial));
-        using var cert = request.Create(Root, notBefore ?? DateTimeOffset.UtcNow.AddHours(-1), notAfter ?? DateTimeOffset.UtcNow.AddYears(1), serial);
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(Root, true, false));
+        using var cert = request.Create(Root.SubjectName, X509SignatureGenerator.CreateForECDsa(CaKey), notBefore ?? DateTimeOffset.UtcNow.AddHours(-1), notAfter ?? DateTimeOffset.UtcNow.AddYears(1), serial);
         var withoutKey = X509CertificateLoader.LoadCertificate(cert.RawData);
         return LocalCredential.FromCertificate(withoutKey, key);
     }

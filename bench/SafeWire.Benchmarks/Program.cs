@@ -1,4 +1,21 @@
 using BenchmarkDotNet.Running;
+using SafeWire.Benchmarks.Channel;
 
-// Pick benchmarks by name: dotnet run -c Release --project bench/SafeWire.Benchmarks -- --filter '*'
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+// dotnet run -c Release --project bench/SafeWire.Benchmarks -- channel        end-to-end load run (Stopwatch, one table)
+// dotnet run -c Release --project bench/SafeWire.Benchmarks -- channel quick  the same, small (checks the harness)
+// dotnet run -c Release --project bench/SafeWire.Benchmarks -- all            the load run, then every micro-benchmark
+// dotnet run -c Release --project bench/SafeWire.Benchmarks -- --filter '*'   BenchmarkDotNet micro-benchmarks only
+switch (args.FirstOrDefault())
+{
+    case "channel":
+        return await ChannelLoadRun.RunAsync(args[1..]);
+    case IdleMemory.ChildMode:
+        return await IdleMemory.RunChildAsync(args[1..]);
+    case "all":
+        int result = await ChannelLoadRun.RunAsync(args[1..]);
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(["--filter", "*"]);
+        return result;
+    default:
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+}

@@ -1,0 +1,211 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+
+namespace SafeWire.Benchmarks.Channel;
+
+/// <summary>
+/// Server memory per idle authenticated connection. The clients run in a child process (this executable in
+/// "idle-clients" mode) so only the server's memory is measured here. Each accepted connection is authenticated
+/// and then waits in a pending 1-byte ReadAsync, as an idle server connection does. Measured between a first
+/// batch (which pays one-time costs: JIT, pools, caches) and the full count:
+/// per connection = (memory after all − memory after the first batch) / (connections in the second batch).
+/// </summary>
+internal static class IdleMemory
+{
+    public const string ChildMode = "idle-clients";
+    private const int FirstBatch = 100;
+    private const int ClientConcurrency = 4;
+
+    public readonly record struct Result(double ManagedBytesPerConnection, double ResidentBytesPerConnection, int Connections);
+
+    public static async Task<Result> MeasureAsync(Contenders contenders, BenchCertificates certificates, Contender contender, int connections)
+    {
+        string rootPath = Path.Combine(Path.GetTempPath(), $"safewire-bench-root-{Environment.ProcessId}.der");
+        await File.WriteAllBytesAsync(rootPath, certificates.Root.RawData);
+        using var listener = Contenders.Listen();
+        using var stop = new CancellationTokenSource();
+        var idle = new ConcurrentBag<(Stream Stream, Task<int> PendingRead)>();
+        long accepted = 0;
+        long failed = 0;
+        var acceptLoop = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                System.Net.Sockets.Socket socket;
+                try
+                {
+                    socket = await listener.AcceptSocketAsync(stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                socket.NoDelay = true;
+                _ = Task.Run(async () =>
+                {
+                    try
+                    {
+                        var stream = await contenders.AuthenticateServerAsync(contender, socket, resumption: false, stop.Token);
+                        idle.Add((stream, stream.ReadAsync(new byte[1]).AsTask()));
+                        Interlocked.Increment(ref accepted);
+                    }
+                    catch (Exception e) when (e is IOException or OperationCanceledException or System.Security.Authentication.AuthenticationException)
+                    {
+                        Interlocked.Increment(ref failed);
+                        socket.Dispose();
+                    }
+                });
+            }
+        });
+
+        using var child = StartChild(contender, ((IPEndPoint)listener.LocalEndpoint).Port, connections, rootPath);
+        try
+        {
+            await ExpectLineAsync(child, "first");
+            await WaitForAsync(() => Interlocked.Read(ref accepted) + Interlocked.Read(ref failed) >= FirstBatch);
+            var (managed0, resident0) = Snapshot();
+            await child.StandardInput.WriteLineAsync("go");
+            await child.StandardInput.FlushAsync();
+            await ExpectLineAsync(child, "done");
+            await WaitForAsync(() => Interlocked.Read(ref accepted) + Interlocked.Read(ref failed) >= connections);
+            var (managed1, resident1) = Snapshot();
+            if (Interlocked.Read(ref failed) != 0)
+            {
+                throw new InvalidOperationException($"{failed} server handshakes failed.");
+            }
+
+            int measured = connections - FirstBatch;
+            return new Result((managed1 - managed0) / (double)measured, (resident1 - resident0) / (double)measured, connections);
+        }
+        finally
+        {
+            child.StandardInput.Close();
+            await child.WaitForExitAsync();
+            stop.Cancel();
+            listener.Stop();
+            await acceptLoop;
+            foreach (var (stream, pending) in idle)
+            {
+                await stream.DisposeAsync();
+                try
+                {
+                    await pending;
+                }
+                catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
+                {
+                    // The connection is gone: that is how an idle read ends here.
+                }
+            }
+
+            File.Delete(rootPath);
+        }
+    }
+
+    /// <summary>The child: opens <c>connections</c> authenticated client connections in two batches and keeps them idle.</summary>
+    public static async Task<int> RunChildAsync(string[] args)
+    {
+        var contender = Contenders.Parse(args[0]);
+        int port = int.Parse(args[1], CultureInfo.InvariantCulture);
+        int connections = int.Parse(args[2], CultureInfo.InvariantCulture);
+        using var root = X509CertificateLoader.LoadCertificateFromFile(args[3]);
+        using var contenders = new Contenders(root);
+        var open = new ConcurrentBag<Stream>();
+        await OpenAsync(contenders, contender, port, FirstBatch, open);
+        Console.WriteLine("first");
+        if (Console.ReadLine() != "go")
+        {
+            return 1;
+        }
+
+        await OpenAsync(contenders, contender, port, connections - FirstBatch, open);
+        Console.WriteLine("done");
+        while (Console.ReadLine() is not null)
+        {
+            // Keep the connections open until the parent closes our stdin.
+        }
+
+        foreach (var stream in open)
+        {
+            await stream.DisposeAsync();
+        }
+
+        return 0;
+    }
+
+    private static async Task OpenAsync(Contenders contenders, Contender contender, int port, int count, ConcurrentBag<Stream> open)
+    {
+        int next = 0;
+        var workers = Enumerable.Range(0, ClientConcurrency).Select(_ => Task.Run(async () =>
+        {
+            while (Interlocked.Increment(ref next) <= count)
+            {
+                var socket = Contenders.NewSocket();
+                await socket.ConnectAsync(IPAddress.Loopback, port);
+                open.Add(await contenders.AuthenticateClientAsync(contender, socket, resumption: false, null, CancellationToken.None));
+            }
+        }));
+        await Task.WhenAll(workers);
+    }
+
+    private static Process StartChild(Contender contender, int port, int connections, string rootPath)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
+        {
+            start.ArgumentList.Add(typeof(IdleMemory).Assembly.Location);
+        }
+
+        foreach (var arg in new[] { ChildMode, contender.ToString(), port.ToString(CultureInfo.InvariantCulture), connections.ToString(CultureInfo.InvariantCulture), rootPath })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        return Process.Start(start) ?? throw new InvalidOperationException("Could not start the client process.");
+    }
+
+    private static async Task ExpectLineAsync(Process child, string expected)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var line = await child.StandardOutput.ReadLineAsync(timeout.Token);
+        if (line != expected)
+        {
+            throw new InvalidOperationException($"The client process said \"{line}\", expected \"{expected}\".");
+        }
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (deadline.Elapsed > TimeSpan.FromMinutes(1))
+            {
+                throw new TimeoutException("The server did not finish its handshakes.");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    private static (long Managed, long Resident) Snapshot()
+    {
+        for (int i = 0; i < 3; i++)
+        {
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+            GC.WaitForPendingFinalizers();
+        }
+
+        long managed = GC.GetTotalMemory(forceFullCollection: true);
+        using var self = Process.GetCurrentProcess();
+        return (managed, self.WorkingSet64);
+    }
+}

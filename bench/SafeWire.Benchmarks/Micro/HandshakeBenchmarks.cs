@@ -55,6 +55,13 @@ public class HandshakeBenchmarks : IDisposable
         return ab[0] + ba[0] + (_signer.VerifyData(_content, signature, HashAlgorithmName.SHA256) ? 1 : 0);
     }
 
+    [Benchmark(Description = "client's trust decision (parse chain + CaVerifier, cached chain)")]
+    public string TrustDecision()
+    {
+        var credential = PeerCredential.FromCertificateChain(_certificates.ServerCredential.Presented.CertificateChain);
+        return _verifier.Verify(credential, new PeerVerificationContext(PeerRole.Server, BenchCertificates.ServerName, DateTimeOffset.UtcNow)).Name;
+    }
+
     [Benchmark(Description = "full handshake (certificate, CaVerifier)")]
     public bool Full()
     {

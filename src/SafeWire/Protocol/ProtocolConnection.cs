@@ -34,7 +34,6 @@ internal sealed class ProtocolConnection : IHandshakeRecordLayer, IDisposable
 
     private readonly HandshakeSettings _settings;
     private readonly HandshakeContext _context;
-    private readonly ArrayBufferWriter<byte> _output = new();
     private readonly List<byte[]> _queued = [];
     private readonly byte[] _sessionId = new byte[ProtocolConstants.SessionIdLength];
     private HandshakeState _state;
@@ -42,6 +41,10 @@ internal sealed class ProtocolConnection : IHandshakeRecordLayer, IDisposable
     private RecordProtection? _write;
     private ApplicationTrafficSecret? _readSecret;
     private ApplicationTrafficSecret? _writeSecret;
+
+    // Records waiting to be sent (handshake flights, NewSessionTicket); created when needed and dropped once the
+    // handshake is over and written, so an established connection holds no output buffer.
+    private ArrayBufferWriter<byte>? _output;
 
     // Handshake reassembly: messages may span records and records may hold several messages.
     // Invariant: _handshakeBuffer[0.._handshakeLength) holds the start of the next unparsed message(s).
@@ -65,12 +68,20 @@ internal sealed class ProtocolConnection : IHandshakeRecordLayer, IDisposable
     /// <summary>What the handshake waits for next (diagnostics and timeouts).</summary>
     public string Expecting => _state.Expecting;
 
-    public bool HasOutput => _output.WrittenCount > 0;
+    public bool HasOutput => _output?.WrittenCount > 0;
 
     /// <summary>Records waiting to be sent; call <see cref="ClearOutput"/> once written.</summary>
-    public ReadOnlyMemory<byte> Output => _output.WrittenMemory;
+    public ReadOnlyMemory<byte> Output => _output?.WrittenMemory ?? ReadOnlyMemory<byte>.Empty;
 
-    public void ClearOutput() => _output.ResetWrittenCount();
+    /// <summary>Marks the output as written. After the handshake this also releases the buffers only the handshake needed.</summary>
+    public void ClearOutput()
+    {
+        _output?.ResetWrittenCount();
+        if (IsHandshakeComplete)
+        {
+            ReleaseHandshakeBuffers();
+        }
+    }
 
     /// <summary>Records sealed under the current write key (tests watch key updates through it).</summary>
     internal ulong WriteSequence => _write?.Sequence ?? 0;
@@ -297,6 +308,11 @@ internal sealed class ProtocolConnection : IHandshakeRecordLayer, IDisposable
         {
             _state = _state.Handle(_context, type, body, message);
             FlushQueued();
+            if (IsHandshakeComplete && !HasOutput)
+            {
+                ReleaseHandshakeBuffers();
+            }
+
             return;
         }
 
@@ -366,12 +382,37 @@ internal sealed class ProtocolConnection : IHandshakeRecordLayer, IDisposable
         }
 
         _queued.Clear();
+        _output ??= new ArrayBufferWriter<byte>(SealedLength(Math.Min(total, ProtocolConstants.MaxPlaintext)) + 64);
         for (int i = 0; i < total; i += ProtocolConstants.MaxPlaintext)
         {
             var chunk = all.AsSpan(i, Math.Min(ProtocolConstants.MaxPlaintext, total - i));
-            int n = SealInner(_output.GetSpan(ProtocolConstants.MaxRecordLength), ContentType.Handshake, chunk);
+            int n = SealInner(_output.GetSpan(SealedLength(chunk.Length)), ContentType.Handshake, chunk);
             _output.Advance(n);
         }
+    }
+
+    /// <summary>Bytes one record carrying <paramref name="contentLength"/> bytes takes under the current write keys.</summary>
+    private int SealedLength(int contentLength) =>
+        _write?.SealedLength(contentLength + 1) ?? ProtocolConstants.RecordHeaderLength + contentLength;
+
+    /// <summary>
+    /// An established connection keeps only its record keys: the output buffer, the reassembly buffer and the
+    /// transcript are dropped (they are recreated, small, if a KeyUpdate or NewSessionTicket arrives).
+    /// </summary>
+    private void ReleaseHandshakeBuffers()
+    {
+        if (_output is { WrittenCount: 0 })
+        {
+            _output = null;
+        }
+
+        if (_handshakeLength == 0 && _handshakeBuffer.Length != 0)
+        {
+            CryptographicOperations.ZeroMemory(_handshakeBuffer);
+            _handshakeBuffer = [];
+        }
+
+        _context.ReleaseTranscript();
     }
 
     /// <summary>One record: plaintext (before write keys) or TLSInnerPlaintext sealed under the write keys.</summary>

@@ -1,40 +1,28 @@
 namespace SafeWire.Transport;
 
 /// <summary>
-/// One code path for sync and async I/O (as in SslStream's ReadWriteAdapter): the sync adapter completes
+/// One code path for sync and async reads (as in SslStream's ReadWriteAdapter): the sync adapter completes
 /// every call synchronously, so the async core runs without ever yielding.
 /// </summary>
 internal interface IReadWriteAdapter
 {
     static abstract ValueTask<int> ReadAsync(Stream stream, Memory<byte> buffer, CancellationToken cancellationToken);
 
-    static abstract ValueTask WriteAsync(Stream stream, ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken);
-
-    static abstract ValueTask WaitAsync(SemaphoreSlim semaphore, CancellationToken cancellationToken);
+    /// <summary>Waits until the stream has data (a zero-byte read; the result is meaningless), so no buffer is held while idle.</summary>
+    static abstract ValueTask<int> WaitForDataAsync(Stream stream, CancellationToken cancellationToken);
 }
 
 internal readonly struct AsyncReadWriteAdapter : IReadWriteAdapter
 {
     public static ValueTask<int> ReadAsync(Stream stream, Memory<byte> buffer, CancellationToken cancellationToken) => stream.ReadAsync(buffer, cancellationToken);
 
-    public static ValueTask WriteAsync(Stream stream, ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken) => stream.WriteAsync(buffer, cancellationToken);
-
-    public static ValueTask WaitAsync(SemaphoreSlim semaphore, CancellationToken cancellationToken) => new(semaphore.WaitAsync(cancellationToken));
+    public static ValueTask<int> WaitForDataAsync(Stream stream, CancellationToken cancellationToken) => stream.ReadAsync(Memory<byte>.Empty, cancellationToken);
 }
 
 internal readonly struct SyncReadWriteAdapter : IReadWriteAdapter
 {
     public static ValueTask<int> ReadAsync(Stream stream, Memory<byte> buffer, CancellationToken cancellationToken) => new(stream.Read(buffer.Span));
 
-    public static ValueTask WriteAsync(Stream stream, ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
-    {
-        stream.Write(buffer.Span);
-        return default;
-    }
-
-    public static ValueTask WaitAsync(SemaphoreSlim semaphore, CancellationToken cancellationToken)
-    {
-        semaphore.Wait(cancellationToken);
-        return default;
-    }
+    /// <summary>A blocked thread costs more than a buffer: sync reads rent at once.</summary>
+    public static ValueTask<int> WaitForDataAsync(Stream stream, CancellationToken cancellationToken) => default;
 }

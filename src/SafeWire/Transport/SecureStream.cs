@@ -15,14 +15,17 @@ namespace SafeWire.Transport;
 /// </summary>
 public sealed class SecureStream : Stream
 {
-    // Receive buffer invariants (one pooled array, rented at authentication, returned on Dispose):
+    // Receive buffer invariants (one pooled array, rented only while it holds bytes):
+    //   _receive is null  <=>  nothing is buffered, and then all four indexes are 0
     //   0 <= _plainStart <= _plainEnd <= _recordStart <= _receiveEnd <= _receive.Length
     //   [_plainStart, _plainEnd)   decrypted application data not yet handed to the caller (decrypted in place)
     //   [_recordStart, _receiveEnd) bytes read from the inner stream, not yet processed as records
-    // The buffer holds at least one maximal record, so a record never needs more than compaction.
+    // The buffer holds at least one maximal record, so a record never needs more than compaction. It goes back to
+    // the pool (cleared) as soon as it is empty, and an async read on an established connection waits for the
+    // peer with a zero-byte read before renting it again (STYLE 20): an idle connection holds no buffer.
     private const int ReceiveBufferSize = 2 * ProtocolConstants.MaxRecordLength;
 
-    // The send buffer holds a few sealed records so a 64 KiB write is one inner write.
+    // Send buffers are rented per write: enough for a few sealed records, so a 64 KiB write is one inner write.
     private const int SendBufferSize = 4 * ProtocolConstants.MaxRecordLength + ProtocolConnection.MaxSealedOutput;
 
     private readonly Stream _inner;
@@ -30,7 +33,6 @@ public sealed class SecureStream : Stream
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private ProtocolConnection? _connection;
     private byte[]? _receive;
-    private byte[]? _send;
     private int _plainStart;
     private int _plainEnd;
     private int _recordStart;
@@ -141,26 +143,22 @@ public sealed class SecureStream : Stream
         return Read(buffer.AsSpan(offset, count));
     }
 
+    /// <summary>
+    /// Reads decrypted data. As with SslStream, a zero-byte read waits until data is available (or the stream
+    /// ended) and returns 0 without consuming anything.
+    /// </summary>
     public override int Read(Span<byte> buffer)
     {
-        // Sync fast path: data already decrypted in the receive buffer.
+        // Fast path: data already decrypted in the receive buffer.
         if (_plainEnd > _plainStart && _failure is null)
         {
             return CopyPlaintext(buffer);
         }
 
-        byte[] rented = ArrayPool<byte>.Shared.Rent(buffer.Length);
-        try
-        {
-            var task = ReadCoreAsync<SyncReadWriteAdapter>(rented.AsMemory(0, buffer.Length), CancellationToken.None);
-            int n = task.IsCompleted ? task.Result : task.AsTask().GetAwaiter().GetResult();
-            rented.AsSpan(0, n).CopyTo(buffer);
-            return n;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(rented);
-        }
+        // The sync adapter never yields, so this completes synchronously and decrypts straight into our buffer.
+        var fill = FillPlaintextAsync<SyncReadWriteAdapter>(CancellationToken.None);
+        bool available = fill.IsCompleted ? fill.Result : fill.AsTask().GetAwaiter().GetResult();
+        return available ? CopyPlaintext(buffer) : 0;
     }
 
     public override int ReadByte()
@@ -175,6 +173,7 @@ public sealed class SecureStream : Stream
         return ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
     }
 
+    /// <inheritdoc cref="Read(Span{byte})"/>
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (_plainEnd > _plainStart && _failure is null)
@@ -182,7 +181,7 @@ public sealed class SecureStream : Stream
             return new ValueTask<int>(CopyPlaintext(buffer.Span));
         }
 
-        return ReadCoreAsync<AsyncReadWriteAdapter>(buffer, cancellationToken);
+        return ReadSlowAsync(buffer, cancellationToken);
     }
 
     public override void Write(byte[] buffer, int offset, int count)
@@ -193,36 +192,38 @@ public sealed class SecureStream : Stream
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
+        ThrowIfNotAuthenticated();
         if (buffer.IsEmpty)
         {
-            ThrowIfNotAuthenticated();
             return;
         }
 
-        // The sync adapter never yields, so the memory only has to live for this call.
-        byte[] rented = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length, 1 << 20));
+        // Sealed straight from the caller's span into a pooled send buffer: no staging copy.
+        _writeLock.Wait();
+        byte[]? send = null;
         try
         {
+            ThrowIfNotWritable();
+            send = ArrayPool<byte>.Shared.Rent(SendBufferLength(buffer.Length));
             while (!buffer.IsEmpty)
             {
-                int n = Math.Min(buffer.Length, rented.Length);
-                buffer[..n].CopyTo(rented);
-                var task = WriteCoreAsync<SyncReadWriteAdapter>(rented.AsMemory(0, n), CancellationToken.None);
-                if (!task.IsCompleted)
-                {
-                    task.AsTask().GetAwaiter().GetResult();
-                }
-                else
-                {
-                    task.GetAwaiter().GetResult();
-                }
-
-                buffer = buffer[n..];
+                int filled = SealBatch(buffer, send, out int consumed);
+                buffer = buffer[consumed..];
+                _inner.Write(send, 0, filled);
             }
+        }
+        catch (IOException e) when (e is not SecureChannelException)
+        {
+            throw Fail(new SecureChannelException(Alert.Truncated, "The connection was lost while writing: " + e.Message, innerException: e));
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(rented);
+            if (send is not null)
+            {
+                ArrayPool<byte>.Shared.Return(send);
+            }
+
+            _writeLock.Release();
         }
     }
 
@@ -240,7 +241,7 @@ public sealed class SecureStream : Stream
             return default;
         }
 
-        return WriteCoreAsync<AsyncReadWriteAdapter>(buffer, cancellationToken);
+        return WriteCoreAsync(buffer, cancellationToken);
     }
 
     public override void Flush() => _inner.Flush();
@@ -297,12 +298,6 @@ public sealed class SecureStream : Stream
                 ArrayPool<byte>.Shared.Return(_receive);
                 _receive = null;
             }
-
-            if (_send is not null)
-            {
-                ArrayPool<byte>.Shared.Return(_send, clearArray: true);
-                _send = null;
-            }
         }
 
         base.Dispose(disposing);
@@ -321,7 +316,6 @@ public sealed class SecureStream : Stream
             : new CancellationTokenSource(options.HandshakeTimeout, options.TimeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         var token = linked.Token;
-        _receive = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
         try
         {
             _connection = new ProtocolConnection(settings);
@@ -337,6 +331,8 @@ public sealed class SecureStream : Stream
 
                 await FlushHandshakeOutputAsync(token).ConfigureAwait(false);
             }
+
+            ReleaseReceiveBufferIfEmpty();
         }
         catch (OperationCanceledException e) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
@@ -366,27 +362,30 @@ public sealed class SecureStream : Stream
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<int> ReadCoreAsync<TAdapter>(Memory<byte> buffer, CancellationToken cancellationToken)
+    private async ValueTask<int> ReadSlowAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        bool available = await FillPlaintextAsync<AsyncReadWriteAdapter>(cancellationToken).ConfigureAwait(false);
+        return available ? CopyPlaintext(buffer.Span) : 0;
+    }
+
+    /// <summary>Reads and opens records until decrypted data is buffered (true) or the peer has closed (false).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> FillPlaintextAsync<TAdapter>(CancellationToken cancellationToken)
         where TAdapter : IReadWriteAdapter
     {
         ThrowIfNotAuthenticated();
-        if (buffer.IsEmpty)
-        {
-            return 0;
-        }
-
         try
         {
             while (true)
             {
                 if (_plainEnd > _plainStart)
                 {
-                    return CopyPlaintext(buffer.Span);
+                    return true;
                 }
 
                 if (_readClosed)
                 {
-                    return 0;
+                    return false;
                 }
 
                 var (start, length) = await ReadRecordAsync<TAdapter>(cancellationToken).ConfigureAwait(false);
@@ -401,6 +400,8 @@ public sealed class SecureStream : Stream
                         _readClosed = true;
                         break;
                 }
+
+                ReleaseReceiveBufferIfEmpty();
             }
         }
         catch (Exception e) when (e is not SecureChannelException and not OperationCanceledException)
@@ -410,10 +411,22 @@ public sealed class SecureStream : Stream
     }
 
     /// <summary>Makes sure one whole record is buffered and returns where it is; never allocates.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<(int Start, int Length)> ReadRecordAsync<TAdapter>(CancellationToken cancellationToken)
         where TAdapter : IReadWriteAdapter
     {
-        var buffer = _receive!;
+        if (_receive is null)
+        {
+            if (_connection!.IsHandshakeComplete)
+            {
+                // Idle until the peer sends: wait without holding a buffer.
+                await TAdapter.WaitForDataAsync(_inner, cancellationToken).ConfigureAwait(false);
+            }
+
+            _receive = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
+        }
+
+        var buffer = _receive;
         if (_plainStart == _plainEnd)
         {
             _plainStart = _plainEnd = 0;
@@ -455,35 +468,21 @@ public sealed class SecureStream : Stream
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask WriteCoreAsync<TAdapter>(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
-        where TAdapter : IReadWriteAdapter
+    private async ValueTask WriteCoreAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         ThrowIfNotAuthenticated();
-        await TAdapter.WaitAsync(_writeLock, cancellationToken).ConfigureAwait(false);
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        byte[]? send = null;
         try
         {
-            _failure?.Throw();
-            if (_writeClosed)
-            {
-                throw new InvalidOperationException("Write after ShutdownAsync.");
-            }
-
-            _send ??= ArrayPool<byte>.Shared.Rent(SendBufferSize);
-            int filled = 0;
+            ThrowIfNotWritable();
+            send = ArrayPool<byte>.Shared.Rent(SendBufferLength(data.Length));
             while (!data.IsEmpty)
             {
-                if (_send.Length - filled < ProtocolConnection.MaxSealedOutput)
-                {
-                    await TAdapter.WriteAsync(_inner, _send.AsMemory(0, filled), cancellationToken).ConfigureAwait(false);
-                    filled = 0;
-                }
-
-                int chunk = Math.Min(data.Length, ProtocolConstants.MaxPlaintext);
-                filled += _connection!.SealApplicationData(data.Span[..chunk], _send.AsSpan(filled));
-                data = data[chunk..];
+                int filled = SealBatch(data.Span, send, out int consumed);
+                data = data[consumed..];
+                await _inner.WriteAsync(send.AsMemory(0, filled), cancellationToken).ConfigureAwait(false);
             }
-
-            await TAdapter.WriteAsync(_inner, _send.AsMemory(0, filled), cancellationToken).ConfigureAwait(false);
         }
         catch (IOException e) when (e is not SecureChannelException)
         {
@@ -491,7 +490,44 @@ public sealed class SecureStream : Stream
         }
         finally
         {
+            if (send is not null)
+            {
+                ArrayPool<byte>.Shared.Return(send);
+            }
+
             _writeLock.Release();
+        }
+    }
+
+    /// <summary>A send buffer for one record (with room for a KeyUpdate before it), or for a batch of records.</summary>
+    private static int SendBufferLength(int dataLength) =>
+        dataLength <= ProtocolConstants.MaxPlaintext ? ProtocolConnection.MaxSealedOutput : SendBufferSize;
+
+    /// <summary>
+    /// Seals records from the start of <paramref name="data"/> into <paramref name="send"/> while a worst-case
+    /// record (a KeyUpdate and a full record) still fits; returns the bytes to send.
+    /// </summary>
+    private int SealBatch(ReadOnlySpan<byte> data, Span<byte> send, out int consumed)
+    {
+        int filled = 0;
+        consumed = 0;
+        do
+        {
+            int chunk = Math.Min(data.Length - consumed, ProtocolConstants.MaxPlaintext);
+            filled += _connection!.SealApplicationData(data.Slice(consumed, chunk), send[filled..]);
+            consumed += chunk;
+        }
+        while (consumed < data.Length && send.Length - filled >= ProtocolConnection.MaxSealedOutput);
+
+        return filled;
+    }
+
+    private void ThrowIfNotWritable()
+    {
+        _failure?.Throw();
+        if (_writeClosed)
+        {
+            throw new InvalidOperationException("Write after ShutdownAsync.");
         }
     }
 
@@ -500,7 +536,23 @@ public sealed class SecureStream : Stream
         int n = Math.Min(destination.Length, _plainEnd - _plainStart);
         _receive.AsSpan(_plainStart, n).CopyTo(destination);
         _plainStart += n;
+        ReleaseReceiveBufferIfEmpty();
         return n;
+    }
+
+    /// <summary>Returns the receive buffer to the pool once everything in it is consumed (cleared: it held plaintext).</summary>
+    private void ReleaseReceiveBufferIfEmpty()
+    {
+        if (_receive is null || _plainStart != _plainEnd || _recordStart != _receiveEnd)
+        {
+            return;
+        }
+
+        var buffer = _receive;
+        _receive = null;
+        buffer.AsSpan(0, _receiveEnd).Clear();
+        _plainStart = _plainEnd = _recordStart = _receiveEnd = 0;
+        ArrayPool<byte>.Shared.Return(buffer);
     }
 
     private void ThrowIfNotAuthenticated()

@@ -23,7 +23,7 @@ internal interface IHandshakeRecordLayer
 /// <summary>State shared by the handshake states of one connection: settings, transcript, negotiated values.</summary>
 internal sealed class HandshakeContext : IDisposable
 {
-    private readonly IncrementalHash _transcript;
+    private IncrementalHash? _transcript;
 
     public HandshakeContext(HandshakeSettings settings, IHandshakeRecordLayer records)
     {
@@ -41,14 +41,21 @@ internal sealed class HandshakeContext : IDisposable
     public HandshakeResult? Result { get; set; }
 
     /// <summary>Hashes a handshake message (header included) into the transcript.</summary>
-    public void AddToTranscript(ReadOnlySpan<byte> message) => _transcript.AppendData(message);
+    public void AddToTranscript(ReadOnlySpan<byte> message) => Transcript.AppendData(message);
 
     /// <summary>Transcript-Hash of every message so far.</summary>
     public byte[] TranscriptHash()
     {
         var hash = new byte[Derivation.HashLength];
-        _transcript.GetCurrentHash(hash);
+        Transcript.GetCurrentHash(hash);
         return hash;
+    }
+
+    /// <summary>Drops the transcript once the handshake is complete (messages after it are not hashed).</summary>
+    public void ReleaseTranscript()
+    {
+        _transcript?.Dispose();
+        _transcript = null;
     }
 
     /// <summary>Adds to the transcript and queues for sending.</summary>
@@ -58,7 +65,9 @@ internal sealed class HandshakeContext : IDisposable
         Records.QueueHandshake(message);
     }
 
-    public void Dispose() => _transcript.Dispose();
+    public void Dispose() => ReleaseTranscript();
+
+    private IncrementalHash Transcript => _transcript ?? throw new InvalidOperationException("The handshake transcript is closed: the handshake is over.");
 }
 
 /// <summary>

@@ -97,38 +97,8 @@ internal static class HandshakeCrypto
     };
 
     /// <summary>Verifies with the key in <paramref name="spki"/> (the certificate's key); false if it does not verify.</summary>
-    public static bool Verify(CertificateVerify verify, byte[] spki, byte[] content)
-    {
-        try
-        {
-            switch (verify.Scheme)
-            {
-                case SignatureScheme.EcdsaSecp256r1Sha256:
-                {
-                    using var ecdsa = ECDsa.Create();
-                    ecdsa.ImportSubjectPublicKeyInfo(spki, out _);
-                    return ecdsa.KeySize == 256
-                        && ecdsa.VerifyData(content, verify.Signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
-                }
-
-                case SignatureScheme.RsaPssRsaeSha256:
-                {
-                    using var rsa = RSA.Create();
-                    rsa.ImportSubjectPublicKeyInfo(spki, out _);
-                    return rsa.KeySize >= 2048
-                        && rsa.VerifyData(content, verify.Signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pss);
-                }
-
-                default:
-                    return false;
-            }
-        }
-        catch (CryptographicException)
-        {
-            // The scheme does not match the key type, or the key is malformed.
-            return false;
-        }
-    }
+    public static bool Verify(CertificateVerify verify, byte[] spki, byte[] content) =>
+        PeerKeyCache.Verify(verify.Scheme, spki, verify.Signature, content);
 
     /// <summary>Turns a Certificate message into a credential and asks the trust policy; trust failures become alerts.</summary>
     public static PeerIdentity VerifyPeer(CertificateMessage message, IPeerVerifier verifier, PeerVerificationContext context)
@@ -138,7 +108,7 @@ internal static class HandshakeCrypto
         {
             credential = message.RawPublicKey
                 ? PeerCredential.FromRawPublicKey(message.Entries[0])
-                : PeerCredential.FromCertificateChain(message.Entries);
+                : PeerKeyCache.Chain(message.Entries);
         }
         catch (TrustException e)
         {

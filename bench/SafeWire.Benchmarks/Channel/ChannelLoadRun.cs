@@ -9,7 +9,8 @@ namespace SafeWire.Benchmarks.Channel;
 /// <summary>
 /// The end-to-end "load run" (<c>-- channel</c>): SecureStream, SslStream and plain TCP side by side on loopback,
 /// timed with Stopwatch (BenchmarkDotNet would take far too long for connection-level scenarios). Prints progress,
-/// then one Markdown table for docs/BENCHMARKS.md. <c>-- channel quick</c> runs everything small, to check the harness.
+/// then one Markdown table for docs/BENCHMARKS.md. <c>-- channel quick</c> runs everything small, to check the harness;
+/// naming sections (<c>bulk</c>, <c>records</c>, <c>handshakes</c>, <c>latency</c>, <c>idle</c>) runs only those.
 /// </summary>
 internal static class ChannelLoadRun
 {
@@ -21,6 +22,9 @@ internal static class ChannelLoadRun
     public static async Task<int> RunAsync(string[] args)
     {
         bool quick = args.Contains("quick");
+        string[] sections = ["bulk", "records", "handshakes", "latency", "idle"];
+        var chosen = sections.Where(args.Contains).ToHashSet();
+        bool Run(string section) => chosen.Count == 0 || chosen.Contains(section);
         long bulkBytes = quick ? 64L << 20 : 1L << 30;
         int bulkRepeats = quick ? 1 : 2;
         var duration = TimeSpan.FromSeconds(quick ? 1 : 3);
@@ -36,7 +40,40 @@ internal static class ChannelLoadRun
         var table = new ResultTable();
         Contender[] all = [Contender.SecureStream, Contender.SslStream, Contender.Plain];
 
-        // Bulk throughput (and the allocations of the async run).
+        if (Run("bulk"))
+        {
+            await BulkAsync(contenders, table, all, bulkBytes, bulkRepeats);
+        }
+
+        if (Run("records"))
+        {
+            var (perRecord16k, perRecord1) = RecordAllocations(certificates);
+            table.Add("bytes allocated per record, seal + open in memory (16 KiB / 1 B records)", $"{ResultTable.Number(perRecord16k, "0.##")} / {ResultTable.Number(perRecord1, "0.##")}", string.Empty, string.Empty, "0", perRecord16k == 0 && perRecord1 == 0 ? "met" : "MISSED");
+        }
+
+        if (Run("handshakes"))
+        {
+            await HandshakesAsync(contenders, table, all, duration, warmUp);
+        }
+
+        if (Run("latency"))
+        {
+            await LatencyAsync(contenders, table, all, pings);
+        }
+
+        if (Run("idle"))
+        {
+            await IdleAsync(contenders, certificates, table, all, idleConnections);
+        }
+
+        Console.WriteLine($"load average at end: {LoadAverage()}");
+        Console.WriteLine();
+        Console.WriteLine(table.ToMarkdown());
+        return 0;
+    }
+
+    private static async Task BulkAsync(Contenders contenders, ResultTable table, Contender[] all, long bulkBytes, int bulkRepeats)
+    {
         var bulk = new Dictionary<(Contender, bool), BulkThroughput.Result>();
         foreach (bool sync in new[] { false, true })
         {
@@ -68,11 +105,10 @@ internal static class ChannelLoadRun
             string[] perRecord = [.. all.Select(c => bulk[(c, sync)]).Select(r => ResultTable.Number(r.AllocatedBytes / (r.Bytes / (double)ProtocolConstants.MaxPlaintext), "0.##"))];
             table.Add($"bytes allocated (process-wide, both ends) per 16 KiB of bulk data, {(sync ? "sync" : "async")}", perRecord[0], perRecord[1], perRecord[2], "0", perRecord[0] == "0" ? "met" : "see notes");
         }
+    }
 
-        var (perRecord16k, perRecord1) = RecordAllocations(certificates);
-        table.Add("bytes allocated per record, seal + open in memory (16 KiB / 1 B records)", $"{ResultTable.Number(perRecord16k, "0.##")} / {ResultTable.Number(perRecord1, "0.##")}", string.Empty, string.Empty, "0", perRecord16k == 0 && perRecord1 == 0 ? "met" : "MISSED");
-
-        // Handshakes per second.
+    private static async Task HandshakesAsync(Contenders contenders, ResultTable table, Contender[] all, TimeSpan duration, TimeSpan warmUp)
+    {
         var rates = new Dictionary<(Contender, bool, int), HandshakeRate.Result>();
         foreach (int clients in new[] { 1, 2 })
         {
@@ -109,8 +145,10 @@ internal static class ChannelLoadRun
             table.Add($"resumed handshakes/s, {who} (SecureStream: {resumedShare}% resumed)", ResultTable.Number(ours.PerSecond), ResultTable.Number(ssl.PerSecond), string.Empty,
                 "≥ 3× our full", ResultTable.Verdict(ours.PerSecond / full.PerSecond, ResumedTarget));
         }
+    }
 
-        // Round-trip latency.
+    private static async Task LatencyAsync(Contenders contenders, ResultTable table, Contender[] all, int pings)
+    {
         var latency = new Dictionary<Contender, RoundTripLatency.Result>();
         foreach (var contender in all)
         {
@@ -119,24 +157,29 @@ internal static class ChannelLoadRun
 
         table.Add($"1-byte round trip p50 (µs, {pings:N0} pings)", ResultTable.Number(latency[Contender.SecureStream].P50Microseconds, "0.0"), ResultTable.Number(latency[Contender.SslStream].P50Microseconds, "0.0"), ResultTable.Number(latency[Contender.Plain].P50Microseconds, "0.0"));
         table.Add("1-byte round trip p99 (µs)", ResultTable.Number(latency[Contender.SecureStream].P99Microseconds, "0.0"), ResultTable.Number(latency[Contender.SslStream].P99Microseconds, "0.0"), ResultTable.Number(latency[Contender.Plain].P99Microseconds, "0.0"));
+    }
 
-        // Idle connections.
+    private static async Task IdleAsync(Contenders contenders, BenchCertificates certificates, ResultTable table, Contender[] all, int idleConnections)
+    {
         var idle = new Dictionary<Contender, IdleMemory.Result>();
         foreach (var contender in all)
         {
             idle[contender] = await IdleMemory.MeasureAsync(contenders, certificates, contender, idleConnections);
         }
 
+        var inProcess = new Dictionary<Contender, double>();
+        foreach (var contender in all)
+        {
+            inProcess[contender] = await IdleMemory.MeasureInProcessAsync(contenders, contender, idleConnections);
+        }
+
         double ourIdle = idle[Contender.SecureStream].ManagedBytesPerConnection;
-        table.Add($"server managed heap per idle connection (bytes, {idleConnections:N0} connections)", ResultTable.Number(ourIdle), ResultTable.Number(idle[Contender.SslStream].ManagedBytesPerConnection), ResultTable.Number(idle[Contender.Plain].ManagedBytesPerConnection),
+        table.Add($"server managed heap per idle connection (bytes, {idleConnections:N0} connections, clients in another process)", ResultTable.Number(ourIdle), ResultTable.Number(idle[Contender.SslStream].ManagedBytesPerConnection), ResultTable.Number(idle[Contender.Plain].ManagedBytesPerConnection),
             "≤ 8 KiB", ourIdle <= IdleTargetBytes ? "met" : "MISSED");
         table.Add("server resident set (RSS) per idle connection (bytes; includes native memory)", ResultTable.Number(idle[Contender.SecureStream].ResidentBytesPerConnection), ResultTable.Number(idle[Contender.SslStream].ResidentBytesPerConnection), ResultTable.Number(idle[Contender.Plain].ResidentBytesPerConnection),
             "≤ 8 KiB", idle[Contender.SecureStream].ResidentBytesPerConnection <= IdleTargetBytes ? "met" : "MISSED");
-
-        Console.WriteLine($"load average at end: {LoadAverage()}");
-        Console.WriteLine();
-        Console.WriteLine(table.ToMarkdown());
-        return 0;
+        table.Add("managed heap per idle connection, in one process: server stream stack + client socket (bytes)", ResultTable.Number(inProcess[Contender.SecureStream]), ResultTable.Number(inProcess[Contender.SslStream]), ResultTable.Number(inProcess[Contender.Plain]),
+            "≤ 8 KiB", inProcess[Contender.SecureStream] <= IdleTargetBytes ? "met" : "MISSED");
     }
 
     /// <summary>Bytes allocated on this thread per record sealed and opened (steady state, after a warm-up).</summary>
@@ -155,8 +198,8 @@ internal static class ChannelLoadRun
 
         static double PerRecord(ProtocolConnection client, ProtocolConnection server, byte[] data, byte[] record)
         {
-            const int Records = 20_000;
-            for (int i = 0; i < 1_000; i++)
+            const int Records = 100_000;
+            for (int i = 0; i < 20_000; i++)
             {
                 InMemorySession.SealAndOpen(client, server, data, record);
             }

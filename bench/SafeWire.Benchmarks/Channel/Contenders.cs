@@ -36,6 +36,8 @@ internal sealed class Contenders : IDisposable
     private readonly SslStreamCertificateContext? _sslContext;
     private readonly CipherSuitesPolicy? _tlsSuites;
     private readonly SessionTicketStore _tickets = new();
+    private SecureServerOptions? _serverOptions;
+    private SecureServerOptions? _resumingServerOptions;
 
     /// <summary>Both ends (the server's certificate and key, and the root the clients trust).</summary>
     public Contenders(BenchCertificates certificates)
@@ -132,7 +134,11 @@ internal sealed class Contenders : IDisposable
         }
     }
 
-    public SecureServerOptions ServerOptions(bool resumption) => new()
+    public SecureServerOptions ServerOptions(bool resumption) => resumption
+        ? _resumingServerOptions ??= NewServerOptions(true)
+        : _serverOptions ??= NewServerOptions(false);
+
+    private SecureServerOptions NewServerOptions(bool resumption) => new()
     {
         ServerCredential = Server.ServerCredential,
         CipherSuites = [CipherSuite.Aes256Gcm],

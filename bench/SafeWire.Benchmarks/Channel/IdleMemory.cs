@@ -10,13 +10,13 @@ namespace SafeWire.Benchmarks.Channel;
 /// Server memory per idle authenticated connection. The clients run in a child process (this executable in
 /// "idle-clients" mode) so only the server's memory is measured here. Each accepted connection is authenticated
 /// and then waits in a pending 1-byte ReadAsync, as an idle server connection does. Measured between a first
-/// batch (which pays one-time costs: JIT, pools, caches) and the full count:
+/// batch (a quarter of the connections, which pays one-time costs: JIT, pools, caches, thread-pool growth) and the full count:
 /// per connection = (memory after all − memory after the first batch) / (connections in the second batch).
 /// </summary>
 internal static class IdleMemory
 {
     public const string ChildMode = "idle-clients";
-    private const int FirstBatch = 100;
+    private const int FirstBatchShare = 4;
     private const int ClientConcurrency = 4;
 
     public readonly record struct Result(double ManagedBytesPerConnection, double ResidentBytesPerConnection, int Connections);
@@ -66,7 +66,7 @@ internal static class IdleMemory
         try
         {
             await ExpectLineAsync(child, "first");
-            await WaitForAsync(() => Interlocked.Read(ref accepted) + Interlocked.Read(ref failed) >= FirstBatch);
+            await WaitForAsync(() => Interlocked.Read(ref accepted) + Interlocked.Read(ref failed) >= FirstBatch(connections));
             var (managed0, resident0) = Snapshot();
             await child.StandardInput.WriteLineAsync("go");
             await child.StandardInput.FlushAsync();
@@ -78,7 +78,7 @@ internal static class IdleMemory
                 throw new InvalidOperationException($"{failed} server handshakes failed.");
             }
 
-            int measured = connections - FirstBatch;
+            int measured = connections - FirstBatch(connections);
             return new Result((managed1 - managed0) / (double)measured, (resident1 - resident0) / (double)measured, connections);
         }
         finally
@@ -105,6 +105,43 @@ internal static class IdleMemory
         }
     }
 
+    /// <summary>
+    /// A second view, all in this process: the server streams (each with a pending 1-byte read) are kept, of the
+    /// client side only the socket is kept (its stream objects are dropped, unclosed), so the delta is the server's
+    /// stream stack plus one client socket; the plain-socket row shows what the sockets alone cost.
+    /// </summary>
+    public static async Task<double> MeasureInProcessAsync(Contenders contenders, Contender contender, int connections)
+    {
+        using var listener = Contenders.Listen();
+        var kept = new List<object>();
+        await OpenPairsAsync(contenders, contender, listener, connections / FirstBatchShare, kept);
+        var (managed0, _) = Snapshot();
+        int measured = connections - (connections / FirstBatchShare);
+        await OpenPairsAsync(contenders, contender, listener, measured, kept);
+        var (managed1, _) = Snapshot();
+        foreach (var item in kept)
+        {
+            (item as IDisposable)?.Dispose();
+        }
+
+        return (managed1 - managed0) / (double)measured;
+    }
+
+    private static async Task OpenPairsAsync(Contenders contenders, Contender contender, System.Net.Sockets.TcpListener listener, int count, List<object> kept)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            var (clientSocket, serverSocket) = await Contenders.ConnectPairAsync(listener);
+            var serverTask = contenders.AuthenticateServerAsync(contender, serverSocket, resumption: false, CancellationToken.None);
+            var client = await contenders.AuthenticateClientAsync(contender, clientSocket, resumption: false, null, CancellationToken.None);
+            var server = await serverTask;
+            GC.KeepAlive(client);
+            kept.Add(clientSocket);
+            kept.Add(server);
+            kept.Add(server.ReadAsync(new byte[1]).AsTask());
+        }
+    }
+
     /// <summary>The child: opens <c>connections</c> authenticated client connections in two batches and keeps them idle.</summary>
     public static async Task<int> RunChildAsync(string[] args)
     {
@@ -114,14 +151,14 @@ internal static class IdleMemory
         using var root = X509CertificateLoader.LoadCertificateFromFile(args[3]);
         using var contenders = new Contenders(root);
         var open = new ConcurrentBag<Stream>();
-        await OpenAsync(contenders, contender, port, FirstBatch, open);
+        await OpenAsync(contenders, contender, port, FirstBatch(connections), open);
         Console.WriteLine("first");
         if (Console.ReadLine() != "go")
         {
             return 1;
         }
 
-        await OpenAsync(contenders, contender, port, connections - FirstBatch, open);
+        await OpenAsync(contenders, contender, port, connections - FirstBatch(connections), open);
         Console.WriteLine("done");
         while (Console.ReadLine() is not null)
         {
@@ -135,6 +172,9 @@ internal static class IdleMemory
 
         return 0;
     }
+
+    /// <summary>The first quarter pays the one-time costs (JIT, pools, caches, thread-pool growth); the rest is measured.</summary>
+    private static int FirstBatch(int connections) => connections / FirstBatchShare;
 
     private static async Task OpenAsync(Contenders contenders, Contender contender, int port, int count, ConcurrentBag<Stream> open)
     {

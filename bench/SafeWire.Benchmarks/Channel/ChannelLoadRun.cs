@@ -176,8 +176,6 @@ internal static class ChannelLoadRun
         double ourIdle = idle[Contender.SecureStream].ManagedBytesPerConnection;
         table.Add($"server managed heap per idle connection (bytes, {idleConnections:N0} connections, clients in another process)", ResultTable.Number(ourIdle), ResultTable.Number(idle[Contender.SslStream].ManagedBytesPerConnection), ResultTable.Number(idle[Contender.Plain].ManagedBytesPerConnection),
             "≤ 8 KiB", ourIdle <= IdleTargetBytes ? "met" : "MISSED");
-        table.Add("server resident set (RSS) per idle connection (bytes; includes native memory)", ResultTable.Number(idle[Contender.SecureStream].ResidentBytesPerConnection), ResultTable.Number(idle[Contender.SslStream].ResidentBytesPerConnection), ResultTable.Number(idle[Contender.Plain].ResidentBytesPerConnection),
-            "≤ 8 KiB", idle[Contender.SecureStream].ResidentBytesPerConnection <= IdleTargetBytes ? "met" : "MISSED");
         table.Add("managed heap per idle connection, in one process: server stream stack + client socket (bytes)", ResultTable.Number(inProcess[Contender.SecureStream]), ResultTable.Number(inProcess[Contender.SslStream]), ResultTable.Number(inProcess[Contender.Plain]),
             "≤ 8 KiB", inProcess[Contender.SecureStream] <= IdleTargetBytes ? "met" : "MISSED");
     }

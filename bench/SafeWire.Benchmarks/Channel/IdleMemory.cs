@@ -19,7 +19,7 @@ internal static class IdleMemory
     private const int FirstBatchShare = 4;
     private const int ClientConcurrency = 4;
 
-    public readonly record struct Result(double ManagedBytesPerConnection, double ResidentBytesPerConnection, int Connections);
+    public readonly record struct Result(double ManagedBytesPerConnection, int Connections);
 
     public static async Task<Result> MeasureAsync(Contenders contenders, BenchCertificates certificates, Contender contender, int connections)
     {
@@ -67,19 +67,19 @@ internal static class IdleMemory
         {
             await ExpectLineAsync(child, "first");
             await WaitForAsync(() => Interlocked.Read(ref accepted) + Interlocked.Read(ref failed) >= FirstBatch(connections));
-            var (managed0, resident0) = Snapshot();
+            long managed0 = Snapshot();
             await child.StandardInput.WriteLineAsync("go");
             await child.StandardInput.FlushAsync();
             await ExpectLineAsync(child, "done");
             await WaitForAsync(() => Interlocked.Read(ref accepted) + Interlocked.Read(ref failed) >= connections);
-            var (managed1, resident1) = Snapshot();
+            long managed1 = Snapshot();
             if (Interlocked.Read(ref failed) != 0)
             {
                 throw new InvalidOperationException($"{failed} server handshakes failed.");
             }
 
             int measured = connections - FirstBatch(connections);
-            return new Result((managed1 - managed0) / (double)measured, (resident1 - resident0) / (double)measured, connections);
+            return new Result((managed1 - managed0) / (double)measured, connections);
         }
         finally
         {
@@ -115,13 +115,33 @@ internal static class IdleMemory
         using var listener = Contenders.Listen();
         var kept = new List<object>();
         await OpenPairsAsync(contenders, contender, listener, connections / FirstBatchShare, kept);
-        var (managed0, _) = Snapshot();
+        long managed0 = Snapshot();
         int measured = connections - (connections / FirstBatchShare);
         await OpenPairsAsync(contenders, contender, listener, measured, kept);
-        var (managed1, _) = Snapshot();
+        long managed1 = Snapshot();
         foreach (var item in kept)
         {
-            (item as IDisposable)?.Dispose();
+            switch (item)
+            {
+                case Stream stream:
+                    await stream.DisposeAsync();
+                    break;
+                case System.Net.Sockets.Socket socket:
+                    socket.Dispose();
+                    break;
+            }
+        }
+
+        foreach (var pending in kept.OfType<Task<int>>())
+        {
+            try
+            {
+                await pending;
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
+            {
+                // The connection is gone: that is how an idle read ends here.
+            }
         }
 
         return (managed1 - managed0) / (double)measured;
@@ -236,7 +256,8 @@ internal static class IdleMemory
         }
     }
 
-    private static (long Managed, long Resident) Snapshot()
+    /// <summary>Live managed bytes after full, compacting collections. (The resident set is not used: after a compacting GC it can shrink, which made its deltas meaningless.)</summary>
+    private static long Snapshot()
     {
         for (int i = 0; i < 3; i++)
         {
@@ -244,8 +265,6 @@ internal static class IdleMemory
             GC.WaitForPendingFinalizers();
         }
 
-        long managed = GC.GetTotalMemory(forceFullCollection: true);
-        using var self = Process.GetCurrentProcess();
-        return (managed, self.WorkingSet64);
+        return GC.GetTotalMemory(forceFullCollection: true);
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using SafeWire.Identity;
@@ -71,6 +72,9 @@ public sealed class SecureStream : Stream
     internal int KeyUpdatesSent => _connection?.KeyUpdatesSent ?? 0;
 
     internal int KeyUpdatesReceived => _connection?.KeyUpdatesReceived ?? 0;
+
+    /// <summary>True while the pooled receive buffer is rented (tests check that idle connections hold none).</summary>
+    internal bool HoldsReceiveBuffer => _receive is not null;
 
     public override bool CanRead => !_disposed;
 
@@ -417,9 +421,10 @@ public sealed class SecureStream : Stream
     {
         if (_receive is null)
         {
-            if (_connection!.IsHandshakeComplete)
+            // Idle until the peer sends: wait without holding a buffer. A socket that already has data skips the
+            // wait, which would only add a round through the event loop to every empty-buffer moment of a bulk read.
+            if (_connection!.IsHandshakeComplete && _inner is not NetworkStream { DataAvailable: true })
             {
-                // Idle until the peer sends: wait without holding a buffer.
                 await TAdapter.WaitForDataAsync(_inner, cancellationToken).ConfigureAwait(false);
             }
 

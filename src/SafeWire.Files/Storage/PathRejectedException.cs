@@ -11,7 +11,7 @@ public enum PathRejection
     Backslash,
     /// <summary>A lone UTF-16 surrogate: not a valid Unicode string.</summary>
     InvalidUnicode,
-    /// <summary>A name that under compatibility normalization (NFKC) becomes "..", "." or contains a slash (e.g. U+FF0E U+FF0E, U+2215).</summary>
+    /// <summary>A name made of dot look-alikes (U+FF0E U+FF0E, U+2025) or containing a slash look-alike (U+2215, U+FF0F).</summary>
     UnicodeLookalike,
     /// <summary>A Windows device name (CON, NUL, COM1, LPT1, …) or a name ending in a dot or space.</summary>
     DeviceName,

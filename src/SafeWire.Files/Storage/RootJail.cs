@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 
 namespace SafeWire.Files.Storage;
@@ -14,8 +15,8 @@ public readonly record struct JailPath(string VirtualPath, string PhysicalPath)
 /// <summary>
 /// Maps client paths onto one directory that no path can leave. Shared by the SafeWire file server and the
 /// FTP server. Every segment is checked (NUL, control and bidi characters, backslashes, NFKC look-alikes of
-/// "." ".." "/", Windows device names, reserved partial-upload names, lengths); names are normalized to NFC so
-/// composed and decomposed spellings reach the same file; ".." may not climb above the root; and the real path
+/// "." ".." "/", Windows device names, reserved partial-upload names, lengths); names are otherwise kept byte for
+/// byte, as Linux file systems do; ".." may not climb above the root; and the real path
 /// (symbolic links followed, like realpath(3)) must stay inside the real root.
 /// </summary>
 /// <remarks>
@@ -38,6 +39,12 @@ public sealed class RootJail
         "COM0", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9",
         "LPT0", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
     ];
+
+    // Characters that look like (or compatibility-normalize to) '/' and '\\' anywhere in a name, and '.' in a name
+    // made only of dots. Listed rather than computed with string.Normalize: the build runs with invariant
+    // globalization, where normalization is not available.
+    private static readonly SearchValues<char> s_slashLookalikes = SearchValues.Create("\u2215\u2044\uFF0F\u29F8\u2571\u29F5\u29F9\uFE68\uFF3C\u2216");
+    private static readonly SearchValues<char> s_dotLookalikes = SearchValues.Create(".\u2024\u2025\u2026\uFE52\uFF0E\u00B7\u2027\u0701\u0702\uA60E");
 
     public RootJail(string root)
     {
@@ -118,7 +125,7 @@ public sealed class RootJail
         }
     }
 
-    /// <summary>Validates one name and returns it in NFC.</summary>
+    /// <summary>Validates one name.</summary>
     private static string CheckSegment(string segment)
     {
         foreach (var c in segment)
@@ -145,13 +152,12 @@ public sealed class RootJail
             throw new PathRejectedException(PathRejection.InvalidUnicode, "The path is not valid Unicode.");
         }
 
-        var compatible = segment.Normalize(NormalizationForm.FormKC);
-        if (compatible is "." or ".." || compatible.Contains('/') || compatible.Contains('\\') || compatible.Contains('\0'))
+        if (segment.AsSpan().IndexOfAny(s_slashLookalikes) >= 0 || segment.AsSpan().IndexOfAnyExcept(s_dotLookalikes) < 0)
         {
             throw new PathRejectedException(PathRejection.UnicodeLookalike, $"The name \"{segment}\" imitates a path separator or a dot name.");
         }
 
-        var name = segment.Normalize(NormalizationForm.FormC);
+        var name = segment;
         if (IsDeviceName(name))
         {
             throw new PathRejectedException(PathRejection.DeviceName, $"\"{name}\" is a device name or ends in a dot or space.");

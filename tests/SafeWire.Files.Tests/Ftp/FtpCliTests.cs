@@ -44,6 +44,36 @@ public sealed class FtpCliTests
     }
 
     [Fact]
+    public async Task Zero_config_serve_uses_the_home_ca_and_keeps_its_certificate()
+    {
+        using var dir = new TempDirectory();
+        var home = dir["home"];
+        var root = dir["root"];
+        Directory.CreateDirectory(root);
+        File.WriteAllText(Path.Combine(root, "readme.txt"), "anonymous can read this");
+        var fingerprints = new List<string>();
+        for (var run = 0; run < 2; run++)
+        {
+            var port = FreePort.Next();
+            await using var server = SafeWireProcess.Start(["--home", home, "ftp", "serve", "--root", root, "--port", Text(port)]);
+            await server.WaitForOutputAsync("Press Ctrl+C");
+            fingerprints.Add(server.Output.Split('\n').Single(l => l.StartsWith("Key fingerprint:", StringComparison.Ordinal)));
+            Assert.Contains("Logins: anonymous, read-only", server.Output, StringComparison.Ordinal);
+
+            var caFile = Path.Combine(home, "ca", "ca.crt");
+            var download = await ExternalTool.RunAsync("curl", ["-sS", "--noproxy", "*", "--ssl-reqd", "--cacert", caFile, $"ftp://127.0.0.1:{port}/readme.txt"]);
+            Assert.True(download.ExitCode == 0, download + server.Output);
+            Assert.Equal("anonymous can read this", download.Output);
+
+            var upload = await ExternalTool.RunAsync("curl", ["-sS", "--noproxy", "*", "--ssl-reqd", "--cacert", caFile, "-T", Path.Combine(root, "readme.txt"), $"ftp://127.0.0.1:{port}/copy.txt"]);
+            Assert.NotEqual(0, upload.ExitCode);
+            Assert.False(File.Exists(Path.Combine(root, "copy.txt")));
+        }
+
+        Assert.Equal(fingerprints[0], fingerprints[1]);
+    }
+
+    [Fact]
     public async Task Bad_arguments_give_one_line_and_a_nonzero_exit()
     {
         using var dir = new TempDirectory();
@@ -53,8 +83,8 @@ public sealed class FtpCliTests
             "--cert", TestCertificates.Shared.ServerCertPemPath, "--key", TestCertificates.Shared.ServerKeyPemPath,
         ]);
 
-        Assert.Equal(2, result.ExitCode);
-        Assert.Equal("error: --pasv-ports 9-3 is not a range LOW-HIGH of ports (1-65535).", result.Error.Trim());
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal("safewire: --pasv-ports 9-3: not a range LOW-HIGH of ports (1-65535)", result.Error.Trim());
     }
 
     [Fact]
@@ -67,8 +97,8 @@ public sealed class FtpCliTests
             "--cert", TestCertificates.Shared.ServerCertPemPath, "--key", TestCertificates.Shared.ServerKeyPemPath,
         ]);
 
-        Assert.Equal(2, result.ExitCode);
-        Assert.StartsWith("error: The users file", result.Error, StringComparison.Ordinal);
+        Assert.Equal(1, result.ExitCode);
+        Assert.StartsWith("safewire: The users file", result.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", result.Error, StringComparison.Ordinal);
     }
 

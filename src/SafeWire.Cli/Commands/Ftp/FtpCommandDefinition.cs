@@ -53,16 +53,14 @@ internal static class FtpCommandDefinition
         Description = "Offer TLS 1.3 as well as 1.2 (curl 7.88 uploads can fail over TLS 1.3)",
     };
 
-    public static readonly Option<FileInfo> Certificate = new("--cert")
+    public static readonly Option<FileInfo?> Certificate = new("--cert")
     {
-        Description = "Server certificate, PEM (with its issuing CA after it, if any)",
-        Required = true,
+        Description = "Server certificate, PEM, its CA after it (default: certs/ftp.crt issued by the home CA, created on first use)",
     };
 
-    public static readonly Option<FileInfo> Key = new("--key")
+    public static readonly Option<FileInfo?> Key = new("--key")
     {
-        Description = "Private key of the server certificate, PEM",
-        Required = true,
+        Description = "Private key of --cert, PEM",
     };
 
     public static readonly Argument<string> UserName = new("NAME")
@@ -92,13 +90,13 @@ internal static class FtpCommandDefinition
         {
             Root, Host, Port, ImplicitPort, Users, PassivePorts, AllowPlain, Tls12, Tls13, Certificate, Key,
         };
-        serve.SetAction((parseResult, cancellationToken) => FtpServeCommand.RunAsync(parseResult, Console.Out, Console.Error, cancellationToken));
+        serve.SetAction((parseResult, cancellationToken) => FtpServeCommand.RunAsync(parseResult, Console.Out, cancellationToken));
 
         var add = new Command("add", "Add a user to a users file, or change its password (stored as a PBKDF2 hash)")
         {
             UserName, UsersFile, ReadOnly, PasswordStdin,
         };
-        add.SetAction(parseResult => FtpUserAddCommand.Run(parseResult, Console.In, Console.Out, Console.Error));
+        add.SetAction(parseResult => FtpUserAddCommand.Run(parseResult, Console.In, Console.Out));
 
         var user = new Command("user", "Manage FTP users") { add };
         return new Command("ftp", "FTP server with FTPS (curl, lftp, FileZilla, Python ftplib)") { serve, user };

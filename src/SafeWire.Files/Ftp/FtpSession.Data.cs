@@ -107,7 +107,7 @@ internal sealed partial class FtpSession
         List<FileSystemInfo> entries;
         if (Directory.Exists(target.PhysicalPath))
         {
-            entries = Entries(target.PhysicalPath);
+            entries = _server.Jail.ListDirectory(target.PhysicalPath);
         }
         else if (File.Exists(target.PhysicalPath) && verb != FtpVerb.Mlsd)
         {

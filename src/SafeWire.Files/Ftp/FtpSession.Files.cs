@@ -163,44 +163,4 @@ internal sealed partial class FtpSession
         // RFC 3659 §7.2: the entry line starts with one space and names the path in full.
         return new FtpReply(250, "Listing " + target.VirtualPath, [FtpListing.MlstLine(entry, target.VirtualPath, _facts, !ReadOnly)]);
     }
-
-    /// <summary>
-    /// The entries of a directory for LIST/NLST/MLSD, sorted by name; partial uploads, names a reply line cannot
-    /// carry, and links leading out of the root are left out.
-    /// </summary>
-    private List<FileSystemInfo> Entries(string directory)
-    {
-        var entries = new List<FileSystemInfo>();
-        foreach (var entry in new DirectoryInfo(directory).EnumerateFileSystemInfos())
-        {
-            if (RootJail.IsHidden(entry.Name) || entry.Name.Contains('\n', StringComparison.Ordinal) || entry.Name.Contains('\r', StringComparison.Ordinal))
-            {
-                continue;
-            }
-
-            if (entry.LinkTarget is not null)
-            {
-                var real = RootJail.RealPath(entry.FullName);
-                if (real != _server.Jail.Root && !real.StartsWith(_server.Jail.Root + "/", StringComparison.Ordinal))
-                {
-                    continue;
-                }
-
-                // Show a link as what it points to, as ls -L does: clients then treat it like the target.
-                FileSystemInfo resolved = Directory.Exists(real) ? new DirectoryInfo(real) : new FileInfo(real);
-                if (!resolved.Exists)
-                {
-                    continue;
-                }
-
-                entries.Add(Directory.Exists(real) ? new DirectoryInfo(entry.FullName) : new FileInfo(entry.FullName));
-                continue;
-            }
-
-            entries.Add(entry);
-        }
-
-        entries.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
-        return entries;
-    }
 }

@@ -98,6 +98,40 @@ public sealed class RootJail
     /// <summary>Resolves a path relative to the root.</summary>
     public JailPath Resolve(string requested) => Resolve("/", requested);
 
+    /// <summary>
+    /// The entries of a directory inside the jail, sorted by name (ordinal): partial uploads, names with CR or LF
+    /// (no listing line can carry them) and links leading out of the root are left out; a link inside the root is
+    /// listed as what it points to, as ls -L does.
+    /// </summary>
+    public List<FileSystemInfo> ListDirectory(string physicalDirectory)
+    {
+        var entries = new List<FileSystemInfo>();
+        foreach (var entry in new DirectoryInfo(physicalDirectory).EnumerateFileSystemInfos())
+        {
+            if (IsHidden(entry.Name) || entry.Name.AsSpan().IndexOfAny('\r', '\n') >= 0)
+            {
+                continue;
+            }
+
+            if (entry.LinkTarget is not null)
+            {
+                var real = RealPath(entry.FullName);
+                if ((real != Root && !real.StartsWith(Root + "/", StringComparison.Ordinal)) || !Path.Exists(real))
+                {
+                    continue;
+                }
+
+                entries.Add(Directory.Exists(real) ? new DirectoryInfo(entry.FullName) : new FileInfo(entry.FullName));
+                continue;
+            }
+
+            entries.Add(entry);
+        }
+
+        entries.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        return entries;
+    }
+
     /// <summary>True for names the jail hides from listings (partial uploads).</summary>
     public static bool IsHidden(string name) => name.EndsWith(PartialFile.Suffix, StringComparison.Ordinal);
 

@@ -268,14 +268,15 @@ public sealed class FileClient : IAsyncDisposable
         }
     }
 
+    /// <summary>mkdir -p: creates each missing directory on the way (MakeDirectory is a no-op for an existing one).</summary>
     private async Task EnsureRemoteDirectoryAsync(string remote, CancellationToken cancellationToken)
     {
-        if (remote is "/" or "")
+        var path = "";
+        foreach (var segment in remote.Split('/', StringSplitOptions.RemoveEmptyEntries))
         {
-            return;
+            path += "/" + segment;
+            await MakeDirectoryAsync(path, cancellationToken).ConfigureAwait(false);
         }
-
-        await MakeDirectoryAsync(remote, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<List<RemoteEntry>> RequestEntriesAsync(FileMessageType type, string path, CancellationToken cancellationToken)

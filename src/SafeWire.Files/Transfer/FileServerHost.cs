@@ -5,16 +5,15 @@ using SafeWire.Transport;
 namespace SafeWire.Files.Transfer;
 
 /// <summary>
-/// Accepts TCP connections, runs the SafeWire handshake (the server's certificate; the client's key checked by the
-/// allow-list verifier in <see cref="SecureServerOptions.ClientVerifier"/>), then serves the file protocol on the
-/// secure stream. One async task per connection, a cap on concurrent connections.
+/// Serves the file protocol on every connection a <see cref="SecureListener"/> authenticated (the server's
+/// certificate; the client's key checked by the allow-list verifier in
+/// <see cref="SecureServerOptions.ClientVerifier"/>). One async task per connection, a cap on live connections.
 /// </summary>
 public sealed class FileServerHost : IAsyncDisposable
 {
     private readonly FileServer _server;
     private readonly FileServerOptions _options;
-    private readonly SecureServerOptions _secure;
-    private readonly Socket _listener;
+    private readonly SecureListener _listener;
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _connections = [];
     private readonly int _maxConnections;
@@ -24,37 +23,26 @@ public sealed class FileServerHost : IAsyncDisposable
     public FileServerHost(FileServerOptions options, SecureServerOptions secure, IPEndPoint endPoint, int maxConnections = 32)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(secure);
-        ArgumentNullException.ThrowIfNull(endPoint);
         _server = new FileServer(options);
         _options = options;
-        _secure = secure;
         _maxConnections = maxConnections;
-        _listener = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            _listener.Bind(endPoint);
-        }
-        catch
-        {
-            _listener.Dispose();
-            _stopping.Dispose();
-            throw;
-        }
+        _listener = new SecureListener(endPoint, secure);
+        _listener.HandshakeFailed += (remote, error) => options.Log?.Invoke($"{remote}: refused: {error.Message}");
     }
 
-    public IPEndPoint EndPoint => (IPEndPoint)_listener.LocalEndPoint!;
+    public IPEndPoint EndPoint => _listener.LocalEndPoint;
 
+    /// <summary>Binds the port (SocketException if taken) and starts serving.</summary>
     public void Start()
     {
-        _listener.Listen(64);
+        _listener.Start();
         _acceptLoop = AcceptLoopAsync();
     }
 
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
-        _listener.Dispose();
+        await _listener.DisposeAsync().ConfigureAwait(false);
         if (_acceptLoop is not null)
         {
             await _acceptLoop.ConfigureAwait(false);
@@ -74,29 +62,25 @@ public sealed class FileServerHost : IAsyncDisposable
     {
         while (true)
         {
-            Socket socket;
+            AcceptedConnection connection;
             try
             {
-                socket = await _listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
+                connection = await _listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
             {
                 return;
             }
-            catch (SocketException)
-            {
-                continue;
-            }
 
             if (Interlocked.Increment(ref _active) > _maxConnections)
             {
                 Interlocked.Decrement(ref _active);
-                _options.Log?.Invoke($"refused {socket.RemoteEndPoint}: {_maxConnections} connections already");
-                socket.Dispose();
+                _options.Log?.Invoke($"{connection.RemoteEndPoint}: refused, {_maxConnections} connections already");
+                await connection.DisposeAsync().ConfigureAwait(false);
                 continue;
             }
 
-            var task = ServeConnectionAsync(socket);
+            var task = ServeConnectionAsync(connection);
             lock (_connections)
             {
                 _connections.RemoveAll(t => t.IsCompleted);
@@ -105,22 +89,16 @@ public sealed class FileServerHost : IAsyncDisposable
         }
     }
 
-    private async Task ServeConnectionAsync(Socket socket)
+    private async Task ServeConnectionAsync(AcceptedConnection connection)
     {
         await Task.Yield();
-        var remote = socket.RemoteEndPoint;
-        socket.NoDelay = true;
-        var secure = new SecureStream(new NetworkStream(socket, ownsSocket: true));
+        var secure = connection.Stream;
+        var remote = connection.RemoteEndPoint;
         try
         {
-            await secure.AuthenticateAsServerAsync(_secure, _stopping.Token).ConfigureAwait(false);
             _options.Log?.Invoke($"{remote}: {secure.RemoteIdentity?.Name ?? "client"} connected ({secure.RemoteIdentity?.Fingerprint})");
             await _server.ServeAsync(secure, secure.RemoteIdentity, _stopping.Token).ConfigureAwait(false);
             await secure.ShutdownAsync(_stopping.Token).ConfigureAwait(false);
-        }
-        catch (SecureChannelException e)
-        {
-            _options.Log?.Invoke($"{remote}: refused: {e.Message}" + e.InnerException);
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
@@ -128,7 +106,7 @@ public sealed class FileServerHost : IAsyncDisposable
         }
         finally
         {
-            await secure.DisposeAsync().ConfigureAwait(false);
+            await connection.DisposeAsync().ConfigureAwait(false);
             Interlocked.Decrement(ref _active);
         }
     }

@@ -93,11 +93,11 @@ public static class VoteClient
         }
     }
 
-    /// <summary>Downloads the whole public board of <paramref name="election"/>.</summary>
-    public static async Task<IReadOnlyList<BoardEntry>> ReadBoardAsync(Stream stream, string election, int maxEntries, CancellationToken cancellationToken)
+    /// <summary>Downloads the whole public board of <paramref name="election"/> (null: whichever election the server serves).</summary>
+    public static async Task<(string Election, IReadOnlyList<BoardEntry> Entries)> ReadBoardAsync(Stream stream, string? election, int maxEntries, CancellationToken cancellationToken)
     {
         using var channel = new VoteChannel(stream);
-        await channel.SendAsync(VoteMessageType.BoardRequest, new BoardRequestMessage(election).Encode(), cancellationToken).ConfigureAwait(false);
+        await channel.SendAsync(VoteMessageType.BoardRequest, new BoardRequestMessage(election ?? string.Empty).Encode(), cancellationToken).ConfigureAwait(false);
         var entries = new List<BoardEntry>();
         while (true)
         {
@@ -108,13 +108,13 @@ public static class VoteClient
                     var no = NoMessage.Decode(payload.Span);
                     throw new VotingException($"The server refused the board request: {no.Reason}.");
                 case VoteMessageType.BoardEnd:
-                    var count = BoardMessages.DecodeEnd(payload.Span);
-                    if (count != (entries.Count == 0 ? 0 : entries[^1].Sequence))
+                    var (served, last) = BoardMessages.DecodeEnd(payload.Span);
+                    if (last != (entries.Count == 0 ? 0 : entries[^1].Sequence) || (election is not null && served != election))
                     {
-                        throw new VoteProtocolException(VoteRefusal.Malformed, "the board ended at another entry than announced");
+                        throw new VoteProtocolException(VoteRefusal.Malformed, "the board ended at another entry or election than requested");
                     }
 
-                    return entries;
+                    return (served, entries);
                 default:
                     entries.AddRange(BoardMessages.DecodeEntries(payload.Span));
                     if (entries.Count > maxEntries)

@@ -121,7 +121,7 @@ public sealed class VoteServer
             after = batch[^1].Sequence;
         }
 
-        await channel.SendAsync(VoteMessageType.BoardEnd, BoardMessages.EncodeEnd(after), cancellationToken).ConfigureAwait(false);
+        await channel.SendAsync(VoteMessageType.BoardEnd, BoardMessages.EncodeEnd(election, after), cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task SendAsync(VoteChannel channel, ExchangeAction action, CancellationToken cancellationToken)

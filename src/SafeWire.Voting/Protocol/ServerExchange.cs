@@ -119,13 +119,13 @@ public sealed class ServerExchange : IDisposable
 
     private ExchangeAction OnBoardRequest(BoardRequestMessage message)
     {
-        if (message.Election != _election.Definition.Name)
+        if (message.Election.Length != 0 && message.Election != _election.Definition.Name)
         {
             Move(ExchangeEvent.ProtocolViolation);
             return Refuse(VoteRefusal.UnknownElection, $"this server serves election {_election.Definition.Name}, not {message.Election}");
         }
 
-        BoardRequestedFor = message.Election;
+        BoardRequestedFor = _election.Definition.Name;
         Move(ExchangeEvent.BoardRequested);
         return default;
     }

@@ -108,6 +108,7 @@ public sealed record SealedYes(byte[] Iv, byte[] Ciphertext, byte[] Tag)
     }
 }
 
+/// <summary>A board request; an empty election name means "the election this server serves".</summary>
 public sealed record BoardRequestMessage(string Election)
 {
     internal byte[] Encode() => new WireWriter().String(Election).ToArray();
@@ -156,13 +157,15 @@ internal static class BoardMessages
         return entries;
     }
 
-    public static byte[] EncodeEnd(long count) => new WireWriter().Int64(count).ToArray();
+    /// <summary>BoardEnd: the election whose board this was and its last sequence number.</summary>
+    public static byte[] EncodeEnd(string election, long lastSequence) => new WireWriter().String(election).Int64(lastSequence).ToArray();
 
-    public static long DecodeEnd(ReadOnlySpan<byte> payload)
+    public static (string Election, long LastSequence) DecodeEnd(ReadOnlySpan<byte> payload)
     {
         var reader = new WireReader(payload);
-        var count = reader.Int64();
+        var election = reader.String(Identifiers.MaxLength);
+        var last = reader.Int64();
         reader.End();
-        return count;
+        return (election, last);
     }
 }

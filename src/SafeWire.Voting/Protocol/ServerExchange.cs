@@ -97,6 +97,11 @@ public sealed class ServerExchange : IDisposable
 
     public void Dispose() => Erase();
 
+    /// <summary>True once the exchange's session key, nonce, exchange ID and voter key are gone (tests check it after "ok").</summary>
+    internal bool SecretsErased =>
+        !_sessionKey.AsSpan().ContainsAnyExcept((byte)0) && !_nonce.AsSpan().ContainsAnyExcept((byte)0)
+        && !_exchangeId.AsSpan().ContainsAnyExcept((byte)0) && _voterKey is null;
+
     private ExchangeAction OnVoterId(VoterIdMessage message)
     {
         var key = Identifiers.IsValid(message.VoterId) ? _election.Voters.PublicKeyOf(message.VoterId) : null;

@@ -29,7 +29,6 @@ public sealed class SqliteBallotStore : SqlBallotStore
 
     protected override IReadOnlyList<string> SchemaStatements { get; } =
     [
-        "PRAGMA journal_mode = WAL",
         """
         CREATE TABLE IF NOT EXISTS elections (
             name         TEXT    PRIMARY KEY,
@@ -86,7 +85,8 @@ public sealed class SqliteBallotStore : SqlBallotStore
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             await using var pragmas = connection.CreateCommand();
-            pragmas.CommandText = "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
+            // journal_mode is persistent in the file but cannot change inside a transaction: set it when creating.
+            pragmas.CommandText = (creating ? "PRAGMA journal_mode = WAL; " : "") + "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
             await pragmas.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             return connection;
         }

@@ -28,6 +28,9 @@ public sealed record ReceiptFile
     /// <summary>SPKI PEM of the election's receipt key (from the voter's credential).</summary>
     public required string ReceiptKey { get; init; }
 
+    /// <summary>PEM of the CA that certifies the voting server (from the voter's credential), to read the board securely.</summary>
+    public string? CaCertificate { get; init; }
+
     /// <summary>HOST:PORT of the server that issued it (where the board can be read).</summary>
     public string? Server { get; init; }
 
@@ -43,7 +46,7 @@ public sealed record ReceiptFile
         }
     }
 
-    public static ReceiptFile From(Receipt receipt, string voterId, string receiptKeyPem, string? server) => new()
+    public static ReceiptFile From(Receipt receipt, VoterCredential credential, string voterId, string? server) => new()
     {
         Election = receipt.Election,
         VoterId = voterId,
@@ -51,7 +54,8 @@ public sealed record ReceiptFile
         BallotHash = Convert.ToHexStringLower(receipt.BallotHash),
         BoardHead = Convert.ToHexStringLower(receipt.BoardHead),
         Signature = Convert.ToBase64String(receipt.Signature),
-        ReceiptKey = receiptKeyPem,
+        ReceiptKey = credential.ReceiptKey,
+        CaCertificate = credential.CaCertificate,
         Server = server,
     };
 

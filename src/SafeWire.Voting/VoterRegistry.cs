@@ -65,7 +65,8 @@ public sealed class VoterRegistry
     /// Registers <paramref name="voterIds"/> with a fresh key pair each and returns their credentials. The whole
     /// registry file is rewritten atomically; nothing is registered if any ID is invalid or taken.
     /// </summary>
-    public static IReadOnlyList<VoterCredential> Register(ElectionFiles election, IReadOnlyCollection<string> voterIds)
+    /// <param name="caCertificatePem">The CA that issues the voting server's certificate, put in each credential.</param>
+    public static IReadOnlyList<VoterCredential> Register(ElectionFiles election, IReadOnlyCollection<string> voterIds, string? caCertificatePem = null)
     {
         var registry = election.LoadVoters();
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -94,6 +95,7 @@ public sealed class VoterRegistry
                 PrivateKey = key.ExportPkcs8PrivateKeyPem(),
                 ElectionKey = electionKey,
                 ReceiptKey = receiptKey,
+                CaCertificate = caCertificatePem,
             });
         }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using SafeWire.Identity;
 using SafeWire.Voting;
 using SafeWire.Voting.Storage;
 using Spectre.Console;
@@ -8,7 +9,7 @@ namespace SafeWire.Cli.Commands.Vote;
 /// <summary>The election authority's verbs: init, register, close, results.</summary>
 internal static class VoteAdminCommands
 {
-    public static async Task<int> InitAsync(ParseResult parse, string home, CancellationToken cancellationToken)
+    public static async Task<int> InitAsync(ParseResult parse, SafeWireHome home, CancellationToken cancellationToken)
     {
         var names = parse.GetValue(VoteCommandDefinition.Names);
         var definition = new ElectionDefinition
@@ -21,7 +22,7 @@ internal static class VoteAdminCommands
             Database = parse.GetValue(VoteCommandDefinition.Database),
         };
         definition.Validate();
-        var files = ElectionFiles.Create(home, definition);
+        var files = ElectionFiles.Create(home.Root, definition);
         try
         {
             await using var store = BallotStore.Open(files.DatabaseTarget);
@@ -41,10 +42,10 @@ internal static class VoteAdminCommands
         return 0;
     }
 
-    public static Task<int> RegisterAsync(ParseResult parse, string home, CancellationToken cancellationToken)
+    public static Task<int> RegisterAsync(ParseResult parse, SafeWireHome home, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var files = ElectionFiles.Open(home, parse.GetRequiredValue(VoteCommandDefinition.Election));
+        var files = ElectionFiles.Open(home.Root, parse.GetRequiredValue(VoteCommandDefinition.Election));
         var votersFile = parse.GetValue(VoteCommandDefinition.VotersFile);
         var count = parse.GetValue(VoteCommandDefinition.Count);
         if ((votersFile is null) == (count is null))
@@ -75,7 +76,7 @@ internal static class VoteAdminCommands
             throw new VotingException($"{existing} already exists; not overwriting a credential.");
         }
 
-        var credentials = VoterRegistry.Register(files, ids.ToList());
+        var credentials = VoterRegistry.Register(files, ids.ToList(), VoteTransport.CaCertificatePem(home));
         foreach (var credential in credentials)
         {
             credential.Save(Path.Combine(outDirectory, credential.VoterId + ".cred"));
@@ -86,9 +87,9 @@ internal static class VoteAdminCommands
         return Task.FromResult(0);
     }
 
-    public static async Task<int> CloseAsync(ParseResult parse, string home, CancellationToken cancellationToken)
+    public static async Task<int> CloseAsync(ParseResult parse, SafeWireHome home, CancellationToken cancellationToken)
     {
-        var files = ElectionFiles.Open(home, parse.GetRequiredValue(VoteCommandDefinition.Election));
+        var files = ElectionFiles.Open(home.Root, parse.GetRequiredValue(VoteCommandDefinition.Election));
         await using var store = BallotStore.Open(files.DatabaseTarget);
         await store.CloseAsync(files.Definition.Name, cancellationToken);
         var counted = await store.ReadCountedBallotsAsync(files.Definition.Name, cancellationToken);
@@ -96,9 +97,9 @@ internal static class VoteAdminCommands
         return 0;
     }
 
-    public static async Task<int> ResultsAsync(ParseResult parse, string home, CancellationToken cancellationToken)
+    public static async Task<int> ResultsAsync(ParseResult parse, SafeWireHome home, CancellationToken cancellationToken)
     {
-        var files = ElectionFiles.Open(home, parse.GetRequiredValue(VoteCommandDefinition.Election));
+        var files = ElectionFiles.Open(home.Root, parse.GetRequiredValue(VoteCommandDefinition.Election));
         var json = parse.GetValue(VoteCommandDefinition.Json);
         var csv = parse.GetValue(VoteCommandDefinition.Csv);
         if (json && csv)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Security.Cryptography;
+using SafeWire.Identity;
 using SafeWire.Voting;
 using SafeWire.Voting.Storage;
 
@@ -11,12 +12,12 @@ internal static class VoteBoardCommands
 {
     private const int MaxNetworkEntries = 10_000_000;
 
-    public static async Task<int> BoardAsync(ParseResult parse, string home, CancellationToken cancellationToken)
+    public static async Task<int> BoardAsync(ParseResult parse, SafeWireHome home, CancellationToken cancellationToken)
     {
         var source = parse.GetRequiredValue(VoteCommandDefinition.BoardSource);
         var credentialFile = parse.GetValue(VoteCommandDefinition.BoardCredential);
         var credential = credentialFile is null ? null : VoterCredential.Load(credentialFile.FullName);
-        var (election, entries, localKey) = await FetchAsync(source, credential?.Election, home, cancellationToken);
+        var (election, entries, localKey) = await FetchAsync(source, credential?.Election, credential?.CaCertificate, home, cancellationToken);
         using var receiptKey = credential?.LoadReceiptKey() ?? localKey;
 
         var replacedBy = entries.Where(e => e.Kind == BoardEntryKind.Replace).ToDictionary(e => e.Replaces, e => e.Sequence);
@@ -52,7 +53,7 @@ internal static class VoteBoardCommands
         return 0;
     }
 
-    public static async Task<int> VerifyReceiptAsync(ParseResult parse, string home, CancellationToken cancellationToken)
+    public static async Task<int> VerifyReceiptAsync(ParseResult parse, SafeWireHome home, CancellationToken cancellationToken)
     {
         var path = parse.GetRequiredValue(VoteCommandDefinition.ReceiptFile).FullName;
         var file = ReceiptFile.Load(path);
@@ -69,7 +70,7 @@ internal static class VoteBoardCommands
             throw new VotingException("The receipt file's receipt key is damaged: " + e.Message, e);
         }
 
-        var (_, entries, localKey) = await FetchAsync(source, file.Election, home, cancellationToken);
+        var (_, entries, localKey) = await FetchAsync(source, file.Election, file.CaCertificate, home, cancellationToken);
         localKey?.Dispose();
         var (status, detail) = BoardAudit.CheckReceipt(receipt, entries, receiptKey);
         switch (status)
@@ -88,17 +89,17 @@ internal static class VoteBoardCommands
 
     /// <summary>The board from a server (HOST:PORT) or from a local election's database, with the local receipt key.</summary>
     private static async Task<(string Election, IReadOnlyList<BoardEntry> Entries, ECDsa? LocalReceiptKey)> FetchAsync(
-        string source, string? election, string home, CancellationToken cancellationToken)
+        string source, string? election, string? caCertificatePem, SafeWireHome home, CancellationToken cancellationToken)
     {
         if (VoteCli.TryParseEndpoint(source) is { } endpoint)
         {
-            using var tcp = await VoteCli.ConnectAsync(endpoint.Host, endpoint.Port, cancellationToken);
-            await using var stream = tcp.GetStream();
+            var verifier = VoteTransport.ServerVerifier(caCertificatePem, home);
+            await using var stream = await VoteTransport.ConnectAsync(endpoint.Host, endpoint.Port, verifier, endpoint.Host, cancellationToken);
             var (served, entries) = await VoteClient.ReadBoardAsync(stream, election, MaxNetworkEntries, cancellationToken);
             return (served, entries, null);
         }
 
-        var files = ElectionFiles.Open(home, source);
+        var files = ElectionFiles.Open(home.Root, source);
         if (election is not null && election != files.Definition.Name)
         {
             throw new VotingException($"The receipt is for election {election}, not {files.Definition.Name}.");

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using SafeWire.Identity;
 using SafeWire.Voting;
 
 namespace SafeWire.Cli.Commands.Vote;
@@ -6,7 +7,7 @@ namespace SafeWire.Cli.Commands.Vote;
 /// <summary><c>vote cast HOST:PORT --credential FILE [--ballot B] [--id ID]</c>: the voter's client (seed V.2-V.5).</summary>
 internal static class VoteCastCommand
 {
-    public static async Task<int> RunAsync(ParseResult parse, string home, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(ParseResult parse, SafeWireHome home, CancellationToken cancellationToken)
     {
         var target = parse.GetRequiredValue(VoteCommandDefinition.Server);
         var (host, port) = VoteCli.TryParseEndpoint(target) ?? throw new VotingException($"Expected HOST:PORT, got \"{target}\".");
@@ -17,9 +18,9 @@ internal static class VoteCastCommand
         var firstBallot = parse.GetValue(VoteCommandDefinition.BallotText);
         var receiptPath = parse.GetValue(VoteCommandDefinition.ReceiptOut)?.FullName ?? Path.ChangeExtension(credentialPath, ".receipt");
 
-        using var tcp = await VoteCli.ConnectAsync(host, port, cancellationToken);
-        await using var stream = tcp.GetStream();
-        Console.WriteLine($"connected to {target}; voter {voterId}, election {credential.Election}");
+        var verifier = VoteTransport.ServerVerifier(credential.CaCertificate, home);
+        await using var stream = await VoteTransport.ConnectAsync(host, port, verifier, parse.GetValue(VoteCommandDefinition.ServerName) ?? host, cancellationToken);
+        Console.WriteLine($"connected to {target} ({stream.RemoteIdentity?.Name}, {stream.CipherSuite}); voter {voterId}, election {credential.Election}");
 
         var result = await VoteClient.CastAsync(stream, credential, voterId, async (no, ct) =>
         {
@@ -44,7 +45,7 @@ internal static class VoteCastCommand
 
         if (result.Receipt is { } receipt)
         {
-            ReceiptFile.From(receipt, voterId, credential.ReceiptKey, target).Save(receiptPath);
+            ReceiptFile.From(receipt, credential, voterId, target).Save(receiptPath);
             Console.WriteLine($"yes: ballot counted in election {receipt.Election} (board entry #{receipt.Sequence})");
             if (result.SameAsEarlierBallot)
             {

@@ -1,7 +1,5 @@
 using System.CommandLine;
-using System.Data.Common;
-using System.Net.Sockets;
-using System.Security.Cryptography;
+using SafeWire.Identity;
 using SafeWire.Voting;
 
 namespace SafeWire.Cli.Commands.Vote;
@@ -11,35 +9,24 @@ internal static class VoteCli
 {
     public const int ExitError = 1;
 
-    /// <summary>The server said "no" for good (not registered, already voted, closed...).</summary>
-    public const int ExitRefused = 2;
+    /// <summary>The server said "no" for good (not registered, already voted, closed...). 2 is the parser's usage error.</summary>
+    public const int ExitRefused = 3;
 
-    public static string ResolveHome(ParseResult parse)
-    {
-        if (parse.GetValue(CommonOptions.Home) is { } home)
-        {
-            return home.FullName;
-        }
-
-        return Environment.GetEnvironmentVariable("SAFEWIRE_HOME") is { Length: > 0 } env
-            ? Path.GetFullPath(env)
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".safewire");
-    }
-
-    public static async Task<int> RunAsync(ParseResult parse, string verb, Func<string, Task<int>> body)
+    public static async Task<int> RunAsync(ParseResult parse, string verb, Func<SafeWireHome, Task<int>> body)
     {
         try
         {
-            return await body(ResolveHome(parse));
+            return await body(HomeOption.Resolve(parse));
         }
         catch (OperationCanceledException)
         {
             return ExitError;
         }
-        catch (Exception e) when (e is VotingException or VoteProtocolException or IOException or SocketException or CryptographicException
-            or DbException or UnauthorizedAccessException or TimeoutException)
+        catch (Exception e)
         {
-            await Console.Error.WriteLineAsync($"safewire vote {verb}: {e.Message}");
+            // One line, never a stack trace (the same policy as Program.cs, with the verb named).
+            var message = e is VotingException or VoteProtocolException ? e.Message : CliErrors.Describe(e);
+            await Console.Error.WriteLineAsync($"safewire vote {verb}: {message}");
             return ExitError;
         }
     }
@@ -60,28 +47,5 @@ internal static class VoteCli
         }
 
         return host.Length == 0 ? null : (host, port);
-    }
-
-    /// <summary>Opens a TCP connection with a bounded wait.</summary>
-    public static async Task<TcpClient> ConnectAsync(string host, int port, CancellationToken cancellationToken)
-    {
-        var client = new TcpClient { NoDelay = true };
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(15));
-            await client.ConnectAsync(host, port, timeout.Token);
-            return client;
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            client.Dispose();
-            throw new TimeoutException($"Could not connect to {host}:{port} within 15 seconds.");
-        }
-        catch (SocketException e)
-        {
-            client.Dispose();
-            throw new VotingException($"Could not connect to {host}:{port}: {e.Message}", e);
-        }
     }
 }

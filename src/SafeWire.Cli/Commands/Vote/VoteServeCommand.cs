@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using System.Net.Sockets;
+using SafeWire.Identity;
 using SafeWire.Voting;
 using SafeWire.Voting.Protocol;
 using SafeWire.Voting.Storage;
@@ -12,9 +13,12 @@ internal static class VoteServeCommand
 {
     public const int DefaultPort = 10107;
 
-    public static async Task<int> RunAsync(ParseResult parse, string home, CancellationToken cancellationToken)
+    /// <summary>certs/vote-server.crt in the home: the voting server's certificate.</summary>
+    public const string ServerCredentialName = "vote-server";
+
+    public static async Task<int> RunAsync(ParseResult parse, SafeWireHome home, CancellationToken cancellationToken)
     {
-        var files = ElectionFiles.Open(home, parse.GetRequiredValue(VoteCommandDefinition.Election));
+        var files = ElectionFiles.Open(home.Root, parse.GetRequiredValue(VoteCommandDefinition.Election));
         var definition = files.Definition;
         var seedCandidates = parse.GetValue(VoteCommandDefinition.SeedCandidates);
         var seedPort = parse.GetValue(VoteCommandDefinition.SeedPort);
@@ -46,6 +50,11 @@ internal static class VoteServeCommand
             throw new VotingException("--max-clients must be at least 1.");
         }
 
+        // The channel authenticates the server: a certificate from this home's CA (the CA voters got in their credentials).
+        IPAddress[] ips = address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) || IPAddress.IsLoopback(address)
+            ? [IPAddress.Loopback, IPAddress.IPv6Loopback]
+            : [address, IPAddress.Loopback, IPAddress.IPv6Loopback];
+        using var serverCredential = home.LoadOrCreateServerCredential(ServerCredentialName, ["localhost", Dns.GetHostName()], ips);
         using var electionKey = files.LoadElectionKey();
         using var receiptKey = files.LoadReceiptKey();
         var voters = files.LoadVoters();
@@ -72,7 +81,7 @@ internal static class VoteServeCommand
 
         var endpoint = (IPEndPoint)listener.LocalEndpoint;
         Console.WriteLine($"serving election {definition.Name} ({definition.Candidates} candidates, scores 0-{definition.MaxScore}, {voters.Count} registered voters) on {endpoint}");
-        Console.WriteLine($"database: {BallotStore.Describe(files.DatabaseTarget)}; press Ctrl+C to stop");
+        Console.WriteLine($"database: {BallotStore.Describe(files.DatabaseTarget)}; certificate: {serverCredential.Fingerprint}; press Ctrl+C to stop");
 
         using var slots = new SemaphoreSlim(maxClients, maxClients);
         var running = new HashSet<Task>();
@@ -97,7 +106,7 @@ internal static class VoteServeCommand
                     continue;
                 }
 
-                var task = ServeAsync(server, client, slots, cancellationToken);
+                var task = ServeAsync(server, serverCredential, client, slots, cancellationToken);
                 lock (running)
                 {
                     running.Add(task);
@@ -123,23 +132,32 @@ internal static class VoteServeCommand
     }
 
     /// <summary>One connection's whole life: serve, log the outcome, always dispose and free the slot.</summary>
-    private static async Task ServeAsync(VoteServer server, TcpClient client, SemaphoreSlim slots, CancellationToken cancellationToken)
+    private static async Task ServeAsync(VoteServer server, LocalCredential credential, TcpClient client, SemaphoreSlim slots, CancellationToken cancellationToken)
     {
         await Task.Yield();
         var remote = client.Client.RemoteEndPoint?.ToString() ?? "?";
         try
         {
             client.NoDelay = true;
-            await using var stream = client.GetStream();
+            await using var stream = await VoteTransport.AcceptAsync(client.GetStream(), credential, cancellationToken);
             var report = await server.HandleConnectionAsync(stream, cancellationToken);
+            try
+            {
+                await stream.ShutdownAsync(cancellationToken);
+            }
+            catch (IOException)
+            {
+                // The voter already hung up (after "ok"); nothing is lost.
+            }
             Console.WriteLine($"{remote}: voter {report.VoterId ?? "-"}: {report.Outcome}{(report.Sequence is { } s ? $" (board #{s})" : "")}");
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
-        catch (Exception e) when (e is IOException or SocketException or VotingException or System.Data.Common.DbException or InvalidOperationException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            await Console.Error.WriteLineAsync($"{remote}: connection failed: {e.Message}");
+            // A failed handshake, a lost connection or a database error ends this connection only.
+            await Console.Error.WriteLineAsync($"{remote}: connection failed: {CliErrors.Describe(e)}");
         }
         finally
         {

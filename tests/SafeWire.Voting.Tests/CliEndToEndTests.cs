@@ -193,4 +193,41 @@ public class CliEndToEndTests
         Assert.Equal(Voters, board.Count);
         Assert.Empty(BoardAudit.VerifyChain(election.Name, board, receiptKey));
     }
+
+    [Fact]
+    public async Task Admin_verbs_register_from_a_file_and_fail_with_one_clear_line()
+    {
+        using var election = await CliElection.CreateAsync(candidates: 2, maxScore: 3, voters: 1);
+        var list = Path.Combine(election.Credentials, "..", "voters.txt");
+        await File.WriteAllTextAsync(list, "# the class of 2026\nalice\nbob\n", TestContext.Current.CancellationToken);
+        var registered = await election.RunOkAsync("vote", "register", election.Name, "--voters", list, "--out", election.Credentials);
+        Assert.Contains("registered 2 voters", registered.Output, StringComparison.Ordinal);
+        Assert.True(File.Exists(election.Credential("alice")));
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(election.Credential("alice")));
+        }
+
+        var again = await election.RunAsync("vote", "register", election.Name, "--voters", list, "--out", election.Credentials + "2");
+        Assert.Equal(1, again.ExitCode);
+        Assert.Equal("safewire vote register: Voter \"alice\" is already registered in election " + election.Name + ".", again.Error.Trim());
+
+        var duplicate = await election.RunAsync("vote", "init", election.Name, "--candidates", "3");
+        Assert.Equal(1, duplicate.ExitCode);
+        Assert.Single(duplicate.Error.Trim().Split('\n'));
+        Assert.Contains("already exists", duplicate.Error, StringComparison.Ordinal);
+
+        var badScore = await election.RunAsync("vote", "init", "other", "--candidates", "3", "--max-score", "12");
+        Assert.Equal(1, badScore.ExitCode);
+        Assert.Contains("--max-score must be between 1 and 9", badScore.Error, StringComparison.Ordinal);
+
+        var missing = await election.RunAsync("vote", "results", "nosuch");
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("No election \"nosuch\"", missing.Error, StringComparison.Ordinal);
+
+        var wrongN = await election.RunAsync("vote", "serve", election.Name, "5", "1");
+        Assert.Equal(1, wrongN.ExitCode);
+        Assert.Contains("has 2 candidates, not 5", wrongN.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", wrongN.Error + duplicate.Error + missing.Error, StringComparison.Ordinal);
+    }
 }

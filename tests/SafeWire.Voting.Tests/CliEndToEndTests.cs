@@ -210,7 +210,7 @@ public class CliEndToEndTests
 
         var again = await election.RunAsync("vote", "register", election.Name, "--voters", list, "--out", election.Credentials + "2");
         Assert.Equal(1, again.ExitCode);
-        Assert.Equal("safewire vote register: Voter \"alice\" is already registered in election " + election.Name + ".", again.Error.Trim());
+        Assert.Equal($"safewire vote register: Voter \"alice\" is already registered in election \"{election.Name}\".", again.Error.Trim());
 
         var duplicate = await election.RunAsync("vote", "init", election.Name, "--candidates", "3");
         Assert.Equal(1, duplicate.ExitCode);

@@ -73,6 +73,16 @@ public sealed class FrameWriter
         return this;
     }
 
+    /// <summary>Bytes as they are (a body built elsewhere).</summary>
+    public FrameWriter Raw(ReadOnlySpan<byte> value)
+    {
+        _buffer.Write(value);
+        return this;
+    }
+
+    /// <summary>A copy of the body written so far.</summary>
+    public byte[] ToArray() => _buffer.WrittenSpan.ToArray();
+
     public FrameWriter Text(string value)
     {
         var count = Encoding.UTF8.GetByteCount(value);

@@ -146,19 +146,18 @@ public static class PeerTransfer
     }
 
     /// <summary>
-    /// Receiver: checks the sender's key confirmation, then for each offered file asks the UI, writes the
-    /// verified plaintext to a temporary file and moves it into place only after the file MAC verifies.
-    /// Any failure deletes the temporary file and tells the sender why.
+    /// Receiver, step 1: checks the connecting peer's transfer ID and key confirmation and answers with its
+    /// own. A peer that fails here (a third client, stale or foreign keys) is told why and refused; the
+    /// caller may keep listening for the real sender.
     /// </summary>
-    public static async Task<TransferOutcome> ReceiveAsync(KdConnection connection, TransferContext context, IPeerUi ui, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task AcceptHelloAsync(KdConnection connection, TransferContext context, TimeProvider time, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(ui);
         ArgumentNullException.ThrowIfNull(time);
-        var hello = await connection.ExpectAsync(KdMessageType.PeerHello, cancellationToken).ConfigureAwait(false);
         try
         {
+            var hello = await connection.ExpectAsync(KdMessageType.PeerHello, cancellationToken).ConfigureAwait(false);
             var reader = hello.Reader();
             if (TransferId.Read(ref reader) != context.TransferId)
             {
@@ -168,14 +167,25 @@ public static class PeerTransfer
             EnsureNotExpired(context, time);
             VerifyConfirmation(hello, context, TransferRole.Sender, skipTransferId: true);
         }
-        catch (KdException e)
+        catch (KdException e) when (e.Error is not KdError.ConnectionClosed)
         {
             await TryAbortAsync(connection, e.Message).ConfigureAwait(false);
             throw;
         }
 
         await connection.SendAsync(KdMessageType.PeerHelloAck, w => WriteConfirmation(w, context, TransferRole.Receiver), cancellationToken).ConfigureAwait(false);
+    }
 
+    /// <summary>
+    /// Receiver, step 2: for each offered file asks the UI, writes the verified plaintext to a temporary
+    /// file and moves it into place only after the file MAC verifies. Any failure deletes the temporary file
+    /// and tells the sender why.
+    /// </summary>
+    public static async Task<TransferOutcome> ReceiveFilesAsync(KdConnection connection, TransferContext context, IPeerUi ui, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(ui);
         using var cipher = context.Keys is null ? null : new ChunkCipher(context.Keys);
         ulong blocks = 0, bytes = 0;
         uint received = 0;

@@ -256,6 +256,13 @@ public sealed class KeyManagerServer
             return;
         }
 
+        // A message naming a transfer is checked against the transfer first: a third client presenting
+        // someone else's transfer ID is refused as such, whatever state its own session is in.
+        if (input is KmSessionInput.FetchKeys or KmSessionInput.Confirm or KmSessionInput.Listening && !IsOwnTransfer(session, frame))
+        {
+            return;
+        }
+
         if (!Allowed(session, input, out var target))
         {
             return;
@@ -315,6 +322,20 @@ public sealed class KeyManagerServer
                 Refuse(session, RefusalReason.WrongState, $"{frame.Type} is not handled here.");
                 break;
         }
+    }
+
+    private bool IsOwnTransfer(Session session, KdFrame frame)
+    {
+        var reader = frame.Reader();
+        var id = TransferId.Read(ref reader);
+        var access = _registry.Access(id, session.Id, session.Fingerprint, _options.Time.GetUtcNow(), allowAfterExpiry: true);
+        if (access.Refusal is RefusalReason.UnknownTransfer or RefusalReason.NotYourTransfer)
+        {
+            Refuse(session, access.Refusal.Value, access.Message);
+            return false;
+        }
+
+        return true;
     }
 
     private bool IsLateReport(Session session, ReportMessage report)
@@ -421,7 +442,7 @@ public sealed class KeyManagerServer
 
         receiver.State = next;
         var record = access.Record!;
-        var host = listening.Host.Length > 0 ? listening.Host : receiver.Channel.RemoteAddress?.ToString() ?? "127.0.0.1";
+        var host = listening.Host.Length > 0 ? listening.Host : (receiver.Channel.RemoteAddress is { } address ? Peer.PeerRunner.Unmapped(address).ToString() : "127.0.0.1");
         if (_sessions.GetValueOrDefault(record.Sender.SessionId) is { } sender && KmSessionMachine.TryNext(sender.State, KmSessionInput.PeerListening, out var senderNext))
         {
             sender.State = senderNext;

@@ -97,7 +97,7 @@ public sealed class PeerRunner
         {
             context = await PrepareAsync(paired, cancellationToken).ConfigureAwait(false);
             await _km.ExpectListenAsync(paired.TransferId, cancellationToken).ConfigureAwait(false);
-            var bind = listen.BindAddress ?? _km.Channel.LocalAddress ?? IPAddress.Loopback;
+            var bind = Unmapped(listen.BindAddress ?? _km.Channel.LocalAddress ?? IPAddress.Loopback);
             var listener = new TcpListener(bind, listen.Port);
             listener.Start(1);
             try
@@ -123,6 +123,9 @@ public sealed class PeerRunner
             context?.Keys?.Dispose();
         }
     }
+
+    /// <summary>A dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d; listen and advertise the plain IPv4 form.</summary>
+    internal static IPAddress Unmapped(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 
     private static bool IsTransferFailure(Exception e) => e is IOException or SocketException or OperationCanceledException or UnauthorizedAccessException;
 

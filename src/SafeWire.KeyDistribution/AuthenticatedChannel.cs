@@ -14,5 +14,22 @@ namespace SafeWire.KeyDistribution;
 /// <param name="SessionCheck">Optional short code both ends derive from the channel's exporter (e2e), for comparing out of band.</param>
 public sealed record AuthenticatedChannel(Stream Stream, PeerIdentity Remote, IPAddress? RemoteAddress, IPAddress? LocalAddress, string? SessionCheck = null) : IAsyncDisposable
 {
-    public ValueTask DisposeAsync() => Stream.DisposeAsync();
+    /// <summary>Ends a SafeWire channel with close_notify (best effort), then disposes the stream.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Stream is Transport.SecureStream { IsAuthenticated: true } secure)
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await secure.ShutdownAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+            {
+                // The other side is already gone.
+            }
+        }
+
+        await Stream.DisposeAsync().ConfigureAwait(false);
+    }
 }

@@ -196,6 +196,7 @@ public sealed class KeyManagerServer
     private async Task HandleSocketAsync(Socket socket, Func<Socket, CancellationToken, Task<AuthenticatedChannel>> authenticate, CancellationToken cancellationToken)
     {
         AuthenticatedChannel channel;
+        var from = socket.RemoteEndPoint?.ToString() ?? "?";
         try
         {
             using var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -204,7 +205,7 @@ public sealed class KeyManagerServer
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or SocketException or AuthenticationFailedException or System.Security.Authentication.AuthenticationException)
         {
-            _options.Log.SessionClosed(0, socket.RemoteEndPoint?.ToString() ?? "?", "handshake failed: " + e.Message);
+            _options.Log.SessionClosed(0, from, "handshake failed: " + e.Message);
             socket.Dispose();
             return;
         }

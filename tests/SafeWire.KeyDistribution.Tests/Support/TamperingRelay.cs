@@ -13,12 +13,19 @@ internal sealed class TamperingRelay : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _running;
 
-    public TamperingRelay(int targetPort, long flipAt = -1, long cutAfter = -1)
+    public TamperingRelay(int targetPort, long flipAt = -1, long cutAfter = -1, long pauseAfter = -1)
     {
         _listener.Start();
         Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
-        _running = RunAsync(targetPort, flipAt, cutAfter);
+        _running = RunAsync(targetPort, flipAt, cutAfter, pauseAfter);
     }
+
+    /// <summary>Completes when the relay stopped forwarding after pauseAfter bytes (both connections stay open).</summary>
+    public Task Paused => _paused.Task;
+
+    private readonly TaskCompletionSource _paused = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private bool _disposed;
 
     public int Port { get; }
 
@@ -26,7 +33,7 @@ internal sealed class TamperingRelay : IAsyncDisposable
 
     public bool Flipped { get; private set; }
 
-    private async Task RunAsync(int targetPort, long flipAt, long cutAfter)
+    private async Task RunAsync(int targetPort, long flipAt, long cutAfter, long pauseAfter)
     {
         try
         {
@@ -49,6 +56,12 @@ internal sealed class TamperingRelay : IAsyncDisposable
                 {
                     buffer[flipAt - Forwarded] ^= 0x40;
                     Flipped = true;
+                }
+
+                if (pauseAfter >= 0 && Forwarded + n > pauseAfter)
+                {
+                    _paused.TrySetResult();
+                    await Task.Delay(Timeout.Infinite, _stop.Token);
                 }
 
                 if (cutAfter >= 0 && Forwarded + n > cutAfter)
@@ -76,6 +89,12 @@ internal sealed class TamperingRelay : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         await _stop.CancelAsync();
         _listener.Stop();
         await _running.WaitAsync(TimeSpan.FromSeconds(10));

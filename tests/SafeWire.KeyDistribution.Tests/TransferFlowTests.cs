@@ -190,6 +190,40 @@ public class TransferFlowTests
     }
 
     [Fact]
+    public async Task SenderLeavesAfterConfirming_ListeningWaiterIsToldAtOnce()
+    {
+        await using var km = new KmHarness();
+        var ct = Timeouts.Token(20);
+        var (bob, bobChannels) = await km.ConnectAsync("bob");
+        var (alice, _) = await km.ConnectAsync("alice");
+        await using (bob)
+        {
+            await bob.WaitAsync(ct);
+            await alice.ListWaitingAsync(ct);
+            var bobPaired = bob.AwaitPairingAsync(ct);
+            var paired = await alice.ConnectAsync("bob", TransferMode.Cfb, ct);
+            var ui = new RecordingUi(_ => null);
+            // The waiter's connect timeout is long; only the key manager's verdict can end this within the test's 20 s.
+            var receiving = new PeerRunner(bob, bobChannels, ui, TimeProvider.System) { ConnectTimeout = TimeSpan.FromMinutes(5) }
+                .RunReceiverAsync(await bobPaired, new ListenSettings(), ct);
+            using (var keys = await alice.FetchKeysAsync(paired.TransferId, ct))
+            {
+                var mac = new byte[TransferKeys.MacSize];
+                keys.ConfirmationMac(TransferRole.Sender, mac);
+                await alice.ConfirmAsync(paired.TransferId, mac, ct);
+            }
+
+            await alice.ExpectConnectToAsync(paired.TransferId, ct);
+            await alice.DisposeAsync();
+
+            var (verdict, outcome) = await receiving;
+            Assert.Equal(VerdictKind.Failed, verdict.Kind);
+            Assert.Contains("alice left", verdict.Text, StringComparison.Ordinal);
+            Assert.Null(outcome);
+        }
+    }
+
+    [Fact]
     public async Task ThirdClient_PresentingTheTransfer_IsRefused_ByKeyManagerAndWaiter()
     {
         using var source = new TempDirectory();

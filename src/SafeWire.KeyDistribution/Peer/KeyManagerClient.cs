@@ -105,6 +105,13 @@ public sealed class KeyManagerClient : IAsyncDisposable
         return await ExpectVerdictAsync(report.TransferId, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Sends the report without reading: the answer is read by a pending <see cref="ExpectVerdictAsync"/>.</summary>
+    public async Task SendReportAsync(ReportMessage report, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        await _connection.SendAsync(KdMessageType.Report, report.Write, cancellationToken).ConfigureAwait(false);
+    }
+
     public async Task EndAsync(CancellationToken cancellationToken)
     {
         await _connection.SendAsync(KdMessageType.End, cancellationToken).ConfigureAwait(false);
@@ -123,7 +130,8 @@ public sealed class KeyManagerClient : IAsyncDisposable
         await _channel.DisposeAsync().ConfigureAwait(false);
     }
 
-    private async Task<VerdictMessage> ExpectVerdictAsync(TransferId id, CancellationToken cancellationToken)
+    /// <summary>Reads until the verdict on <paramref name="id"/> (the waiter keeps one pending while it receives, to hear of a sender that left).</summary>
+    public async Task<VerdictMessage> ExpectVerdictAsync(TransferId id, CancellationToken cancellationToken)
     {
         while (true)
         {

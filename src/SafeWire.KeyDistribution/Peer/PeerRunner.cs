@@ -105,9 +105,54 @@ public sealed class PeerRunner
                 var port = ((IPEndPoint)listener.LocalEndpoint).Port;
                 await _km.AnnounceListeningAsync(paired.TransferId, listen.AdvertisedHost, (ushort)(listen.AdvertisedPort != 0 ? listen.AdvertisedPort : port), cancellationToken).ConfigureAwait(false);
                 _ui.Info($"Listening on {bind}:{port} for {paired.PeerName}.");
-                var outcome = await AcceptAndReceiveAsync(listener, context, cancellationToken).ConfigureAwait(false);
-                var verdict = await _km.ReportAsync(new ReportMessage(paired.TransferId, true, outcome.Blocks, outcome.Bytes, outcome.FilesTransferred, ""), cancellationToken).ConfigureAwait(false);
-                return (verdict, outcome);
+
+                // While the file moves, keep one read pending on the key manager: a sender that leaves (or fails)
+                // before or during the transfer ends it at once instead of after the connect timeout.
+                using var receiving = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                var verdictWatch = _km.ExpectVerdictAsync(paired.TransferId, cancellationToken);
+                var receive = AcceptAndReceiveAsync(listener, context, receiving.Token);
+                if (await Task.WhenAny(receive, verdictWatch).ConfigureAwait(false) == verdictWatch)
+                {
+                    await receiving.CancelAsync().ConfigureAwait(false);
+                    try
+                    {
+                        await receive.ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (IsTransferFailure(e))
+                    {
+                        // Expected: cancelled or broken because the transfer already ended.
+                    }
+
+                    var early = await verdictWatch.ConfigureAwait(false);
+                    _ui.Warn(early.Text);
+                    return (early, null);
+                }
+
+                TransferOutcome? outcome = null;
+                string failure = "";
+                try
+                {
+                    outcome = await receive.ConfigureAwait(false);
+                }
+                catch (Exception e) when (IsTransferFailure(e))
+                {
+                    failure = e is OperationCanceledException ? "cancelled" : e.Message;
+                    _ui.Warn("Transfer failed: " + failure);
+                }
+
+                var report = outcome is null
+                    ? new ReportMessage(paired.TransferId, false, 0, 0, 0, failure)
+                    : new ReportMessage(paired.TransferId, true, outcome.Blocks, outcome.Bytes, outcome.FilesTransferred, "");
+                try
+                {
+                    await _km.SendReportAsync(report, cancellationToken).ConfigureAwait(false);
+                }
+                catch (IOException)
+                {
+                    // The pending read below sees the broken connection too.
+                }
+
+                return (await verdictWatch.ConfigureAwait(false), outcome);
             }
             finally
             {

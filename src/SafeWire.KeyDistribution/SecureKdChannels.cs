@@ -107,29 +107,26 @@ public sealed class SecureKdChannels : IKdChannels
         return Channel(stream, socket, withSessionCheck: true);
     }
 
-    /// <summary>The key manager's side: a mutually authenticated handshake with a client of the home CA.</summary>
-    public static async Task<AuthenticatedChannel> AcceptKeyManagerClientAsync(Socket socket, LocalCredential serverCredential, IPeerVerifier clientVerifier, TimeProvider? time, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(socket);
-        socket.NoDelay = true;
-        var stream = new SecureStream(new NetworkStream(socket, ownsSocket: true));
-        try
+    /// <summary>
+    /// The key manager's listener: a <see cref="SecureListener"/> that requires a client certificate the
+    /// home CA verifies, and hands out each authenticated client as a channel.
+    /// </summary>
+    public static SecureListener CreateKeyManagerListener(IPEndPoint endPoint, LocalCredential serverCredential, IPeerVerifier clientVerifier, TimeProvider? time = null) =>
+        new(endPoint, new SecureServerOptions
         {
-            await stream.AuthenticateAsServerAsync(new SecureServerOptions
-            {
-                ServerCredential = serverCredential,
-                ClientVerifier = clientVerifier,
-                RequireClientCredential = true,
-                TimeProvider = time ?? TimeProvider.System,
-            }, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            await stream.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
+            ServerCredential = serverCredential,
+            ClientVerifier = clientVerifier,
+            RequireClientCredential = true,
+            TimeProvider = time ?? TimeProvider.System,
+        });
 
-        return Channel(stream, socket);
+    /// <summary>The next authenticated client of <paramref name="listener"/>.</summary>
+    public static async ValueTask<AuthenticatedChannel> AcceptKeyManagerClientAsync(SecureListener listener, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(listener);
+        var connection = await listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
+        var remote = connection.Stream.RemoteIdentity ?? throw new SecureChannelException(Protocol.Alert.HandshakeFailure, "The client did not authenticate.");
+        return new AuthenticatedChannel(connection.Stream, remote, connection.RemoteEndPoint.Address, listener.LocalEndPoint.Address);
     }
 
     private static AuthenticatedChannel Channel(SecureStream stream, Socket socket, bool withSessionCheck = false)

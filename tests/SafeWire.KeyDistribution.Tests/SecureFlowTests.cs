@@ -58,11 +58,11 @@ public sealed class SecureFlowTests : IDisposable
         var log = new RecordingLog();
         var journal = new FrameJournal();
         var km = new KeyManagerServer(new KeyManagerOptions { Log = log, Journal = _ => journal });
-        var listener = new TcpListener(IPAddress.Loopback, 0);
+        await using var listener = SecureKdChannels.CreateKeyManagerListener(new IPEndPoint(IPAddress.Loopback, 0), serverCredential, ca);
         listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var port = listener.LocalEndPoint.Port;
         using var stop = new CancellationTokenSource();
-        var serving = km.ServeAsync(listener, (socket, ct) => SecureKdChannels.AcceptKeyManagerClientAsync(socket, serverCredential, ca, null, ct), stop.Token);
+        var serving = km.ServeAsync(ct => SecureKdChannels.AcceptKeyManagerClientAsync(listener, ct), stop.Token);
 
         using var source = new TempDirectory();
         using var target = new TempDirectory();
@@ -118,7 +118,6 @@ public sealed class SecureFlowTests : IDisposable
         }
 
         await stop.CancelAsync();
-        listener.Stop();
         await serving.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
     }
 
@@ -131,11 +130,13 @@ public sealed class SecureFlowTests : IDisposable
         using var mallory = foreign.LoadOrCreateClientCredential("mallory");
         var log = new RecordingLog();
         var km = new KeyManagerServer(new KeyManagerOptions { Log = log });
-        var listener = new TcpListener(IPAddress.Loopback, 0);
+        await using var listener = SecureKdChannels.CreateKeyManagerListener(new IPEndPoint(IPAddress.Loopback, 0), serverCredential, _safewireHome.CreateCaVerifier());
+        var refused = new TaskCompletionSource<SecureChannelException>();
+        listener.HandshakeFailed += (_, e) => refused.TrySetResult(e);
         listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var port = listener.LocalEndPoint.Port;
         using var stop = new CancellationTokenSource();
-        var serving = km.ServeAsync(listener, (socket, ct) => SecureKdChannels.AcceptKeyManagerClientAsync(socket, serverCredential, _safewireHome.CreateCaVerifier(), null, ct), stop.Token);
+        var serving = km.ServeAsync(ct => SecureKdChannels.AcceptKeyManagerClientAsync(listener, ct), stop.Token);
 
         // Mallory trusts the real CA for the server but holds a certificate from another CA.
         var channels = new SecureKdChannels(mallory, _safewireHome.CreateCaVerifier());
@@ -144,10 +145,11 @@ public sealed class SecureFlowTests : IDisposable
             await using var client = new KeyManagerClient(await channels.ConnectKeyManagerAsync("127.0.0.1", port, Timeouts.Token()));
             await client.HelloAsync("mallory", Timeouts.Token());
         });
+        var failure = await refused.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        Assert.Equal(TrustFailureReason.UntrustedIssuer, failure.TrustFailure);
         Assert.DoesNotContain("open", log.Text, StringComparison.Ordinal);
 
         await stop.CancelAsync();
-        listener.Stop();
         await serving.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
     }
 }

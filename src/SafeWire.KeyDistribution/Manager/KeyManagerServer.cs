@@ -22,9 +22,6 @@ public sealed class KeyManagerOptions
 
     /// <summary>Most clients connected at once; more are turned away.</summary>
     public int MaxClients { get; init; } = 256;
-
-    /// <summary>Time a client has to finish the authenticated handshake.</summary>
-    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>
@@ -65,13 +62,13 @@ public sealed class KeyManagerServer
     }
 
     /// <summary>
-    /// Accepts clients until cancelled; <paramref name="authenticate"/> runs the mutually authenticated
-    /// handshake on each accepted socket (bounded by <see cref="KeyManagerOptions.HandshakeTimeout"/>).
+    /// Serves clients until cancelled. <paramref name="acceptNext"/> yields the next client whose mutually
+    /// authenticated handshake succeeded (a <c>SecureListener</c> in production: it bounds and times out
+    /// handshakes); beyond <see cref="KeyManagerOptions.MaxClients"/> sessions, new clients are turned away.
     /// </summary>
-    public async Task ServeAsync(TcpListener listener, Func<Socket, CancellationToken, Task<AuthenticatedChannel>> authenticate, CancellationToken cancellationToken)
+    public async Task ServeAsync(Func<CancellationToken, ValueTask<AuthenticatedChannel>> acceptNext, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(listener);
-        ArgumentNullException.ThrowIfNull(authenticate);
+        ArgumentNullException.ThrowIfNull(acceptNext);
         var running = new List<Task>();
         using var heartbeat = new PeriodicTimer(TimeSpan.FromSeconds(1), _options.Time);
         var ticking = TickAsync(heartbeat, cancellationToken);
@@ -79,24 +76,30 @@ public sealed class KeyManagerServer
         {
             while (!cancellationToken.IsCancellationRequested)
             {
-                Socket socket;
+                AuthenticatedChannel channel;
                 try
                 {
-                    socket = await listener.AcceptSocketAsync(cancellationToken).ConfigureAwait(false);
+                    channel = await acceptNext(cancellationToken).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
                     break;
                 }
+                catch (Exception e) when (e is IOException or SocketException)
+                {
+                    _options.Log.SessionClosed(0, "?", "accept failed: " + e.Message);
+                    continue;
+                }
 
                 running.RemoveAll(t => t.IsCompleted);
                 if (running.Count >= _options.MaxClients)
                 {
-                    socket.Dispose();
+                    _options.Log.SessionClosed(0, channel.Remote.Name, $"turned away: {_options.MaxClients} clients already connected");
+                    await channel.DisposeAsync().ConfigureAwait(false);
                     continue;
                 }
 
-                running.Add(HandleSocketAsync(socket, authenticate, cancellationToken));
+                running.Add(RunSessionAsync(channel, cancellationToken));
             }
         }
         finally
@@ -191,26 +194,6 @@ public sealed class KeyManagerServer
                 Dispatch(record, verdict);
             }
         }
-    }
-
-    private async Task HandleSocketAsync(Socket socket, Func<Socket, CancellationToken, Task<AuthenticatedChannel>> authenticate, CancellationToken cancellationToken)
-    {
-        AuthenticatedChannel channel;
-        var from = socket.RemoteEndPoint?.ToString() ?? "?";
-        try
-        {
-            using var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            handshake.CancelAfter(_options.HandshakeTimeout);
-            channel = await authenticate(socket, handshake.Token).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is IOException or OperationCanceledException or SocketException or AuthenticationFailedException or System.Security.Authentication.AuthenticationException)
-        {
-            _options.Log.SessionClosed(0, from, "handshake failed: " + e.Message);
-            socket.Dispose();
-            return;
-        }
-
-        await RunSessionAsync(channel, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task TickAsync(PeriodicTimer timer, CancellationToken cancellationToken)
@@ -549,6 +532,3 @@ public sealed class KeyManagerServer
         }
     }
 }
-
-/// <summary>A client failed the authenticated handshake with the key manager.</summary>
-public sealed class AuthenticationFailedException(string message, Exception? inner = null) : IOException(message, inner);

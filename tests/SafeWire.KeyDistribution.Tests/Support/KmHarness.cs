@@ -28,7 +28,7 @@ internal sealed class KmHarness : IAsyncDisposable
             Journal = _ => Journal,
         });
         var identity = TestIdentities.Create("km");
-        _serving = Server.ServeAsync(_listener, (socket, ct) => PlainTestChannels.AcceptAsync(socket, identity, ct), _stop.Token);
+        _serving = Server.ServeAsync(async ct => await PlainTestChannels.AcceptAsync(await _listener.AcceptSocketAsync(ct), identity, ct), _stop.Token);
     }
 
     public int Port { get; }

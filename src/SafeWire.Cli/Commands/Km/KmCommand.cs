@@ -44,14 +44,16 @@ internal static class KmCommand
         var journalFile = parse.GetValue(KmCommandDefinition.Journal);
         using var journal = journalFile is null ? null : new KmJournal(journalFile.FullName);
         var console = AnsiConsole.Console;
+        var log = new KmConsoleLog(console, TimeProvider.System);
         var server = new KeyManagerServer(new KeyManagerOptions
         {
-            Log = new KmConsoleLog(console, TimeProvider.System),
+            Log = log,
             KeyLifetime = TimeSpan.FromSeconds(lifetime),
             Journal = journal is null ? null : journal.For,
         });
 
-        var listener = new TcpListener(address, port);
+        await using var listener = SecureKdChannels.CreateKeyManagerListener(new IPEndPoint(address, port), credential, verifier);
+        listener.HandshakeFailed += (from, e) => log.SessionClosed(0, from?.ToString() ?? "?", "handshake failed: " + e.Message);
         try
         {
             listener.Start();
@@ -61,19 +63,12 @@ internal static class KmCommand
             throw new CliException($"cannot listen on {host}:{port}: {e.Message}");
         }
 
-        try
-        {
-            var bound = (IPEndPoint)listener.LocalEndpoint;
-            console.WriteLine($"Key manager listening on {bound.Address}:{bound.Port}");
-            console.WriteLine($"  server key {credential.Fingerprint}, clients need a certificate from the CA in {home.Root}");
-            console.WriteLine($"  transfer keys valid for {lifetime} s; Ctrl+C stops");
-            await server.ServeAsync(listener, (socket, ct) => SecureKdChannels.AcceptKeyManagerClientAsync(socket, credential, verifier, null, ct), cancellationToken);
-            console.WriteLine("Key manager stopped.");
-            return 0;
-        }
-        finally
-        {
-            listener.Stop();
-        }
+        var bound = listener.LocalEndPoint;
+        console.WriteLine($"Key manager listening on {bound.Address}:{bound.Port}");
+        console.WriteLine($"  server key {credential.Fingerprint}, clients need a certificate from the CA in {home.Root}");
+        console.WriteLine($"  transfer keys valid for {lifetime} s; Ctrl+C stops");
+        await server.ServeAsync(ct => SecureKdChannels.AcceptKeyManagerClientAsync(listener, ct), cancellationToken);
+        console.WriteLine("Key manager stopped.");
+        return 0;
     }
 }

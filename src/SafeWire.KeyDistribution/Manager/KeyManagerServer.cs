@@ -255,8 +255,10 @@ public sealed class KeyManagerServer
         switch (input)
         {
             case KmSessionInput.ClientHello:
+                // The name others see is the one the CA certified (the certificate's subject); a requested name is
+                // used only for a peer whose credential carries none, so nobody can pass for "bob" by saying so.
                 var requested = KmCodec.ReadClientHello(frame).Trim();
-                if (requested.Length is > 0 and <= KmCodec.MaxNameLength && !requested.Any(char.IsControl))
+                if (string.IsNullOrWhiteSpace(session.Name) && requested.Length is > 0 and <= KmCodec.MaxNameLength && !requested.Any(char.IsControl))
                 {
                     session.Name = requested;
                 }

@@ -118,12 +118,6 @@ public sealed class KeyManagerClient : IAsyncDisposable
         await ExpectAsync(KdMessageType.Bye, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Sends a raw frame: for tests that misbehave on purpose.</summary>
-    internal ValueTask SendRawAsync(KdMessageType type, Action<FrameWriter> build, CancellationToken cancellationToken) => _connection.SendAsync(type, build, cancellationToken);
-
-    /// <summary>Reads the next frame: for tests that misbehave on purpose.</summary>
-    internal ValueTask<KdFrame> ReadRawAsync(CancellationToken cancellationToken) => _connection.ReadAsync(cancellationToken);
-
     public async ValueTask DisposeAsync()
     {
         await _connection.DisposeAsync().ConfigureAwait(false);

@@ -44,6 +44,7 @@ public static class PeerTransfer
         uint sent = 0;
         var declined = new List<string>();
         var plain = ArrayPool<byte>.Shared.Rent(ChunkCipher.ChunkSize);
+        var frame = ArrayPool<byte>.Shared.Rent(KdConnection.HeaderSize + ChunkHeader + ChunkCipher.MaxCipherChunk + TransferKeys.MacSize);
         try
         {
             for (var index = 0; index < files.Count; index++)
@@ -82,24 +83,9 @@ public static class PeerTransfer
                     var dataLength = cipher is null ? read : ChunkCipher.CipherLength(read);
                     var macLength = cipher is null ? 0 : TransferKeys.MacSize;
                     var chunkIndex = (ulong)chunk;
-                    await connection.SendRawAsync(KdMessageType.Chunk, ChunkHeader + dataLength + macLength, body =>
-                    {
-                        var span = body.Span;
-                        BinaryPrimitives.WriteUInt32BigEndian(span, fileIndex);
-                        BinaryPrimitives.WriteUInt64BigEndian(span[4..], chunkIndex);
-                        span[12] = final ? (byte)1 : (byte)0;
-                        BinaryPrimitives.WriteInt32BigEndian(span[13..], dataLength);
-                        var data = span.Slice(ChunkHeader, dataLength);
-                        if (cipher is null)
-                        {
-                            plain.AsSpan(0, read).CopyTo(data);
-                            hash!.AppendData(plain, 0, read);
-                        }
-                        else
-                        {
-                            cipher.EncryptChunk(fileIndex, chunkIndex, final, plain.AsSpan(0, read), data, span.Slice(ChunkHeader + dataLength, macLength));
-                        }
-                    }, cancellationToken).ConfigureAwait(false);
+                    var bodyLength = ChunkHeader + dataLength + macLength;
+                    BuildChunk(frame, cipher, hash, plain.AsSpan(0, read), fileIndex, chunkIndex, final, dataLength, macLength);
+                    await connection.SendFrameAsync(frame.AsMemory(0, KdConnection.HeaderSize + bodyLength), cancellationToken).ConfigureAwait(false);
                     blocks += cipher is null ? 1UL : (ulong)(dataLength / ChunkCipher.BlockSize);
                     progress.Advance(read);
                 }
@@ -142,6 +128,29 @@ public static class PeerTransfer
         {
             CryptographicOperations.ZeroMemory(plain.AsSpan(0, ChunkCipher.ChunkSize));
             ArrayPool<byte>.Shared.Return(plain);
+            ArrayPool<byte>.Shared.Return(frame);
+        }
+    }
+
+    /// <summary>Chunk frame: header, then u32 file | u64 chunk | u8 final | u32 length | data | MAC (cbc/cfb).</summary>
+    private static void BuildChunk(byte[] frame, ChunkCipher? cipher, IncrementalHash? hash, ReadOnlySpan<byte> plain, uint fileIndex, ulong chunkIndex, bool final, int dataLength, int macLength)
+    {
+        KdConnection.WriteHeader(frame, KdMessageType.Chunk, ChunkHeader + dataLength + macLength);
+        var span = frame.AsSpan(KdConnection.HeaderSize);
+        BinaryPrimitives.WriteUInt32BigEndian(span, fileIndex);
+        BinaryPrimitives.WriteUInt64BigEndian(span[4..], chunkIndex);
+        span[12] = final ? (byte)1 : (byte)0;
+        BinaryPrimitives.WriteInt32BigEndian(span[13..], dataLength);
+        var data = span.Slice(ChunkHeader, dataLength);
+        if (cipher is null)
+        {
+            // e2e: the SafeWire channel encrypts; the file hash is checked end to end at FileEnd.
+            plain.CopyTo(data);
+            hash!.AppendData(plain);
+        }
+        else
+        {
+            cipher.EncryptChunk(fileIndex, chunkIndex, final, plain, data, span.Slice(ChunkHeader + dataLength, macLength));
         }
     }
 

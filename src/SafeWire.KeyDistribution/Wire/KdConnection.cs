@@ -20,7 +20,8 @@ public interface IFrameObserver
 /// Frames over a stream: <c>u32 length (big-endian, counts type + body) | u8 type | body</c>.
 /// The length is checked against <see cref="MaxFrameLength"/> before anything is allocated; the receive
 /// buffer is rented once and reused (invariant: it holds exactly the last frame read). Writes are
-/// serialized, so several tasks may send on one connection.
+/// serialized, so several tasks may send on one connection; file chunks are built in the sender's own
+/// buffer and sent with <see cref="SendFrameAsync"/>.
 /// </summary>
 public sealed class KdConnection : IAsyncDisposable
 {
@@ -32,7 +33,7 @@ public sealed class KdConnection : IAsyncDisposable
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly FrameWriter _writer = new();
     private byte[]? _receive = ArrayPool<byte>.Shared.Rent(MaxFrameLength);
-    private byte[]? _send = ArrayPool<byte>.Shared.Rent(MaxFrameLength + 5);
+    private byte[]? _send = ArrayPool<byte>.Shared.Rent(MaxFrameLength + HeaderSize);
 
     public KdConnection(Stream stream, bool ownsStream = true, IFrameObserver? observer = null)
     {
@@ -103,7 +104,7 @@ public sealed class KdConnection : IAsyncDisposable
         {
             _writer.Clear();
             build(_writer);
-            await SendBodyAsync(type, _writer.WrittenSpan.Length, copyFromWriter: true, cancellationToken).ConfigureAwait(false);
+            await SendBodyAsync(type, _writer.WrittenSpan.Length, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -114,15 +115,38 @@ public sealed class KdConnection : IAsyncDisposable
 
     public ValueTask SendAsync(KdMessageType type, CancellationToken cancellationToken) => SendAsync(type, static _ => { }, cancellationToken);
 
-    /// <summary>Hot path for file chunks: the caller fills <paramref name="fill"/>'s span (at most MaxFrameLength - 1 bytes) with the body.</summary>
-    public async ValueTask SendRawAsync(KdMessageType type, int bodyLength, Action<Memory<byte>> fill, CancellationToken cancellationToken)
+    /// <summary>Bytes before a frame's body: the u32 length and the u8 type.</summary>
+    public const int HeaderSize = 5;
+
+    /// <summary>Writes a frame header for a body of <paramref name="bodyLength"/> bytes (hot path: the caller builds the body in place).</summary>
+    public static void WriteHeader(Span<byte> destination, KdMessageType type, int bodyLength)
     {
+        if (bodyLength < 0 || bodyLength + 1 > MaxFrameLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(bodyLength), $"A {type} body of {bodyLength} bytes exceeds the frame limit.");
+        }
+
+        BinaryPrimitives.WriteUInt32BigEndian(destination, (uint)(bodyLength + 1));
+        destination[4] = (byte)type;
+    }
+
+    /// <summary>
+    /// Hot path for file chunks: sends a whole frame the caller built in its own buffer (header from
+    /// <see cref="WriteHeader"/>), without copying or allocating.
+    /// </summary>
+    public async ValueTask SendFrameAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
+    {
+        if (frame.Length < HeaderSize || BinaryPrimitives.ReadUInt32BigEndian(frame.Span) != (uint)(frame.Length - 4))
+        {
+            throw new ArgumentException("The frame's length field does not match its size.", nameof(frame));
+        }
+
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var send = _send ?? throw new ObjectDisposedException(nameof(KdConnection));
-            fill(send.AsMemory(5, bodyLength));
-            await SendBodyAsync(type, bodyLength, copyFromWriter: false, cancellationToken).ConfigureAwait(false);
+            Observer?.OnFrame(true, (KdMessageType)frame.Span[4], frame.Span[HeaderSize..]);
+            await _stream.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
+            await _stream.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -142,34 +166,21 @@ public sealed class KdConnection : IAsyncDisposable
         _writeLock.Dispose();
     }
 
-    private async ValueTask SendBodyAsync(KdMessageType type, int bodyLength, bool copyFromWriter, CancellationToken cancellationToken)
+    private async ValueTask SendBodyAsync(KdMessageType type, int bodyLength, CancellationToken cancellationToken)
     {
-        if (bodyLength + 1 > MaxFrameLength)
-        {
-            throw new ArgumentOutOfRangeException(nameof(bodyLength), $"A {type} body of {bodyLength} bytes exceeds the frame limit.");
-        }
-
         var send = _send ?? throw new ObjectDisposedException(nameof(KdConnection));
-        BinaryPrimitives.WriteUInt32BigEndian(send, (uint)(bodyLength + 1));
-        send[4] = (byte)type;
-        if (copyFromWriter)
-        {
-            _writer.WrittenSpan.CopyTo(send.AsSpan(5));
-        }
-
+        WriteHeader(send, type, bodyLength);
+        _writer.WrittenSpan.CopyTo(send.AsSpan(HeaderSize));
         try
         {
-            Observer?.OnFrame(true, type, send.AsSpan(5, bodyLength));
-            await _stream.WriteAsync(send.AsMemory(0, bodyLength + 5), cancellationToken).ConfigureAwait(false);
+            Observer?.OnFrame(true, type, send.AsSpan(HeaderSize, bodyLength));
+            await _stream.WriteAsync(send.AsMemory(0, bodyLength + HeaderSize), cancellationToken).ConfigureAwait(false);
             await _stream.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            if (copyFromWriter)
-            {
-                // Control bodies may carry keys; chunk bodies are overwritten by the next chunk.
-                CryptographicOperations.ZeroMemory(send.AsSpan(0, bodyLength + 5));
-            }
+            // Control bodies may carry keys (KeyGrant).
+            CryptographicOperations.ZeroMemory(send.AsSpan(0, bodyLength + HeaderSize));
         }
     }
 

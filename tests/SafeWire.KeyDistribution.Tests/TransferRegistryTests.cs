@@ -122,6 +122,19 @@ public class TransferRegistryTests
     }
 
     [Fact]
+    public void FinishedTransfers_AreForgottenAfterRetention_StillRefused()
+    {
+        var registry = new TransferRegistry(TimeSpan.FromMinutes(1));
+        var record = registry.Issue(TransferMode.E2e, s_alice, s_bob, s_now);
+        registry.Report(new ReportMessage(record.Id, false, 0, 0, 0, "disk full"), 2, "SHA256:bob", s_now);
+        registry.ExpireDue(s_now + TransferRegistry.RetainFinished);
+        Assert.Equal(RefusalReason.AlreadyUsed, registry.Access(record.Id, 1, "SHA256:alice", s_now).Refusal);
+        registry.ExpireDue(s_now + TransferRegistry.RetainFinished + TimeSpan.FromSeconds(1));
+        Assert.Empty(registry.All);
+        Assert.Equal(RefusalReason.UnknownTransfer, registry.Access(record.Id, 1, "SHA256:alice", s_now).Refusal);
+    }
+
+    [Fact]
     public void ListenerReady_OnlyFromTheConfirmedReceiver()
     {
         var registry = new TransferRegistry(TimeSpan.FromMinutes(1));

@@ -163,7 +163,7 @@ public sealed class KeyManagerServer
                 _sessions.Remove(session.Id);
                 if (_registry.LiveTransferOf(session.Id) is { } live)
                 {
-                    Dispatch(live, _registry.Fail(live, $"{session.Name} left the key manager ({reason})"));
+                    Dispatch(live, _registry.Fail(live, $"{session.Name} left the key manager ({reason})", _options.Time.GetUtcNow()));
                 }
 
                 session.Outbox.Writer.TryComplete();
@@ -400,7 +400,7 @@ public sealed class KeyManagerServer
             Refuse(session, refusal, access.Message);
             if (refusal == RefusalReason.BadConfirmation && _registry.LiveTransferOf(session.Id) is { } live && live.Id == confirm.Id)
             {
-                Dispatch(live, _registry.Fail(live, access.Message.TrimEnd('.')));
+                Dispatch(live, _registry.Fail(live, access.Message.TrimEnd('.'), now));
             }
 
             return;

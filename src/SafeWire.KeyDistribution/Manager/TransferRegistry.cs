@@ -53,6 +53,9 @@ public sealed class TransferRecord
 
     public VerdictMessage? Verdict { get; internal set; }
 
+    /// <summary>When the transfer was judged (completed or failed).</summary>
+    public DateTimeOffset? EndedAt { get; internal set; }
+
     public TransferRole? RoleOf(uint sessionId, string fingerprint) =>
         sessionId == Sender.SessionId && fingerprint == Sender.Fingerprint ? TransferRole.Sender
         : sessionId == Receiver.SessionId && fingerprint == Receiver.Fingerprint ? TransferRole.Receiver
@@ -80,6 +83,9 @@ public readonly record struct TransferAccess(TransferRecord? Record, TransferRol
 /// </summary>
 public sealed class TransferRegistry
 {
+    /// <summary>How long a finished transfer is remembered, so a reused ID is refused as reused (then as unknown).</summary>
+    public static readonly TimeSpan RetainFinished = TimeSpan.FromHours(1);
+
     private readonly Dictionary<TransferId, TransferRecord> _transfers = [];
     private readonly TimeSpan _lifetime;
 
@@ -263,7 +269,7 @@ public sealed class TransferRegistry
 
         if (!report.Succeeded)
         {
-            return (access, Fail(record, $"the {Describe(access.Role)} ({(access.Role == TransferRole.Sender ? record.Sender.Name : record.Receiver.Name)}) reported: {report.Reason}"));
+            return (access, Fail(record, $"the {Describe(access.Role)} ({(access.Role == TransferRole.Sender ? record.Sender.Name : record.Receiver.Name)}) reported: {report.Reason}", now));
         }
 
         if (record.SenderReport is not { } s || record.ReceiverReport is not { } r)
@@ -274,7 +280,7 @@ public sealed class TransferRegistry
         if (record.State != TransferState.Transferring)
         {
             // Both succeeded without a file moving (e.g. every file declined before the socket opened): no counts to compare.
-            return (access, Fail(record, "the transfer never started"));
+            return (access, Fail(record, "the transfer never started", now));
         }
 
         Move(record, TransferEvent.BothReported);
@@ -284,11 +290,12 @@ public sealed class TransferRegistry
                 ? $"Block counts match: {s.Blocks} {BlockWord(record.Mode)} sent and received."
                 : $"Block counts differ: the sender reported {s.Blocks} {BlockWord(record.Mode)}, the receiver {r.Blocks}.");
         record.Verdict = verdict;
+        record.EndedAt = now;
         return (access, verdict);
     }
 
     /// <summary>Ends a live transfer as failed (peer left, bad confirmation, expiry) and returns the verdict.</summary>
-    public VerdictMessage Fail(TransferRecord record, string reason)
+    public VerdictMessage Fail(TransferRecord record, string reason, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(record);
         if (!_transfers.ContainsKey(record.Id))
@@ -305,18 +312,27 @@ public sealed class TransferRegistry
         record.DropKeys();
         var verdict = new VerdictMessage(record.Id, VerdictKind.Failed, record.SenderReport?.Blocks ?? 0, record.ReceiverReport?.Blocks ?? 0, "Transfer failed: " + reason + ".");
         record.Verdict = verdict;
+        record.EndedAt = now;
         return verdict;
     }
 
-    /// <summary>Fails every live transfer whose keys expired before the file started to move.</summary>
+    /// <summary>
+    /// Fails every live transfer whose keys expired before the file started to move, and forgets transfers
+    /// that ended more than <see cref="RetainFinished"/> ago (memory stays bounded on a long-running server).
+    /// </summary>
     public IReadOnlyList<(TransferRecord Record, VerdictMessage Verdict)> ExpireDue(DateTimeOffset now)
     {
+        foreach (var old in _transfers.Values.Where(t => t.EndedAt is { } ended && now - ended > RetainFinished).Select(t => t.Id).ToList())
+        {
+            _transfers.Remove(old);
+        }
+
         var expired = new List<(TransferRecord, VerdictMessage)>();
         foreach (var record in _transfers.Values)
         {
             if (now > record.ExpiresAt && TransferMachine.TryNext(record.State, TransferEvent.Expired, out _))
             {
-                expired.Add((record, Fail(record, $"its keys expired at {record.ExpiresAt:HH:mm:ss} UTC before the file moved")));
+                expired.Add((record, Fail(record, $"its keys expired at {record.ExpiresAt:HH:mm:ss} UTC before the file moved", now)));
             }
         }
 

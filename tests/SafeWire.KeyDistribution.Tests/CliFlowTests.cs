@@ -171,7 +171,7 @@ public sealed class CliFlowTests : IAsyncLifetime
         Assert.Equal(1, alice.ExitCode);
         Assert.Contains("Transfer failed", alice.Error, StringComparison.Ordinal);
         Assert.Equal(1, await bob.WaitForExitAsync(s_step));
-        Assert.Contains(mode == "e2e" ? "Transfer failed" : "failed its MAC", bob.Output + bob.Error, StringComparison.Ordinal);
+        Assert.Contains(mode == "e2e" ? "The SafeWire channel failed" : "failed its MAC", bob.Output + bob.Error, StringComparison.Ordinal);
         await _km!.WaitForOutputAsync("FAILED", s_step);
         Assert.Empty(Directory.GetFileSystemEntries(_out.Path));
     }

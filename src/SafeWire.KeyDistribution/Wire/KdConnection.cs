@@ -191,6 +191,11 @@ public sealed class KdConnection : IAsyncDisposable
         {
             read = await _stream.ReadAtLeastAsync(destination, destination.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
         }
+        catch (Transport.SecureChannelException e)
+        {
+            // A record that fails its AEAD tag, a replay or a truncation: the channel refuses what it cannot prove.
+            throw new KdException(e.Alert == Protocol.Alert.CloseNotify ? KdError.ConnectionClosed : KdError.IntegrityFailure, "The SafeWire channel failed: " + e.Message, e);
+        }
         catch (IOException e) when (e is not KdException)
         {
             throw new KdException(KdError.ConnectionClosed, "The connection broke: " + e.Message, e);

@@ -8,6 +8,7 @@ root.Subcommands.Add(SafeWire.Cli.Commands.Keys.KeysCommandDefinition.Create());
 root.Subcommands.Add(SafeWire.Cli.Commands.Ca.CaCommandDefinition.Create());
 root.Subcommands.Add(SafeWire.Cli.Commands.Cert.CertCommandDefinition.Create());
 root.Subcommands.Add(SafeWire.Cli.Commands.Allow.AllowCommandDefinition.Create());
+root.Subcommands.Add(SafeWire.Cli.Commands.Vote.VoteCommandDefinition.Create());
 root.Subcommands.Add(SafeWire.Cli.Commands.Km.KmCommandDefinition.Create());
 root.Subcommands.Add(SafeWire.Cli.Commands.Peer.PeerCommandDefinition.Create());
 

@@ -11,6 +11,8 @@ root.Subcommands.Add(SafeWire.Cli.Commands.Allow.AllowCommandDefinition.Create()
 root.Subcommands.Add(SafeWire.Cli.Commands.Vote.VoteCommandDefinition.Create());
 root.Subcommands.Add(SafeWire.Cli.Commands.Ftp.FtpCommandDefinition.Create());
 root.Subcommands.Add(SafeWire.Cli.Commands.Files.FilesCommandDefinition.Create());
+root.Subcommands.Add(SafeWire.Cli.Commands.Km.KmCommandDefinition.Create());
+root.Subcommands.Add(SafeWire.Cli.Commands.Peer.PeerCommandDefinition.Create());
 
 // Piped output (scripts, tests) is not cut to 80 columns: fingerprints and paths stay on one line.
 if (Console.IsOutputRedirected)

@@ -1,0 +1,20 @@
+namespace SafeWire.Chat.Wire;
+
+/// <summary>Hard limits, checked before anything is allocated for the peer.</summary>
+public static class ChatLimits
+{
+    /// <summary>Largest frame payload accepted (the header's length field is checked against it first).</summary>
+    public const int MaxFramePayload = 64 * 1024;
+
+    /// <summary>Largest chat line, in UTF-8 bytes.</summary>
+    public const int MaxTextBytes = 8 * 1024;
+
+    /// <summary>Largest display name, in UTF-8 bytes.</summary>
+    public const int MaxNameBytes = 64;
+
+    /// <summary>Largest chunk of opaque end-to-end bytes carried in one <see cref="ChatFrameType.DirectData"/> frame.</summary>
+    public const int MaxDirectChunk = 32 * 1024;
+
+    /// <summary>Size of the hop proof (an exporter value).</summary>
+    public const int HopProofLength = 32;
+}

@@ -28,7 +28,7 @@ public sealed partial class ChatServer
         Task? acceptLoop = null;
         try
         {
-            ComputeHopProof(control.Channel, hopPort, expected);
+            HopProof.Compute(control.Channel, hopPort, expected);
             control.Session.Sending(ChatFrameType.HopOffer);
             await control.Frames.WriteAsync(new HopOfferMessage((ushort)hopPort), window.Token).ConfigureAwait(false);
             Raise(new HopPortOffered(Now, client.Name, control.LocalPort, hopPort));

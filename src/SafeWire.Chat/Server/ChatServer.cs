@@ -1,7 +1,5 @@
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SafeWire.Chat.Channels;
@@ -19,9 +17,6 @@ namespace SafeWire.Chat.Server;
 /// </summary>
 public sealed partial class ChatServer : IAsyncDisposable
 {
-    /// <summary>Exporter label of the hop proof; the context is the hop port (u16, big-endian).</summary>
-    public const string HopExporterLabel = "EXPORTER-safewire-chat-hop";
-
     private readonly ChatServerOptions _options;
     private readonly ILogger _logger;
     private readonly ConnectionRegistry _registry;
@@ -520,17 +515,6 @@ public sealed partial class ChatServer : IAsyncDisposable
         _ when e.InnerException is { } inner && e.Message.Length == 0 => inner.Message,
         _ => e.Message,
     };
-
-    private static byte[] HopContext(int port)
-    {
-        var context = new byte[2];
-        BinaryPrimitives.WriteUInt16BigEndian(context, (ushort)port);
-        return context;
-    }
-
-    /// <summary>The hop proof both ends compute: exporter(label, hop port) of the control session.</summary>
-    public static void ComputeHopProof(IChatChannel control, int hopPort, Span<byte> destination) =>
-        control.ExportKeyingMaterial(HopExporterLabel, HopContext(hopPort), destination);
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "Handshake with {Remote} on port {LocalPort} done; peer {Peer}")]
     private static partial void LogHandshakeDone(ILogger logger, IPEndPoint remote, int localPort, string? peer);

@@ -8,6 +8,7 @@ public sealed class ChatFrameCodecTests
     public static TheoryData<ChatMessage> Messages() =>
     [
         new HelloMessage("alice"),
+        new HelloMessage("script", SendOnly: true),
         new RefusedMessage(RefusalReason.ServerFull, "server full"),
         new HopOfferMessage(20001),
         new ChatTextMessage(7, "hello, wörld"),

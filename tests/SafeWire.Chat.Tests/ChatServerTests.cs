@@ -170,6 +170,25 @@ public sealed class ChatServerTests
     }
 
     [Fact]
+    public async Task SendOnlyClients_GetNoRelays_AndAreNotCountedAsRecipients()
+    {
+        await using var harness = new ChatTestHarness();
+        var listener = await harness.ConnectAsync("listener");
+        var script = await ChatClient.ConnectAsync("127.0.0.1", harness.Server.Port, new ChatClientOptions
+        {
+            Name = "script",
+            SendOnly = true,
+            Authenticator = new InsecureTestAuthenticator("script"),
+        }, Ct);
+        await using var scriptClient = new TestClient(script);
+
+        Assert.Equal(0u, (await listener.Client.SendAsync("to everyone who listens", Ct).WaitAsync(ChatTestHarness.Timeout, Ct)).DeliveredTo);
+        Assert.Equal(1u, (await script.SendAsync("from the script", Ct).WaitAsync(ChatTestHarness.Timeout, Ct)).DeliveredTo);
+        await listener.WaitForAsync<RelayedMessage>(m => m.Text == "from the script");
+        Assert.DoesNotContain(scriptClient.Received, m => m is RelayedMessage);
+    }
+
+    [Fact]
     public async Task NamesAreMadeUnique()
     {
         await using var harness = new ChatTestHarness();

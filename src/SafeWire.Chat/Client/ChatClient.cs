@@ -89,7 +89,7 @@ public sealed class ChatClient : IAsyncDisposable
         {
             var session = new ChatSession(ChatSessionState.AwaitingHello);
             session.Sending(ChatFrameType.Hello);
-            await framer.WriteAsync(new HelloMessage(options.Name), ct).ConfigureAwait(false);
+            await framer.WriteAsync(new HelloMessage(options.Name, options.SendOnly), ct).ConfigureAwait(false);
             var answer = await ReadAnswerAsync(framer, session, ct).ConfigureAwait(false);
             if (answer is WelcomeMessage welcome)
             {

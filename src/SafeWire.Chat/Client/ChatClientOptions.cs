@@ -11,6 +11,9 @@ public sealed class ChatClientOptions
     /// <summary>The name to ask for; a server that knows the client's certificate or allow-list name uses that instead.</summary>
     public string Name { get; set; } = Environment.UserName;
 
+    /// <summary>Only send (scripts): ask the server not to relay other clients' chat to this one.</summary>
+    public bool SendOnly { get; set; }
+
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>

@@ -236,7 +236,7 @@ public sealed partial class ChatServer : IAsyncDisposable
 
             var hello = await ReadFirstAsync<HelloMessage>(control).ConfigureAwait(false);
             var name = ChooseName(control, hello.Name);
-            client = new ClientConnection(_registry.NextId(), name, control, Now, _options.MaxQueuedFrames, _stopping.Token);
+            client = new ClientConnection(_registry.NextId(), name, control, Now, _options.MaxQueuedFrames, _stopping.Token) { SendOnly = hello.SendOnly };
             if (_stopRequested == 1 || !_registry.TryAdd(client))
             {
                 var full = _stopRequested == 1
@@ -439,7 +439,7 @@ public sealed partial class ChatServer : IAsyncDisposable
                 case ChatTextMessage chat:
                     client.CountMessage();
                     Raise(new MessageReceived(Now, client.Id, client.Name, chat.Text));
-                    var delivered = SendToOthers(client, ChatFrameCodec.Encode(new RelayedMessage(client.Id, client.Name, Now, chat.Text)));
+                    var delivered = SendToOthers(client, ChatFrameCodec.Encode(new RelayedMessage(client.Id, client.Name, Now, chat.Text)), chatOnly: true);
                     Interlocked.Increment(ref _relayed);
                     client.TryEnqueue(ChatFrameCodec.Encode(new AckMessage(chat.MessageId, (uint)delivered)));
                     break;
@@ -483,12 +483,13 @@ public sealed partial class ChatServer : IAsyncDisposable
         }
     }
 
-    private int SendToOthers(ClientConnection from, ReadOnlyMemory<byte> frame)
+    /// <summary>Queues a frame for every other joined client (<paramref name="chatOnly"/>: skip send-only clients).</summary>
+    private int SendToOthers(ClientConnection from, ReadOnlyMemory<byte> frame, bool chatOnly = false)
     {
         var count = 0;
         foreach (var client in _registry.All)
         {
-            if (client != from && client.Joined && client.TryEnqueue(frame))
+            if (client != from && client.Joined && !(chatOnly && client.SendOnly) && client.TryEnqueue(frame))
             {
                 count++;
             }

@@ -43,6 +43,9 @@ internal sealed class ClientConnection
     /// <summary>Welcome sent: the client receives relays and is listed to others.</summary>
     public bool Joined { get; set; }
 
+    /// <summary>The client asked for no relays (it only sends).</summary>
+    public bool SendOnly { get; init; }
+
     public CancellationToken Lifetime => _lifetime.Token;
 
     public string? CloseReason => Volatile.Read(ref _closeReason);

@@ -9,6 +9,7 @@ namespace SafeWire.Chat.Server;
 internal sealed class ConnectionRegistry(int maxClients)
 {
     private readonly ConcurrentDictionary<uint, ClientConnection> _clients = new();
+    private readonly HashSet<string> _names = new(StringComparer.OrdinalIgnoreCase);
     private readonly object _gate = new();
     private int _nextId;
 
@@ -31,7 +32,7 @@ internal sealed class ConnectionRegistry(int maxClients)
             }
 
             var baseName = client.Name;
-            for (var n = 2; _clients.Values.Any(c => string.Equals(c.Name, client.Name, StringComparison.OrdinalIgnoreCase)); n++)
+            for (var n = 2; !_names.Add(client.Name); n++)
             {
                 client.Name = $"{baseName}-{n}";
             }
@@ -45,7 +46,10 @@ internal sealed class ConnectionRegistry(int maxClients)
     {
         lock (_gate)
         {
-            _clients.TryRemove(new KeyValuePair<uint, ClientConnection>(client.Id, client));
+            if (_clients.TryRemove(new KeyValuePair<uint, ClientConnection>(client.Id, client)))
+            {
+                _names.Remove(client.Name);
+            }
         }
     }
 

@@ -40,7 +40,7 @@ public static class ChatFrameCodec
         var reader = new PayloadReader(type, payload);
         ChatMessage message = type switch
         {
-            ChatFrameType.Hello => new HelloMessage(reader.String(ChatLimits.MaxNameBytes)),
+            ChatFrameType.Hello => new HelloMessage(reader.String(ChatLimits.MaxNameBytes), ReadFlag(ref reader)),
             ChatFrameType.Welcome => new WelcomeMessage(reader.U32(), reader.String(ChatLimits.MaxNameBytes), reader.String(ChatLimits.MaxNameBytes), ReadMembers(ref reader)),
             ChatFrameType.Refused => new RefusedMessage(ReadRefusal(ref reader), reader.String(ChatLimits.MaxTextBytes)),
             ChatFrameType.HopOffer => new HopOfferMessage(reader.U16()),

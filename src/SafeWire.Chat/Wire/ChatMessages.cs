@@ -40,11 +40,17 @@ public abstract record ChatMessage
     }
 }
 
-public sealed record HelloMessage(string Name) : ChatMessage
+/// <param name="Name">The name the client asks for.</param>
+/// <param name="SendOnly">The client only sends (scripts, <c>safewire send</c>): the server relays nothing to it.</param>
+public sealed record HelloMessage(string Name, bool SendOnly = false) : ChatMessage
 {
     public override ChatFrameType Type => ChatFrameType.Hello;
 
-    internal override void Write(PayloadWriter writer) => writer.String(Name, ChatLimits.MaxNameBytes);
+    internal override void Write(PayloadWriter writer)
+    {
+        writer.String(Name, ChatLimits.MaxNameBytes);
+        writer.U8(SendOnly ? (byte)1 : (byte)0);
+    }
 }
 
 public sealed record WelcomeMessage(uint ClientId, string Name, string ServerName, IReadOnlyList<ChatMember> Members) : ChatMessage

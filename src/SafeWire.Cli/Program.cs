@@ -3,4 +3,24 @@ using SafeWire.Cli.Commands;
 
 var root = new RootCommand("SafeWire: authenticated, encrypted channels and the applications on top of them.");
 root.Options.Add(CommonOptions.Home);
-return root.Parse(args).Invoke();
+root.Subcommands.Add(SafeWire.Cli.Commands.Init.InitCommandDefinition.Create());
+root.Subcommands.Add(SafeWire.Cli.Commands.Keys.KeysCommandDefinition.Create());
+root.Subcommands.Add(SafeWire.Cli.Commands.Ca.CaCommandDefinition.Create());
+root.Subcommands.Add(SafeWire.Cli.Commands.Cert.CertCommandDefinition.Create());
+root.Subcommands.Add(SafeWire.Cli.Commands.Allow.AllowCommandDefinition.Create());
+
+// Piped output (scripts, tests) is not cut to 80 columns: fingerprints and paths stay on one line.
+if (Console.IsOutputRedirected)
+{
+    Spectre.Console.AnsiConsole.Profile.Width = 240;
+}
+
+// Any exception escaping a verb becomes one line on stderr and exit code 1 (usage errors exit 2 via the parser).
+try
+{
+    return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (Exception e)
+{
+    return CliErrors.Report(e);
+}

@@ -1,0 +1,203 @@
+using System.CommandLine;
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using SafeWire.Identity;
+using Spectre.Console;
+
+namespace SafeWire.Cli.Commands.Cert;
+
+internal static class CertCommand
+{
+    public static int Issue(ParseResult parse)
+    {
+        var home = HomeOption.Resolve(parse);
+        var name = SafeWireHome.CheckName(parse.GetRequiredValue(CertCommandDefinition.IssueName));
+        var role = parse.GetValue(CertCommandDefinition.Server) ? PeerRole.Server : PeerRole.Client;
+        var dns = parse.GetValue(CertCommandDefinition.Dns) ?? [];
+        var ips = (parse.GetValue(CertCommandDefinition.Ip) ?? []).Select(ParseIp).ToList();
+        if (role == PeerRole.Server && dns.Length == 0 && ips.Count == 0)
+        {
+            dns = [name];
+        }
+
+        var days = parse.GetValue(CertCommandDefinition.Days);
+        if (days < 1)
+        {
+            throw new CliException("--days must be at least 1");
+        }
+
+        var outDirectory = parse.GetValue(CertCommandDefinition.Out)?.FullName ?? home.CertsDirectory;
+        var certificatePath = Path.Combine(outDirectory, name + ".crt");
+        var keyPath = Path.Combine(outDirectory, name + ".key");
+        var csr = parse.GetValue(CertCommandDefinition.Csr);
+        var force = parse.GetValue(CertCommandDefinition.Force);
+        foreach (var path in csr is null ? [certificatePath, keyPath] : new[] { certificatePath })
+        {
+            if (File.Exists(path) && !force)
+            {
+                throw new CliException($"{path} already exists; use --force to replace it");
+            }
+        }
+
+        var request = new LeafRequest(name, role) { DnsNames = dns, IpAddresses = ips, Days = days };
+        var caPassword = CertCommandDefinition.CaPassword.Read(parse, confirm: false);
+        var keyPassword = csr is null ? CertCommandDefinition.KeyPassword.Read(parse, confirm: true) : [];
+        try
+        {
+            if (!home.HasCa)
+            {
+                throw new CliException($"no CA in {home.CaDirectory}; run: safewire ca init");
+            }
+
+            using var ca = CertificateAuthority.Load(home.CaDirectory, caPassword);
+            X509Certificate2 certificate;
+            if (csr is not null)
+            {
+                if (!csr.Exists)
+                {
+                    throw new CliException($"{csr.FullName}: no such CSR file");
+                }
+
+                certificate = ca.SignRequest(File.ReadAllText(csr.FullName), request, DateTimeOffset.UtcNow, csr.FullName);
+            }
+            else
+            {
+                using var key = KeyFile.Generate(parse.GetValue(CertCommandDefinition.Rsa) ? KeyAlgorithm.Rsa3072 : KeyAlgorithm.EcdsaP256);
+                certificate = ca.Issue(request, key, DateTimeOffset.UtcNow);
+                KeyFile.WritePrivateKey(keyPath, key, keyPassword);
+            }
+
+            using (certificate)
+            {
+                CertificateFile.Write(certificatePath, certificate);
+                AnsiConsole.WriteLine($"issued {(role == PeerRole.Server ? "server" : "client")} certificate \"{name}\" (serial {certificate.SerialNumber}, valid until {certificate.NotAfter.ToUniversalTime():u})");
+                AnsiConsole.WriteLine($"  certificate: {certificatePath}");
+                if (csr is null)
+                {
+                    AnsiConsole.WriteLine($"  private key: {keyPath}{(keyPassword.Length > 0 ? " (encrypted)" : "")}");
+                }
+
+                AnsiConsole.WriteLine($"  fingerprint: {Fingerprint.Of(certificate.PublicKey.ExportSubjectPublicKeyInfo())}");
+            }
+
+            return 0;
+        }
+        finally
+        {
+            caPassword.AsSpan().Clear();
+            keyPassword.AsSpan().Clear();
+        }
+    }
+
+    public static int Show(ParseResult parse)
+    {
+        var file = parse.GetRequiredValue(CertCommandDefinition.ShowFile);
+        using var certificate = CertificateFile.Read(file.FullName);
+        var key = KeyFile.Describe(file.FullName, certificate.PublicKey.ExportSubjectPublicKeyInfo(), "certificate");
+        var table = new Table().AddColumns("", "").HideHeaders();
+        table.AddRow("subject", Markup.Escape(certificate.Subject));
+        table.AddRow("issuer", Markup.Escape(certificate.Issuer));
+        table.AddRow("serial", certificate.SerialNumber);
+        table.AddRow("valid from", certificate.NotBefore.ToUniversalTime().ToString("u", System.Globalization.CultureInfo.InvariantCulture));
+        table.AddRow("valid until", certificate.NotAfter.ToUniversalTime().ToString("u", System.Globalization.CultureInfo.InvariantCulture));
+        table.AddRow("names (SAN)", Markup.Escape(string.Join(", ", CaVerifier.SubjectAltNames(certificate).DefaultIfEmpty("-"))));
+        table.AddRow("CA", certificate.Extensions.OfType<X509BasicConstraintsExtension>().Any(b => b.CertificateAuthority) ? "yes" : "no");
+        table.AddRow("key usage", certificate.Extensions.OfType<X509KeyUsageExtension>().FirstOrDefault()?.KeyUsages.ToString() ?? "-");
+        table.AddRow("extended usage", Markup.Escape(string.Join(", ", certificate.Extensions.OfType<X509EnhancedKeyUsageExtension>()
+            .SelectMany(e => e.EnhancedKeyUsages.Cast<Oid>()).Select(o => o.FriendlyName ?? o.Value).DefaultIfEmpty("-"))));
+        table.AddRow("key", $"{key.Algorithm} ({key.KeySize} bits)");
+        table.AddRow("fingerprint", key.Fingerprint);
+        AnsiConsole.Write(table);
+        return 0;
+    }
+
+    public static int Verify(ParseResult parse)
+    {
+        var home = HomeOption.Resolve(parse);
+        var file = parse.GetRequiredValue(CertCommandDefinition.VerifyFile);
+        var chain = CertificateFile.ReadAll(file.FullName);
+        try
+        {
+            if (!home.HasCa)
+            {
+                throw new CliException($"no CA in {home.CaDirectory}; run: safewire ca init");
+            }
+
+            var role = parse.GetValue(CertCommandDefinition.VerifyRole) switch
+            {
+                "server" => PeerRole.Server,
+                "client" => PeerRole.Client,
+                _ => chain[0].Extensions.OfType<X509EnhancedKeyUsageExtension>()
+                    .Any(e => e.EnhancedKeyUsages.Cast<Oid>().Any(o => o.Value == "1.3.6.1.5.5.7.3.1")) ? PeerRole.Server : PeerRole.Client,
+            };
+            var verifier = CaVerifier.FromFiles(home.CaCertificatePath, home.CrlPath);
+            var credential = PeerCredential.FromCertificateChain(chain.Select(c => c.RawData).ToList());
+            var identity = verifier.Verify(credential, new PeerVerificationContext(role, parse.GetValue(CertCommandDefinition.VerifyName), DateTimeOffset.UtcNow));
+            identity.Certificate?.Dispose();
+            AnsiConsole.WriteLine($"OK: \"{identity.Name}\" is a valid {(role == PeerRole.Server ? "server" : "client")} certificate from {chain[0].Issuer} (not revoked), key {identity.Fingerprint}");
+            return 0;
+        }
+        finally
+        {
+            foreach (var certificate in chain)
+            {
+                certificate.Dispose();
+            }
+        }
+    }
+
+    public static int Revoke(ParseResult parse)
+    {
+        var home = HomeOption.Resolve(parse);
+        var target = parse.GetRequiredValue(CertCommandDefinition.RevokeTarget);
+        if (!home.HasCa)
+        {
+            throw new CliException($"no CA in {home.CaDirectory}; run: safewire ca init");
+        }
+
+        var password = CertCommandDefinition.RevokePassword.Read(parse, confirm: false);
+        try
+        {
+            using var ca = CertificateAuthority.Load(home.CaDirectory, password);
+            string serial;
+            string what;
+            if (File.Exists(target))
+            {
+                using var certificate = CertificateFile.Read(target);
+                if (!certificate.IssuerName.RawData.AsSpan().SequenceEqual(ca.Certificate.SubjectName.RawData))
+                {
+                    throw new CliException($"{target} was issued by {certificate.Issuer}, not by this CA ({ca.Certificate.Subject})");
+                }
+
+                (serial, what) = (certificate.SerialNumber, $"\"{certificate.GetNameInfo(X509NameType.SimpleName, false)}\" (serial {certificate.SerialNumber})");
+            }
+            else if (target.Contains('/', StringComparison.Ordinal) || target.EndsWith(".crt", StringComparison.OrdinalIgnoreCase) || target.EndsWith(".pem", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new CliException($"{target}: no such certificate file");
+            }
+            else
+            {
+                serial = Convert.ToHexString(CertificateAuthority.ParseSerial(target));
+                what = "serial " + serial;
+            }
+
+            var added = ca.Revoke(serial, DateTimeOffset.UtcNow);
+            var crl = ca.ReadCrl();
+            AnsiConsole.WriteLine(added ? $"revoked {what}" : $"{what} was already revoked");
+            AnsiConsole.WriteLine($"  CRL: {home.CrlPath} (number {crl.CrlNumber}, {crl.RevokedSerials.Count} revoked)");
+            return 0;
+        }
+        catch (ArgumentException e) when (e.ParamName == "serialHex")
+        {
+            throw new CliException($"{target}: no such certificate file, and not a serial number");
+        }
+        finally
+        {
+            password.AsSpan().Clear();
+        }
+    }
+
+    private static IPAddress ParseIp(string text) =>
+        IPAddress.TryParse(text, out var address) ? address : throw new CliException($"--ip {text}: not an IP address");
+}

@@ -1,0 +1,80 @@
+namespace SafeWire.Identity;
+
+/// <summary>
+/// Trust by pinned keys: the peer's public key (raw, or the key of its certificate) must be on the allow-list.
+/// The file is re-read when it changes, so <c>safewire allow add/remove</c> takes effect on the next connection.
+/// Certificates are not checked here: combine with <see cref="CaVerifier"/> through <see cref="AnyOfVerifier"/>.
+/// </summary>
+public sealed class AllowListVerifier : IPeerVerifier
+{
+    private readonly string? _path;
+    private readonly object _gate = new();
+    private (DateTime Written, long Length) _stamp;
+    private AllowList _list;
+
+    /// <summary>A verifier over a file (re-read when it changes).</summary>
+    public AllowListVerifier(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        _path = Path.GetFullPath(path);
+        _list = new AllowList();
+        _stamp = (DateTime.MinValue, -1);
+    }
+
+    /// <summary>A verifier over a fixed list (tests, embedded use).</summary>
+    public AllowListVerifier(AllowList list)
+    {
+        ArgumentNullException.ThrowIfNull(list);
+        _list = new AllowList(list.Entries);
+    }
+
+    public PeerIdentity Verify(PeerCredential credential, PeerVerificationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(credential);
+        var fingerprint = Fingerprint.Of(credential.SubjectPublicKeyInfo);
+        var entry = Current().Find(fingerprint)
+            ?? throw new TrustException(TrustFailureReason.NotOnAllowList, $"The key {fingerprint} is not on the allow-list{(_path is null ? "" : " " + _path)}; add it with: safewire allow add {fingerprint} --name NAME");
+
+        if (context.ExpectedName is { } expected && !string.Equals(expected, entry.Name, StringComparison.Ordinal))
+        {
+            throw new TrustException(TrustFailureReason.NameMismatch, $"The key {fingerprint} is allowed as \"{entry.Name}\", not as the expected \"{expected}\".");
+        }
+
+        System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null;
+        if (!credential.IsRawPublicKey)
+        {
+            certificate = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(credential.CertificateChain[0]);
+        }
+
+        return new PeerIdentity(entry.Name, fingerprint, credential.SubjectPublicKeyInfo, certificate);
+    }
+
+    private AllowList Current()
+    {
+        if (_path is null)
+        {
+            return _list;
+        }
+
+        var info = new FileInfo(_path);
+        var stamp = info.Exists ? (info.LastWriteTimeUtc, info.Length) : (DateTime.MinValue, 0L);
+        lock (_gate)
+        {
+            if (stamp != _stamp)
+            {
+                try
+                {
+                    _list = AllowList.Load(_path);
+                }
+                catch (IdentityFileException e)
+                {
+                    throw new TrustException(TrustFailureReason.NotOnAllowList, "The allow-list cannot be read: " + e.Message, e);
+                }
+
+                _stamp = stamp;
+            }
+
+            return _list;
+        }
+    }
+}

@@ -1,0 +1,51 @@
+namespace SafeWire.Identity;
+
+/// <summary>
+/// Accepts a peer that any one of several policies accepts, e.g. "issued by our CA, or pinned on the allow-list".
+/// Policies are tried in order; the first acceptance wins. A revoked certificate is a veto: it is refused even if
+/// another policy (such as a pinned key) would accept it. When all refuse, the first refusal that is more specific
+/// than "unknown key" is thrown, so the user sees the real problem (expired, wrong name, ...).
+/// </summary>
+public sealed class AnyOfVerifier : IPeerVerifier
+{
+    private readonly IPeerVerifier[] _verifiers;
+
+    public AnyOfVerifier(params IPeerVerifier[] verifiers)
+    {
+        ArgumentNullException.ThrowIfNull(verifiers);
+        if (verifiers.Length == 0)
+        {
+            throw new ArgumentException("At least one verifier is needed.", nameof(verifiers));
+        }
+
+        _verifiers = verifiers;
+    }
+
+    public PeerIdentity Verify(PeerCredential credential, PeerVerificationContext context)
+    {
+        PeerIdentity? accepted = null;
+        TrustException? best = null;
+        foreach (var verifier in _verifiers)
+        {
+            try
+            {
+                var identity = verifier.Verify(credential, context);
+                accepted ??= identity;
+            }
+            catch (TrustException e) when (e.Reason == TrustFailureReason.Revoked)
+            {
+                throw;
+            }
+            catch (TrustException e)
+            {
+                if (best is null || (best.Reason is TrustFailureReason.UnknownKey or TrustFailureReason.NotOnAllowList
+                    && e.Reason is not (TrustFailureReason.UnknownKey or TrustFailureReason.NotOnAllowList)))
+                {
+                    best = e;
+                }
+            }
+        }
+
+        return accepted ?? throw best!;
+    }
+}

@@ -1,0 +1,247 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace SafeWire.Identity;
+
+/// <summary>
+/// The data directory ("home") and its fixed file names, which scripts can rely on:
+/// <code>
+/// &lt;home&gt;/ca/ca.crt, ca/ca.key, ca/crl.pem   the local CA, its key (0600) and CRL
+/// &lt;home&gt;/certs/NAME.crt, certs/NAME.key       issued certificates and their keys
+/// &lt;home&gt;/keys/NAME.key, keys/NAME.pub         named key pairs; keys/node.key is this node's identity
+/// &lt;home&gt;/allowed.txt                          the allow-list of client keys (server side)
+/// &lt;home&gt;/known_hosts                          servers' keys seen before (client side, TOFU)
+/// &lt;home&gt;/clients.jsonl                        clients the server has seen
+/// </code>
+/// Everything is created only when absent and reused afterwards. Creation is serialised across processes
+/// with a lock file, so a server and its clients can start together on one home.
+/// </summary>
+public sealed class SafeWireHome
+{
+    public const string EnvironmentVariable = "SAFEWIRE_HOME";
+    public const string NodeKeyName = "node";
+    public const string DefaultCaName = "SafeWire Local CA";
+
+    private static readonly TimeSpan s_lockTimeout = TimeSpan.FromSeconds(30);
+
+    public SafeWireHome(string root, TimeProvider? time = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(root);
+        Root = Path.GetFullPath(root);
+        Time = time ?? TimeProvider.System;
+    }
+
+    public string Root { get; }
+
+    /// <summary>The clock used for certificate validity and "first seen" times.</summary>
+    public TimeProvider Time { get; }
+
+    public string CaDirectory => Path.Combine(Root, "ca");
+
+    public string CaCertificatePath => Path.Combine(CaDirectory, CertificateAuthority.CertificateFileName);
+
+    public string CaKeyPath => Path.Combine(CaDirectory, CertificateAuthority.KeyFileName);
+
+    public string CrlPath => Path.Combine(CaDirectory, CertificateAuthority.CrlFileName);
+
+    public string CertsDirectory => Path.Combine(Root, "certs");
+
+    public string KeysDirectory => Path.Combine(Root, "keys");
+
+    public string NodeKeyPath => KeyPath(NodeKeyName);
+
+    public string NodePublicKeyPath => PublicKeyPath(NodeKeyName);
+
+    public string AllowListPath => Path.Combine(Root, "allowed.txt");
+
+    public string KnownHostsPath => Path.Combine(Root, "known_hosts");
+
+    public string ClientRegistryPath => Path.Combine(Root, "clients.jsonl");
+
+    public bool HasCa => CertificateAuthority.Exists(CaDirectory);
+
+    /// <summary>--home if given, else $SAFEWIRE_HOME, else ~/.safewire.</summary>
+    public static SafeWireHome Resolve(string? explicitHome, TimeProvider? time = null)
+    {
+        if (!string.IsNullOrWhiteSpace(explicitHome))
+        {
+            return new SafeWireHome(explicitHome, time);
+        }
+
+        var fromEnvironment = Environment.GetEnvironmentVariable(EnvironmentVariable);
+        if (!string.IsNullOrWhiteSpace(fromEnvironment))
+        {
+            return new SafeWireHome(fromEnvironment, time);
+        }
+
+        return new SafeWireHome(Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".safewire"), time);
+    }
+
+    public string CertificatePath(string name) => Path.Combine(CertsDirectory, CheckName(name) + ".crt");
+
+    public string CertificateKeyPath(string name) => Path.Combine(CertsDirectory, CheckName(name) + ".key");
+
+    public string KeyPath(string name) => Path.Combine(KeysDirectory, CheckName(name) + ".key");
+
+    public string PublicKeyPath(string name) => Path.Combine(KeysDirectory, CheckName(name) + ".pub");
+
+    /// <summary>Loads the home's CA, creating it (and an empty CRL) when absent.</summary>
+    public CertificateAuthority LoadOrCreateCa(ReadOnlySpan<char> password = default, string name = DefaultCaName, int days = CertificateAuthority.DefaultCaDays, KeyAlgorithm algorithm = KeyAlgorithm.EcdsaP256)
+    {
+        using var _ = Lock();
+        return HasCa
+            ? CertificateAuthority.Load(CaDirectory, password)
+            : CertificateAuthority.Create(CaDirectory, name, Time.GetUtcNow(), days, algorithm, password);
+    }
+
+    /// <summary>Loads a named key pair from <c>keys/NAME.key</c>, creating it (and <c>NAME.pub</c>) when absent.</summary>
+    public AsymmetricAlgorithm LoadOrCreateKey(string name, out bool created, KeyAlgorithm algorithm = KeyAlgorithm.EcdsaP256, ReadOnlySpan<char> password = default)
+    {
+        var path = KeyPath(name);
+        using var _ = Lock();
+        if (File.Exists(path))
+        {
+            created = false;
+            return KeyFile.ReadPrivateKey(path, password);
+        }
+
+        var key = KeyFile.Generate(algorithm);
+        SecureFile.CreateDirectory(KeysDirectory, secret: true);
+        KeyFile.WritePrivateKey(path, key, password);
+        KeyFile.WritePublicKey(PublicKeyPath(name), key);
+        created = true;
+        return key;
+    }
+
+    /// <summary>
+    /// This server's credential <c>certs/NAME.crt</c> + <c>NAME.key</c>, issued by the home CA (created if absent).
+    /// Created only when absent; reused after. The certificate (not the key) is re-issued when it has expired,
+    /// is not a server certificate, does not cover the names asked for, or is not from the home CA.
+    /// </summary>
+    public LocalCredential LoadOrCreateServerCredential(string name, IEnumerable<string> dnsNames, IEnumerable<IPAddress> ips, ReadOnlySpan<char> caPassword = default)
+    {
+        ArgumentNullException.ThrowIfNull(dnsNames);
+        ArgumentNullException.ThrowIfNull(ips);
+        var request = new LeafRequest(name, PeerRole.Server) { DnsNames = dnsNames.ToList(), IpAddresses = ips.ToList() };
+        return LoadOrCreateCredential(request, caPassword);
+    }
+
+    /// <summary>This client's credential <c>certs/NAME.crt</c> + <c>NAME.key</c> (subject CN = name), as for servers.</summary>
+    public LocalCredential LoadOrCreateClientCredential(string name, ReadOnlySpan<char> caPassword = default) =>
+        LoadOrCreateCredential(new LeafRequest(name, PeerRole.Client), caPassword);
+
+    /// <summary>A CA verifier over the home's CA certificate and CRL (creating the CA when absent).</summary>
+    public CaVerifier CreateCaVerifier()
+    {
+        if (!HasCa)
+        {
+            LoadOrCreateCa().Dispose();
+        }
+
+        return CaVerifier.FromFiles(CaCertificatePath, CrlPath);
+    }
+
+    public AllowListVerifier CreateAllowListVerifier() => new(AllowListPath);
+
+    public KnownHostsVerifier CreateKnownHostsVerifier(int? port = null) => new(KnownHostsPath, port);
+
+    public ClientRegistry OpenClientRegistry() => new(ClientRegistryPath);
+
+    /// <summary>Names become file names: letters, digits, '.', '_', '-', not starting with '.'.</summary>
+    public static string CheckName(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (name.Length is 0 or > 64 || name[0] == '.' || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
+        {
+            throw new ArgumentException($"\"{name}\" is not a usable name: 1-64 letters, digits, '.', '_' or '-', not starting with '.'.", nameof(name));
+        }
+
+        return name;
+    }
+
+    private LocalCredential LoadOrCreateCredential(LeafRequest request, ReadOnlySpan<char> caPassword)
+    {
+        var certificatePath = CertificatePath(request.Name);
+        var keyPath = CertificateKeyPath(request.Name);
+        using var _ = Lock();
+        AsymmetricAlgorithm? key = null;
+        X509Certificate2? certificate = null;
+        try
+        {
+            var keyExisted = File.Exists(keyPath);
+            key = keyExisted ? KeyFile.ReadPrivateKey(keyPath) : KeyFile.Generate(KeyAlgorithm.EcdsaP256);
+            if (keyExisted && File.Exists(certificatePath))
+            {
+                certificate = CertificateFile.Read(certificatePath);
+                if (!IsUsable(certificate, key, request))
+                {
+                    certificate.Dispose();
+                    certificate = null;
+                }
+            }
+
+            if (certificate is null)
+            {
+                if (!keyExisted)
+                {
+                    SecureFile.CreateDirectory(CertsDirectory, secret: true);
+                    KeyFile.WritePrivateKey(keyPath, key);
+                }
+
+                using var ca = HasCa ? CertificateAuthority.Load(CaDirectory, caPassword) : CertificateAuthority.Create(CaDirectory, DefaultCaName, Time.GetUtcNow());
+                certificate = ca.Issue(request, key, Time.GetUtcNow());
+                CertificateFile.Write(certificatePath, certificate);
+            }
+
+            return LocalCredential.FromCertificate(certificate, key);
+        }
+        catch
+        {
+            key?.Dispose();
+            certificate?.Dispose();
+            throw;
+        }
+    }
+
+    private bool IsUsable(X509Certificate2 certificate, AsymmetricAlgorithm key, LeafRequest request)
+    {
+        if (!CryptographicOperations.FixedTimeEquals(certificate.PublicKey.ExportSubjectPublicKeyInfo(), key.ExportSubjectPublicKeyInfo()) || !HasCa)
+        {
+            return false;
+        }
+
+        try
+        {
+            var verifier = CaVerifier.FromFiles(CaCertificatePath, CrlPath);
+            var identity = verifier.Verify(PeerCredential.FromCertificateChain([certificate.RawData]), new PeerVerificationContext(request.Role, null, Time.GetUtcNow()));
+            identity.Certificate?.Dispose();
+        }
+        catch (TrustException)
+        {
+            return false;
+        }
+
+        var names = CaVerifier.SubjectAltNames(certificate).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        return request.DnsNames.All(names.Contains) && request.IpAddresses.All(ip => names.Contains(ip.ToString()));
+    }
+
+    /// <summary>An exclusive lock on <c>&lt;home&gt;/.lock</c> (advisory, across processes), polled until a timeout.</summary>
+    private FileStream Lock()
+    {
+        SecureFile.CreateDirectory(Root, secret: true);
+        var path = Path.Combine(Root, ".lock");
+        var deadline = DateTime.UtcNow + s_lockTimeout;
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(20);
+            }
+        }
+    }
+}

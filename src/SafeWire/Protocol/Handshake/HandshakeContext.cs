@@ -1,0 +1,87 @@
+using System.Security.Cryptography;
+using SafeWire.Protocol.KeySchedule;
+using SafeWire.Protocol.Messages;
+
+namespace SafeWire.Protocol.Handshake;
+
+/// <summary>What the handshake states ask of the record layer (implemented by <see cref="ProtocolConnection"/>).</summary>
+internal interface IHandshakeRecordLayer
+{
+    /// <summary>Queues a handshake message under the current write keys.</summary>
+    void QueueHandshake(byte[] message);
+
+    /// <summary>Seals what is queued under the old keys, then switches.</summary>
+    void ChangeWriteKeys(CipherSuite suite, TrafficSecret secret);
+
+    /// <summary>Switches read keys; fails if a handshake message straddles the change.</summary>
+    void ChangeReadKeys(CipherSuite suite, TrafficSecret secret);
+
+    /// <summary>From now on every record carries (and must carry) this session ID.</summary>
+    void SetSessionId(byte[] sessionId);
+}
+
+/// <summary>State shared by the handshake states of one connection: settings, transcript, negotiated values.</summary>
+internal sealed class HandshakeContext : IDisposable
+{
+    private readonly IncrementalHash _transcript;
+
+    public HandshakeContext(HandshakeSettings settings, IHandshakeRecordLayer records)
+    {
+        Settings = settings;
+        Records = records;
+        _transcript = settings.Derivation.CreateTranscript();
+    }
+
+    public HandshakeSettings Settings { get; }
+
+    public IHandshakeRecordLayer Records { get; }
+
+    public KeyDerivation Derivation => Settings.Derivation;
+
+    public HandshakeResult? Result { get; set; }
+
+    /// <summary>Hashes a handshake message (header included) into the transcript.</summary>
+    public void AddToTranscript(ReadOnlySpan<byte> message) => _transcript.AppendData(message);
+
+    /// <summary>Transcript-Hash of every message so far.</summary>
+    public byte[] TranscriptHash()
+    {
+        var hash = new byte[Derivation.HashLength];
+        _transcript.GetCurrentHash(hash);
+        return hash;
+    }
+
+    /// <summary>Adds to the transcript and queues for sending.</summary>
+    public void Send(byte[] message)
+    {
+        AddToTranscript(message);
+        Records.QueueHandshake(message);
+    }
+
+    public void Dispose() => _transcript.Dispose();
+}
+
+/// <summary>
+/// One handshake state: it accepts exactly the messages it names and returns the next state. Anything
+/// else is "expected X, got Y".
+/// </summary>
+internal abstract class HandshakeState
+{
+    /// <summary>What this state waits for, for error messages and diagnostics.</summary>
+    public abstract string Expecting { get; }
+
+    /// <param name="message">The whole message (4-byte header + body), as hashed into the transcript.</param>
+    public abstract HandshakeState Handle(HandshakeContext context, HandshakeType type, ReadOnlySpan<byte> body, byte[] message);
+
+    protected ProtocolException Unexpected(HandshakeType got) => new(Alert.UnexpectedMessage, $"Expected {Expecting}, got {got}.");
+}
+
+/// <summary>The handshake is over; post-handshake messages are handled by the connection.</summary>
+internal sealed class Established : HandshakeState
+{
+    public static readonly Established Instance = new();
+
+    public override string Expecting => "no handshake message (established)";
+
+    public override HandshakeState Handle(HandshakeContext context, HandshakeType type, ReadOnlySpan<byte> body, byte[] message) => throw Unexpected(type);
+}

@@ -1,0 +1,177 @@
+using System.Security.Cryptography;
+using System.Text;
+using SafeWire.Identity;
+using SafeWire.Protocol.Messages;
+
+namespace SafeWire.Protocol.Handshake;
+
+/// <summary>The public-key operations of the handshake: ECDHE with point validation, and CertificateVerify.</summary>
+internal static class HandshakeCrypto
+{
+    public static readonly byte[] ServerContext = Encoding.ASCII.GetBytes("SafeWire 1, server CertificateVerify");
+    public static readonly byte[] ClientContext = Encoding.ASCII.GetBytes("SafeWire 1, client CertificateVerify");
+
+    public static byte[] PublicPoint(ECDiffieHellman key)
+    {
+        var p = key.ExportParameters(false);
+        var point = new byte[ProtocolConstants.P256PointLength];
+        point[0] = 0x04;
+        p.Q.X!.CopyTo(point, 1);
+        p.Q.Y!.CopyTo(point, 33);
+        return point;
+    }
+
+    /// <summary>Cheap shape check before any curve arithmetic: 65 bytes, uncompressed form.</summary>
+    public static void CheckPointShape(ReadOnlySpan<byte> point)
+    {
+        if (point.Length != ProtocolConstants.P256PointLength || point[0] != 0x04)
+        {
+            throw new ProtocolException(Alert.IllegalParameter, "The peer's key share is not an uncompressed P-256 point.");
+        }
+    }
+
+    /// <summary>
+    /// ECDH with the peer's point. The import validates that the point is on P-256 (the identity has no
+    /// uncompressed encoding); an all-zero shared secret is refused as well.
+    /// </summary>
+    public static byte[] SharedSecret(ECDiffieHellman mine, ReadOnlySpan<byte> peerPoint)
+    {
+        CheckPointShape(peerPoint);
+        ECDiffieHellman peer;
+        try
+        {
+            peer = ECDiffieHellman.Create(new ECParameters
+            {
+                Curve = ECCurve.NamedCurves.nistP256,
+                Q = new ECPoint { X = peerPoint.Slice(1, 32).ToArray(), Y = peerPoint.Slice(33, 32).ToArray() },
+            });
+        }
+        catch (CryptographicException e)
+        {
+            throw new ProtocolException(Alert.IllegalParameter, "The peer's key share is not a valid P-256 point.", inner: e);
+        }
+
+        using (peer)
+        {
+            byte[] secret;
+            try
+            {
+                secret = mine.DeriveRawSecretAgreement(peer.PublicKey);
+            }
+            catch (CryptographicException e)
+            {
+                throw new ProtocolException(Alert.IllegalParameter, "ECDH with the peer's key share failed.", inner: e);
+            }
+
+            int acc = 0;
+            foreach (var b in secret)
+            {
+                acc |= b;
+            }
+
+            if (acc == 0)
+            {
+                throw new ProtocolException(Alert.IllegalParameter, "The ECDH shared secret is all zeros.");
+            }
+
+            return secret;
+        }
+    }
+
+    /// <summary>64 spaces | context string | 0x00 | transcript hash (RFC 8446 §4.4.3's layout).</summary>
+    public static byte[] SignedContent(ReadOnlySpan<byte> context, ReadOnlySpan<byte> transcriptHash)
+    {
+        var content = new byte[64 + context.Length + 1 + transcriptHash.Length];
+        content.AsSpan(0, 64).Fill(0x20);
+        context.CopyTo(content.AsSpan(64));
+        content[64 + context.Length] = 0;
+        transcriptHash.CopyTo(content.AsSpan(65 + context.Length));
+        return content;
+    }
+
+    public static CertificateVerify Sign(LocalCredential credential, byte[] content) => credential.Key switch
+    {
+        ECDsa ecdsa => new CertificateVerify(SignatureScheme.EcdsaSecp256r1Sha256, ecdsa.SignData(content, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence)),
+        RSA rsa => new CertificateVerify(SignatureScheme.RsaPssRsaeSha256, rsa.SignData(content, HashAlgorithmName.SHA256, RSASignaturePadding.Pss)),
+        _ => throw new InvalidOperationException("A credential key must be ECDSA or RSA."),
+    };
+
+    /// <summary>Verifies with the key in <paramref name="spki"/> (the certificate's key); false if it does not verify.</summary>
+    public static bool Verify(CertificateVerify verify, byte[] spki, byte[] content)
+    {
+        try
+        {
+            switch (verify.Scheme)
+            {
+                case SignatureScheme.EcdsaSecp256r1Sha256:
+                {
+                    using var ecdsa = ECDsa.Create();
+                    ecdsa.ImportSubjectPublicKeyInfo(spki, out _);
+                    return ecdsa.KeySize == 256
+                        && ecdsa.VerifyData(content, verify.Signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
+                }
+
+                case SignatureScheme.RsaPssRsaeSha256:
+                {
+                    using var rsa = RSA.Create();
+                    rsa.ImportSubjectPublicKeyInfo(spki, out _);
+                    return rsa.KeySize >= 2048
+                        && rsa.VerifyData(content, verify.Signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pss);
+                }
+
+                default:
+                    return false;
+            }
+        }
+        catch (CryptographicException)
+        {
+            // The scheme does not match the key type, or the key is malformed.
+            return false;
+        }
+    }
+
+    /// <summary>Turns a Certificate message into a credential and asks the trust policy; trust failures become alerts.</summary>
+    public static PeerIdentity VerifyPeer(CertificateMessage message, IPeerVerifier verifier, PeerVerificationContext context)
+    {
+        PeerCredential credential;
+        try
+        {
+            credential = message.RawPublicKey
+                ? PeerCredential.FromRawPublicKey(message.Entries[0])
+                : PeerCredential.FromCertificateChain(message.Entries);
+        }
+        catch (TrustException e)
+        {
+            throw new ProtocolException(AlertMapping.ForTrustFailure(e.Reason), e.Message, e.Reason, inner: e);
+        }
+
+        PeerIdentity identity;
+        try
+        {
+            identity = verifier.Verify(credential, context);
+        }
+        catch (TrustException e)
+        {
+            throw new ProtocolException(AlertMapping.ForTrustFailure(e.Reason), e.Message, e.Reason, inner: e);
+        }
+
+        if (!CryptographicOperations.FixedTimeEquals(identity.SubjectPublicKeyInfo, credential.SubjectPublicKeyInfo))
+        {
+            throw new ProtocolException(Alert.BadCertificate, "The trust policy accepted a different key than the one presented.", TrustFailureReason.Malformed);
+        }
+
+        return identity;
+    }
+
+    public static byte[] FinishedMac(byte[] finishedKey, ReadOnlySpan<byte> transcriptHash)
+    {
+        try
+        {
+            return HMACSHA256.HashData(finishedKey, transcriptHash);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(finishedKey);
+        }
+    }
+}

@@ -1,0 +1,239 @@
+using System.Security.Cryptography;
+using SafeWire.Identity;
+using SafeWire.Protocol.KeySchedule;
+using SafeWire.Protocol.Messages;
+
+namespace SafeWire.Protocol.Handshake;
+
+// Server: ExpectClientHello -> (sends ServerHello, [CertificateRequest], Certificate, CertificateVerify, Finished)
+//         -> [client auth] ExpectClientCertificate -> [non-empty] ExpectClientCertificateVerify
+//         -> ExpectClientFinished -> (sends NewSessionTicket) -> Established
+//         resumed: (sends ServerHello, Finished) -> ExpectClientFinished
+
+/// <summary>Secrets the server carries from its flight to the client's Finished.</summary>
+internal sealed class ServerKeys : IDisposable
+{
+    public required CipherSuite Suite { get; init; }
+
+    public required byte[] SessionId { get; init; }
+
+    public required HandshakeTrafficSecret ClientTraffic { get; init; }
+
+    public required MasterSecret Master { get; init; }
+
+    public required ApplicationTrafficSecret ClientApplication { get; init; }
+
+    public required ExporterSecret Exporter { get; init; }
+
+    public required bool Resumed { get; init; }
+
+    public void Dispose()
+    {
+        ClientTraffic.Dispose();
+        Master.Dispose();
+    }
+}
+
+internal sealed class ExpectClientHello : HandshakeState
+{
+    public override string Expecting => "ClientHello";
+
+    public override HandshakeState Handle(HandshakeContext context, HandshakeType type, ReadOnlySpan<byte> body, byte[] message)
+    {
+        if (type != HandshakeType.ClientHello)
+        {
+            throw Unexpected(type);
+        }
+
+        var s = context.Settings;
+
+        // Cheap checks first: parse, version, suite, share shape, ticket (one AEAD) -- all before any ECDH.
+        var hello = ClientHello.Read(body);
+        if (hello.Version != ProtocolConstants.Version)
+        {
+            throw new ProtocolException(Alert.ProtocolVersion, $"The client offered protocol version 0x{hello.Version:x4}; this server speaks 0x{ProtocolConstants.Version:x4} (SafeWire 1).");
+        }
+
+        var offered = hello.CipherSuites.Where(CipherSuites.IsKnown).Select(c => (CipherSuite)c).ToHashSet();
+        var chosen = s.CipherSuites.FirstOrDefault(offered.Contains);
+        if (chosen == default)
+        {
+            throw new ProtocolException(Alert.NoCommonCipherSuite, $"No common cipher suite: the client offered [{string.Join(", ", hello.CipherSuites.Select(c => "0x" + c.ToString("x4", null)))}], this server accepts [{string.Join(", ", s.CipherSuites)}].");
+        }
+
+        HandshakeCrypto.CheckPointShape(hello.KeyShare);
+
+        TicketState? resumed = null;
+        if (hello.Ticket.Length > 0 && s.TicketStore is { } store)
+        {
+            resumed = store.TryRedeem(hello.Ticket, s.Now);
+            if (resumed is not null && (!offered.Contains(resumed.Suite) || !s.CipherSuites.Contains(resumed.Suite)
+                || (s.RequireClientCredential && resumed.Client is null)))
+            {
+                resumed = null;
+            }
+        }
+
+        var suite = resumed?.Suite ?? chosen;
+        using var ephemeral = s.CreateEphemeralKey();
+        var shared = HandshakeCrypto.SharedSecret(ephemeral, hello.KeyShare);
+        context.AddToTranscript(message);
+
+        var random = new byte[ProtocolConstants.RandomLength];
+        s.Random(random);
+        var sessionId = new byte[ProtocolConstants.SessionIdLength];
+        s.Random(sessionId);
+        context.Send(new ServerHello(ProtocolConstants.Version, random, (ushort)suite, sessionId, HandshakeCrypto.PublicPoint(ephemeral), resumed is not null).Encode());
+
+        var hash = context.TranscriptHash();
+        using var early = EarlySecret.Create(context.Derivation, resumed?.PreSharedKey ?? []);
+        using var handshake = early.ToHandshakeSecret(shared);
+        CryptographicOperations.ZeroMemory(shared);
+        if (resumed is not null)
+        {
+            CryptographicOperations.ZeroMemory(resumed.PreSharedKey);
+        }
+
+        var clientTraffic = handshake.ClientTrafficSecret(hash);
+        using var serverTraffic = handshake.ServerTrafficSecret(hash);
+        context.Records.ChangeWriteKeys(suite, serverTraffic);
+        context.Records.SetSessionId(sessionId);
+        context.Records.ChangeReadKeys(suite, clientTraffic);
+
+        bool requestCertificate = resumed is null && s.PeerVerifier is not null;
+        if (resumed is null)
+        {
+            var credential = s.Credential!;
+            if (requestCertificate)
+            {
+                context.Send(EmptyMessage.Encode(HandshakeType.CertificateRequest));
+            }
+
+            context.Send(new CertificateMessage(credential.Presented.IsRawPublicKey, ExpectServerFinished.Entries(credential)).Encode());
+            var content = HandshakeCrypto.SignedContent(HandshakeCrypto.ServerContext, context.TranscriptHash());
+            context.Send(s.Sign(credential, content).Encode());
+        }
+
+        context.Send(FinishedMessage.Encode(HandshakeCrypto.FinishedMac(serverTraffic.FinishedKey(), context.TranscriptHash())));
+        var serverFinishedHash = context.TranscriptHash();
+        var master = handshake.ToMasterSecret();
+        var serverApp = master.ServerTrafficSecret(serverFinishedHash);
+        var keys = new ServerKeys
+        {
+            Suite = suite,
+            SessionId = sessionId,
+            ClientTraffic = clientTraffic,
+            Master = master,
+            ClientApplication = master.ClientTrafficSecret(serverFinishedHash),
+            Exporter = master.ExporterSecret(serverFinishedHash),
+            Resumed = resumed is not null,
+        };
+        context.Records.ChangeWriteKeys(suite, serverApp);
+
+        return requestCertificate
+            ? new ExpectClientCertificate(keys)
+            : new ExpectClientFinished(keys, resumed?.Client);
+    }
+}
+
+internal sealed class ExpectClientCertificate(ServerKeys keys) : HandshakeState
+{
+    public override string Expecting => "Certificate";
+
+    public override HandshakeState Handle(HandshakeContext context, HandshakeType type, ReadOnlySpan<byte> body, byte[] message)
+    {
+        if (type != HandshakeType.Certificate)
+        {
+            keys.Dispose();
+            throw Unexpected(type);
+        }
+
+        var certificate = CertificateMessage.Read(body);
+        var s = context.Settings;
+        if (certificate.Entries.Length == 0)
+        {
+            if (s.RequireClientCredential)
+            {
+                keys.Dispose();
+                throw new ProtocolException(Alert.CertificateRequired, "This server requires a client certificate or key, and the client sent none.", TrustFailureReason.UnknownKey);
+            }
+
+            context.AddToTranscript(message);
+            return new ExpectClientFinished(keys, null);
+        }
+
+        var identity = HandshakeCrypto.VerifyPeer(certificate, s.PeerVerifier!, new PeerVerificationContext(PeerRole.Client, null, s.Now));
+        context.AddToTranscript(message);
+        return new ExpectClientCertificateVerify(keys, identity);
+    }
+}
+
+internal sealed class ExpectClientCertificateVerify(ServerKeys keys, PeerIdentity client) : HandshakeState
+{
+    public override string Expecting => "CertificateVerify";
+
+    public override HandshakeState Handle(HandshakeContext context, HandshakeType type, ReadOnlySpan<byte> body, byte[] message)
+    {
+        if (type != HandshakeType.CertificateVerify)
+        {
+            keys.Dispose();
+            throw Unexpected(type);
+        }
+
+        var verify = CertificateVerify.Read(body);
+        var content = HandshakeCrypto.SignedContent(HandshakeCrypto.ClientContext, context.TranscriptHash());
+        if (!HandshakeCrypto.Verify(verify, client.SubjectPublicKeyInfo, content))
+        {
+            keys.Dispose();
+            throw new ProtocolException(Alert.DecryptError, "The client's signature over the handshake transcript does not verify.");
+        }
+
+        context.AddToTranscript(message);
+        return new ExpectClientFinished(keys, client);
+    }
+}
+
+internal sealed class ExpectClientFinished(ServerKeys keys, PeerIdentity? client) : HandshakeState
+{
+    public override string Expecting => "Finished";
+
+    public override HandshakeState Handle(HandshakeContext context, HandshakeType type, ReadOnlySpan<byte> body, byte[] message)
+    {
+        using var k = keys;
+        if (type != HandshakeType.Finished)
+        {
+            throw Unexpected(type);
+        }
+
+        var expected = HandshakeCrypto.FinishedMac(keys.ClientTraffic.FinishedKey(), context.TranscriptHash());
+        if (!CryptographicOperations.FixedTimeEquals(expected, FinishedMessage.Read(body)))
+        {
+            throw new ProtocolException(Alert.DecryptError, "The client's Finished does not match the transcript: the handshake was modified in transit.");
+        }
+
+        context.AddToTranscript(message);
+        context.Records.ChangeReadKeys(keys.Suite, keys.ClientApplication);
+
+        var s = context.Settings;
+        if (s.TicketStore is { } store)
+        {
+            using var resumption = keys.Master.ResumptionSecret(context.TranscriptHash());
+            var nonce = new byte[8];
+            s.Random(nonce);
+            var psk = resumption.TicketPsk(nonce);
+            var ticket = store.Issue(new TicketState(keys.Suite, psk, client), s.Now, s.Random);
+            CryptographicOperations.ZeroMemory(psk);
+            context.Records.QueueHandshake(new NewSessionTicket((uint)store.Lifetime.TotalSeconds, nonce, ticket).Encode());
+        }
+
+        context.Result = new HandshakeResult
+        {
+            Suite = keys.Suite,
+            SessionId = keys.SessionId,
+            Peer = client,
+            Resumed = keys.Resumed,
+            Exporter = keys.Exporter,
+        };
+        return Established.Instance;
+    }
+}

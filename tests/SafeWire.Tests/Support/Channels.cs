@@ -1,0 +1,57 @@
+using System.Security.Cryptography;
+using SafeWire.Identity;
+using SafeWire.Transport;
+
+namespace SafeWire.Tests.Support;
+
+/// <summary>Builds connected SecureStream pairs over an in-memory duplex pipe.</summary>
+internal static class Channels
+{
+    public static readonly TimeSpan TestTimeout = TimeSpan.FromSeconds(20);
+
+    public static LocalCredential NewRawKey() => LocalCredential.FromRawKey(ECDsa.Create(ECCurve.NamedCurves.nistP256));
+
+    public static SecureServerOptions ServerOptions(LocalCredential credential) => new() { ServerCredential = credential };
+
+    /// <summary>Client that pins exactly the server's key.</summary>
+    public static SecureClientOptions ClientPinning(LocalCredential server) => new()
+    {
+        ServerVerifier = new TestPinnedVerifier([server.Fingerprint], TrustFailureReason.HostKeyChanged),
+    };
+
+    public static async Task<(SecureStream Client, SecureStream Server)> ConnectAsync(SecureClientOptions clientOptions, SecureServerOptions serverOptions)
+    {
+        var (c, s) = DuplexPipeStream.CreatePair();
+        var client = new SecureStream(c);
+        var server = new SecureStream(s);
+        var clientTask = client.AuthenticateAsClientAsync(clientOptions);
+        var serverTask = server.AuthenticateAsServerAsync(serverOptions);
+        await Task.WhenAll(clientTask, serverTask).WaitAsync(TestTimeout);
+        return (client, server);
+    }
+
+    /// <summary>Runs both handshakes and returns each side's failure (null if that side succeeded).</summary>
+    public static async Task<(Exception? Client, Exception? Server)> HandshakeFailuresAsync(SecureClientOptions clientOptions, SecureServerOptions serverOptions)
+    {
+        var (c, s) = DuplexPipeStream.CreatePair();
+        await using var client = new SecureStream(c);
+        await using var server = new SecureStream(s);
+        var clientTask = Capture(client.AuthenticateAsClientAsync(clientOptions));
+        var serverTask = Capture(server.AuthenticateAsServerAsync(serverOptions));
+        var results = await Task.WhenAll(clientTask, serverTask).WaitAsync(TestTimeout);
+        return (results[0], results[1]);
+    }
+
+    public static async Task<Exception?> Capture(Task task)
+    {
+        try
+        {
+            await task;
+            return null;
+        }
+        catch (Exception e)
+        {
+            return e;
+        }
+    }
+}

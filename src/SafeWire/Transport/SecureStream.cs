@@ -65,6 +65,11 @@ public sealed class SecureStream : Stream
     /// <summary>True when the handshake resumed a session with a ticket (no certificates or signatures).</summary>
     public bool IsResumed => _connection?.Result?.Resumed == true;
 
+    /// <summary>Key updates this side has sent / received (diagnostics; the ratchet runs automatically).</summary>
+    internal int KeyUpdatesSent => _connection?.KeyUpdatesSent ?? 0;
+
+    internal int KeyUpdatesReceived => _connection?.KeyUpdatesReceived ?? 0;
+
     public override bool CanRead => !_disposed;
 
     public override bool CanWrite => !_disposed;

@@ -76,8 +76,8 @@ internal sealed class KeyDerivation
 
         Span<byte> info = stackalloc byte[2 + 1 + 255 + 1 + 255];
         int n = 0;
-        info[n++] = (byte)(output.Length >> 8);
-        info[n++] = (byte)output.Length;
+        info[n++] = unchecked((byte)(output.Length >> 8));
+        info[n++] = unchecked((byte)output.Length);
         info[n++] = (byte)labelLength;
         _prefix.CopyTo(info[n..]);
         n += _prefix.Length;

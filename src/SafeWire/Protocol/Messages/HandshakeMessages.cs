@@ -31,9 +31,9 @@ internal static class HandshakeFraming
     {
         var message = new byte[HeaderLength + body.Length];
         message[0] = (byte)type;
-        message[1] = (byte)(body.Length >> 16);
-        message[2] = (byte)(body.Length >> 8);
-        message[3] = (byte)body.Length;
+        message[1] = unchecked((byte)(body.Length >> 16));
+        message[2] = unchecked((byte)(body.Length >> 8));
+        message[3] = unchecked((byte)body.Length);
         body.Written.CopyTo(message.AsSpan(HeaderLength));
         return message;
     }

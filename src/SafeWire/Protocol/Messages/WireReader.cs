@@ -83,9 +83,9 @@ internal sealed class WireWriter
         }
 
         var s = Grow(3);
-        s[0] = (byte)(value >> 16);
-        s[1] = (byte)(value >> 8);
-        s[2] = (byte)value;
+        s[0] = unchecked((byte)(value >> 16));
+        s[1] = unchecked((byte)(value >> 8));
+        s[2] = unchecked((byte)value);
     }
 
     public void WriteUInt32(uint value) => BinaryPrimitives.WriteUInt32BigEndian(Grow(4), value);

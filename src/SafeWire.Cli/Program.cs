@@ -8,6 +8,10 @@ root.Subcommands.Add(SafeWire.Cli.Commands.Keys.KeysCommandDefinition.Create());
 root.Subcommands.Add(SafeWire.Cli.Commands.Ca.CaCommandDefinition.Create());
 root.Subcommands.Add(SafeWire.Cli.Commands.Cert.CertCommandDefinition.Create());
 root.Subcommands.Add(SafeWire.Cli.Commands.Allow.AllowCommandDefinition.Create());
+root.Subcommands.Add(SafeWire.Cli.Commands.Serve.ServeCommandDefinition.Create());
+root.Subcommands.Add(SafeWire.Cli.Commands.Chat.ChatCommandDefinition.Create());
+root.Subcommands.Add(SafeWire.Cli.Commands.Send.SendCommandDefinition.Create());
+root.Subcommands.Add(SafeWire.Cli.Commands.Demo.DemoCommandDefinition.Create());
 
 // Piped output (scripts, tests) is not cut to 80 columns: fingerprints and paths stay on one line.
 if (Console.IsOutputRedirected)

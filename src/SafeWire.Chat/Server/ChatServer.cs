@@ -513,6 +513,8 @@ public sealed partial class ChatServer : IAsyncDisposable
     private static string Describe(Exception e) => e switch
     {
         OperationCanceledException => "timed out or cancelled",
+        Transport.SecureChannelException { TrustFailure: { } reason } => $"{reason}: {e.Message}",
+        Transport.SecureChannelException secure => $"{secure.Alert}: {e.Message}",
         _ when e.InnerException is { } inner && e.Message.Length == 0 => inner.Message,
         _ => e.Message,
     };

@@ -30,10 +30,18 @@ public sealed class SecureChatTests
 
         Assert.Equal(bobKey.Fingerprint, answeredBy?.Fingerprint);
         await ChatTestHarness.Until(() => !bob.Direct.IsEmpty, "bob's direct message");
-        var received = Assert.Single(bob.Direct);
+        var received = bob.Direct.First();
         Assert.Equal(secret, received.Text);
         Assert.Equal(aliceKey.Fingerprint, received.Verified?.Fingerprint);
         Assert.Equal("alice", received.From.Name);
+
+        // A second one reuses nothing: a fresh session; the first session's late close_notify starts nothing.
+        await alice.Client.SendDirectAsync("bob", "second", Ct).WaitAsync(ChatTestHarness.Timeout, Ct);
+        await bob.Client.SendDirectAsync("alice", "reply", Ct).WaitAsync(ChatTestHarness.Timeout, Ct);
+        await ChatTestHarness.Until(() => bob.Direct.Count == 2 && alice.Direct.Count == 1, "all direct messages");
+        await Task.Delay(200, Ct);
+        Assert.Empty(bob.DirectFailures);
+        Assert.Empty(alice.DirectFailures);
 
         var frames = harness.ServerFrames.ToArray();
         Assert.Contains(frames, f => f[0] == (byte)ChatFrameType.DirectData); // it did relay the session

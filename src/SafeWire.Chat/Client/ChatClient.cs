@@ -24,6 +24,10 @@ public sealed class ChatClient : IAsyncDisposable
     private readonly ConcurrentDictionary<uint, ChatMember> _members = new();
     private readonly ConcurrentDictionary<(uint, uint, bool), RelayedStream> _direct = new();
     private readonly List<Task> _inboundDirect = [];
+
+    // Per peer, the highest channel id it has started a session with: initiators number their sessions upwards,
+    // so bytes for a lower or equal id belong to a session already over (e.g. its close_notify) and start nothing.
+    private readonly Dictionary<uint, uint> _highestInbound = [];
     private int _nextMessageId;
     private int _nextChannelId;
 
@@ -152,6 +156,7 @@ public sealed class ChatClient : IAsyncDisposable
         }
 
         _session.Close();
+        await CloseQuietlyAsync(_tcp, _channel).ConfigureAwait(false); // the session is over: let the server see it at once
         var failure = new IOException(exit.Message);
         foreach (var (_, pending) in _pendingAcks)
         {
@@ -362,12 +367,18 @@ public sealed class ChatClient : IAsyncDisposable
 
         lock (_inboundDirect)
         {
+            if (_highestInbound.TryGetValue(data.PeerId, out var highest) && data.ChannelId <= highest)
+            {
+                return; // late bytes of a session that is over
+            }
+
             _inboundDirect.RemoveAll(t => t.IsCompleted);
             if (_inboundDirect.Count >= _options.MaxInboundDirectSessions)
             {
                 return;
             }
 
+            _highestInbound[data.PeerId] = data.ChannelId;
             stream = new RelayedStream(this, data.PeerId, data.ChannelId, weInitiated: false);
             _direct[key] = stream;
             stream.Deliver(data.Data.ToArray());

@@ -18,8 +18,14 @@ internal sealed class ChatOutput
     public ChatOutput(TextWriter? output = null)
     {
         _out = output ?? Console.Out;
-        _console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(_out) });
-        if (Console.IsOutputRedirected || output is not null)
+        var redirected = Console.IsOutputRedirected || output is not null;
+        _console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(_out),
+            Ansi = redirected ? AnsiSupport.No : AnsiSupport.Detect,
+            ColorSystem = redirected ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
+        });
+        if (redirected)
         {
             _console.Profile.Width = 240; // a pipe has no width; do not cut fingerprints
         }

@@ -12,6 +12,7 @@ root.Subcommands.Add(SafeWire.Cli.Commands.Serve.ServeCommandDefinition.Create()
 root.Subcommands.Add(SafeWire.Cli.Commands.Chat.ChatCommandDefinition.Create());
 root.Subcommands.Add(SafeWire.Cli.Commands.Send.SendCommandDefinition.Create());
 root.Subcommands.Add(SafeWire.Cli.Commands.Demo.DemoCommandDefinition.Create());
+root.Subcommands.Add(SafeWire.Cli.Commands.Trace.TraceCommandDefinition.Create());
 
 // Piped output (scripts, tests) is not cut to 80 columns: fingerprints and paths stay on one line.
 if (Console.IsOutputRedirected)

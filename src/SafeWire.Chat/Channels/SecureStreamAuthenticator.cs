@@ -37,6 +37,7 @@ public sealed class SecureStreamAuthenticator(SecureServerOptions? server, Secur
             HandshakeTimeout = template.HandshakeTimeout,
             TimeProvider = template.TimeProvider,
             SessionCache = template.SessionCache,
+            Observer = template.Observer,
         };
         var secure = new SecureStream(transport, leaveInnerStreamOpen: false);
         try

@@ -63,7 +63,7 @@ internal static class ChatClientSetup
     /// <paramref name="caFile"/> when given, else on first use (known_hosts, per host:port). Direct-message peers are
     /// trusted when their certificate comes from this home's CA, else pinned on first use in known_peers.
     /// </summary>
-    public static (ChatClientOptions Options, LocalCredential Credential) Create(SafeWireHome home, string name, int port, FileInfo? caFile)
+    public static (ChatClientOptions Options, LocalCredential Credential) Create(SafeWireHome home, string name, int port, FileInfo? caFile, Protocol.IHandshakeObserver? observer = null)
     {
         var credential = home.LoadOrCreateClientCredential(SafeWireHome.CheckName(name));
         IPeerVerifier serverVerifier = caFile is not null
@@ -73,7 +73,7 @@ internal static class ChatClientSetup
         var options = new ChatClientOptions
         {
             Name = name,
-            Authenticator = new SecureStreamAuthenticator(server: null, new SecureClientOptions { ServerVerifier = serverVerifier, ClientCredential = credential }),
+            Authenticator = new SecureStreamAuthenticator(server: null, new SecureClientOptions { ServerVerifier = serverVerifier, ClientCredential = credential, Observer = observer }),
             DirectAuthenticator = member => SecureStreamAuthenticator.ForDirect(credential, peerVerifier, member.Name),
         };
         return (options, credential);

@@ -81,7 +81,15 @@ internal static class ServeCommand
             }
         };
 
-        server.Start();
+        try
+        {
+            server.Start();
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            throw new CliException($"cannot listen on {address}:{port}: {e.Message}");
+        }
+
         output.Line($"SafeWire chat server \"{name}\" on {address}:{server.Port}, at most {maxClients} clients");
         output.Line($"server key {credential.Fingerprint}");
         output.Line($"clients trust it on first use (known_hosts), or check its certificate against the CA: {home.CaCertificatePath}");

@@ -38,9 +38,10 @@ public sealed class ChatFrameCodecTests
     [Fact]
     public void MessagesWithListsAndBytes_RoundTrip()
     {
-        var welcome = new WelcomeMessage(5, "carol", "srv", [new ChatMember(1, "a", "SHA256:x"), new ChatMember(2, "b", "")]);
+        var welcome = new WelcomeMessage(5, "carol", "srv", 2, [new ChatMember(1, "a", "SHA256:x"), new ChatMember(2, "b", "")]);
         var decoded = (WelcomeMessage)RoundTrip(welcome);
         Assert.Equal(welcome.Members, decoded.Members);
+        Assert.Equal(2u, decoded.Total);
         Assert.Equal("carol", decoded.Name);
 
         var data = new DirectDataMessage(2, 1, false, new byte[] { 1, 2, 3 });
@@ -50,6 +51,17 @@ public sealed class ChatFrameCodecTests
 
         var proof = new HopProofMessage(Enumerable.Range(0, 32).Select(i => (byte)i).ToArray());
         Assert.Equal(proof.Proof, ((HopProofMessage)RoundTrip(proof)).Proof);
+    }
+
+    [Fact]
+    public void TheLargestMemberList_FitsInOneFrame()
+    {
+        var longest = Enumerable.Range(0, ChatLimits.MaxListedMembers)
+            .Select(i => new ChatMember(uint.MaxValue - (uint)i, new string('n', ChatLimits.MaxNameBytes), "SHA256:" + new string('f', 43)))
+            .ToList();
+        var who = new WhoListMessage(100_000, longest);
+        Assert.Equal(longest, ((WhoListMessage)RoundTrip(who)).Members);
+        Assert.Throws<ArgumentException>(() => ChatFrameCodec.Encode(new WhoListMessage(1000, [.. longest, longest[0]])));
     }
 
     [Fact]

@@ -43,6 +43,7 @@ public sealed class ChatClient : IAsyncDisposable
         ServerName = welcome.ServerName;
         ControlPort = controlPort;
         Port = port;
+        OthersAtWelcome = (int)welcome.Total;
         foreach (var member in welcome.Members)
         {
             _members[member.Id] = member;
@@ -75,6 +76,9 @@ public sealed class ChatClient : IAsyncDisposable
     public int Port { get; }
 
     public bool Hopped => Port != ControlPort;
+
+    /// <summary>How many others were connected when this client joined (<see cref="Members"/> lists at most 500 of them).</summary>
+    public int OthersAtWelcome { get; }
 
     /// <summary>Other clients as last heard from the server.</summary>
     public IReadOnlyList<ChatMember> Members => [.. _members.Values.OrderBy(m => m.Id)];

@@ -267,6 +267,14 @@ public sealed partial class ChatServer : IAsyncDisposable
             Interlocked.Increment(ref _failed);
             Raise(new ConnectionFailed(Now, remote, localPort, Describe(e)));
         }
+#pragma warning disable CA1031 // Last resort (STYLE 26): a bug in one connection is logged and ends that connection only.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Interlocked.Increment(ref _failed);
+            LogConnectionCrashed(_logger, remote, e);
+            Raise(new ConnectionFailed(Now, remote, localPort, $"internal error ({e.GetType().Name}): {e.Message}"));
+        }
         finally
         {
             if (client is not null)
@@ -383,12 +391,13 @@ public sealed partial class ChatServer : IAsyncDisposable
         var reason = "left";
         try
         {
-            var members = _registry.All.Where(c => c.Joined && c != client).Select(c => c.Member).OrderBy(m => m.Id).ToList();
-            client.TryEnqueue(ChatFrameCodec.Encode(new WelcomeMessage(client.Id, client.Name, _options.ServerName, members)));
+            var others = _registry.All.Where(c => c.Joined && c != client).ToList();
+            var members = others.Select(c => c.Member).OrderBy(m => m.Id).Take(ChatLimits.MaxListedMembers).ToList();
+            client.TryEnqueue(ChatFrameCodec.Encode(new WelcomeMessage(client.Id, client.Name, _options.ServerName, (uint)others.Count, members)));
             client.Joined = true;
             var info = client.Info();
             Raise(new ClientJoined(Now, info));
-            SendToOthers(client, ChatFrameCodec.Encode(new MemberJoinedMessage(client.Member)));
+            SendToOthers(client, ChatFrameCodec.Encode(new MemberJoinedMessage(client.Member)), chatOnly: true);
             reason = await ReadLoopAsync(client).ConfigureAwait(false);
         }
         catch (ChatProtocolException e)
@@ -411,7 +420,7 @@ public sealed partial class ChatServer : IAsyncDisposable
             _registry.Remove(client);
             if (client.Joined)
             {
-                SendToOthers(client, ChatFrameCodec.Encode(new MemberLeftMessage(client.Member, reason)));
+                SendToOthers(client, ChatFrameCodec.Encode(new MemberLeftMessage(client.Member, reason)), chatOnly: true);
                 Raise(new ClientLeft(Now, client.Info(), reason));
             }
         }
@@ -444,8 +453,9 @@ public sealed partial class ChatServer : IAsyncDisposable
                     client.TryEnqueue(ChatFrameCodec.Encode(new AckMessage(chat.MessageId, (uint)delivered)));
                     break;
                 case WhoMessage:
-                    var members = _registry.All.Where(c => c.Joined).Select(c => c.Member).OrderBy(m => m.Id).ToList();
-                    client.TryEnqueue(ChatFrameCodec.Encode(new WhoListMessage(members)));
+                    var everyone = _registry.All.Where(c => c.Joined).ToList();
+                    var members = everyone.Select(c => c.Member).OrderBy(m => m.Id).Take(ChatLimits.MaxListedMembers).ToList();
+                    client.TryEnqueue(ChatFrameCodec.Encode(new WhoListMessage((uint)everyone.Count, members)));
                     break;
                 case DirectDataMessage data:
                     ForwardDirect(client, data.PeerId, data.ChannelId, data.FromInitiator, data with { PeerId = client.Id }, data.Data.Length);
@@ -483,7 +493,7 @@ public sealed partial class ChatServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Queues a frame for every other joined client (<paramref name="chatOnly"/>: skip send-only clients).</summary>
+    /// <summary>Queues a frame for every other joined client (<paramref name="chatOnly"/>: chat and presence, which send-only clients skip).</summary>
     private int SendToOthers(ClientConnection from, ReadOnlyMemory<byte> frame, bool chatOnly = false)
     {
         var count = 0;
@@ -521,6 +531,9 @@ public sealed partial class ChatServer : IAsyncDisposable
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "Handshake with {Remote} on port {LocalPort} done; peer {Peer}")]
     private static partial void LogHandshakeDone(ILogger logger, IPEndPoint remote, int localPort, string? peer);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Error, Message = "Connection from {Remote} failed unexpectedly")]
+    private static partial void LogConnectionCrashed(ILogger logger, IPEndPoint remote, Exception exception);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Error, Message = "A server event handler failed")]
     private static partial void LogHandlerFailed(ILogger logger, Exception exception);

@@ -41,7 +41,7 @@ public static class ChatFrameCodec
         ChatMessage message = type switch
         {
             ChatFrameType.Hello => new HelloMessage(reader.String(ChatLimits.MaxNameBytes), ReadFlag(ref reader)),
-            ChatFrameType.Welcome => new WelcomeMessage(reader.U32(), reader.String(ChatLimits.MaxNameBytes), reader.String(ChatLimits.MaxNameBytes), ReadMembers(ref reader)),
+            ChatFrameType.Welcome => new WelcomeMessage(reader.U32(), reader.String(ChatLimits.MaxNameBytes), reader.String(ChatLimits.MaxNameBytes), reader.U32(), ReadMembers(ref reader)),
             ChatFrameType.Refused => new RefusedMessage(ReadRefusal(ref reader), reader.String(ChatLimits.MaxTextBytes)),
             ChatFrameType.HopOffer => new HopOfferMessage(reader.U16()),
             ChatFrameType.HopProof => new HopProofMessage(reader.Fixed(ChatLimits.HopProofLength).ToArray()),
@@ -50,7 +50,7 @@ public static class ChatFrameCodec
             ChatFrameType.Relayed => new RelayedMessage(reader.U32(), reader.String(ChatLimits.MaxNameBytes), ReadTime(ref reader), reader.String(ChatLimits.MaxTextBytes)),
             ChatFrameType.Broadcast => new BroadcastMessage(ReadTime(ref reader), reader.String(ChatLimits.MaxTextBytes)),
             ChatFrameType.Who => new WhoMessage(),
-            ChatFrameType.WhoList => new WhoListMessage(ReadMembers(ref reader)),
+            ChatFrameType.WhoList => new WhoListMessage(reader.U32(), ReadMembers(ref reader)),
             ChatFrameType.MemberJoined => new MemberJoinedMessage(ReadMember(ref reader)),
             ChatFrameType.MemberLeft => new MemberLeftMessage(ReadMember(ref reader), reader.String(ChatLimits.MaxTextBytes)),
             ChatFrameType.Notice => new NoticeMessage(reader.String(ChatLimits.MaxTextBytes)),
@@ -72,8 +72,7 @@ public static class ChatFrameCodec
     {
         var count = reader.U32();
 
-        // Each member takes at least 8 bytes, so a count the payload cannot hold is rejected before the list grows.
-        if (count > ChatLimits.MaxFramePayload / 8)
+        if (count > ChatLimits.MaxListedMembers)
         {
             throw new ChatProtocolException($"Member list of {count} entries is over the limit.");
         }

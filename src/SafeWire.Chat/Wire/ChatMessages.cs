@@ -32,6 +32,11 @@ public abstract record ChatMessage
 
     internal static void WriteMembers(PayloadWriter writer, IReadOnlyList<ChatMember> members)
     {
+        if (members.Count > ChatLimits.MaxListedMembers)
+        {
+            throw new ArgumentException($"At most {ChatLimits.MaxListedMembers} members fit in one frame.", nameof(members));
+        }
+
         writer.U32((uint)members.Count);
         foreach (var member in members)
         {
@@ -41,7 +46,7 @@ public abstract record ChatMessage
 }
 
 /// <param name="Name">The name the client asks for.</param>
-/// <param name="SendOnly">The client only sends (scripts, <c>safewire send</c>): the server relays nothing to it.</param>
+/// <param name="SendOnly">The client only sends (scripts, <c>safewire send</c>): the server relays no chat and no joins/leaves to it.</param>
 public sealed record HelloMessage(string Name, bool SendOnly = false) : ChatMessage
 {
     public override ChatFrameType Type => ChatFrameType.Hello;
@@ -53,7 +58,8 @@ public sealed record HelloMessage(string Name, bool SendOnly = false) : ChatMess
     }
 }
 
-public sealed record WelcomeMessage(uint ClientId, string Name, string ServerName, IReadOnlyList<ChatMember> Members) : ChatMessage
+/// <param name="Total">How many others are connected; <paramref name="Members"/> lists at most <see cref="ChatLimits.MaxListedMembers"/>.</param>
+public sealed record WelcomeMessage(uint ClientId, string Name, string ServerName, uint Total, IReadOnlyList<ChatMember> Members) : ChatMessage
 {
     public override ChatFrameType Type => ChatFrameType.Welcome;
 
@@ -62,6 +68,7 @@ public sealed record WelcomeMessage(uint ClientId, string Name, string ServerNam
         writer.U32(ClientId);
         writer.String(Name, ChatLimits.MaxNameBytes);
         writer.String(ServerName, ChatLimits.MaxNameBytes);
+        writer.U32(Total);
         WriteMembers(writer, Members);
     }
 }
@@ -146,11 +153,16 @@ public sealed record WhoMessage : ChatMessage
     }
 }
 
-public sealed record WhoListMessage(IReadOnlyList<ChatMember> Members) : ChatMessage
+/// <param name="Total">How many are connected; <paramref name="Members"/> lists at most <see cref="ChatLimits.MaxListedMembers"/>.</param>
+public sealed record WhoListMessage(uint Total, IReadOnlyList<ChatMember> Members) : ChatMessage
 {
     public override ChatFrameType Type => ChatFrameType.WhoList;
 
-    internal override void Write(PayloadWriter writer) => WriteMembers(writer, Members);
+    internal override void Write(PayloadWriter writer)
+    {
+        writer.U32(Total);
+        WriteMembers(writer, Members);
+    }
 }
 
 public sealed record MemberJoinedMessage(ChatMember Member) : ChatMessage

@@ -121,7 +121,9 @@ public sealed class ChatCliTests
         await server.WaitForOutputAsync("alice: it's me");
 
         // The server's registry remembers the client by key (S0.3).
-        Assert.Contains(aliceKey, await File.ReadAllTextAsync(Path.Combine(dir["server"], "clients.jsonl"), TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        var seen = new ClientRegistry(Path.Combine(dir["server"], "clients.jsonl")).Find(aliceKey);
+        Assert.Equal("alice", seen?.Name);
+        Assert.StartsWith("127.0.0.1:", seen?.LastAddress, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -60,7 +60,8 @@ internal static class ChatCommand
         output.Line(client.Hopped
             ? $"port: handshake on {client.ControlPort}, conversation moved to port {client.Port}"
             : $"port: {client.Port}");
-        output.Line("here: " + ChatOutput.Members(client.Members));
+        var more = client.OthersAtWelcome - client.Members.Count;
+        output.Line("here: " + ChatOutput.Members(client.Members) + (more > 0 ? $" and {more} more" : string.Empty));
     }
 
     /// <summary>Reads lines until /quit, end of input, or the session ends from the server's side.</summary>

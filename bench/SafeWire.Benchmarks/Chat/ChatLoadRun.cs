@@ -295,7 +295,7 @@ internal static class ChatLoadRun
                 });
                 server.EventRaised += e =>
                 {
-                    if (e is ConnectionFailed or ClientRefused or ClientLeft { Reason: not "left" and not "server stopped" })
+                    if (e is ConnectionFailed or ClientRefused or ClientLeft { Reason: not ("left" or "server stopped" or "disconnected") })
                     {
                         Console.Error.WriteLine("server: " + e);
                     }

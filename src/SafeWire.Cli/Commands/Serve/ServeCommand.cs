@@ -6,7 +6,7 @@ using SafeWire.Chat.Server;
 using SafeWire.Cli.Commands.Chat;
 using SafeWire.Identity;
 using SafeWire.Transport;
-using Spectre.Console;
+using Microsoft.Extensions.Logging;
 
 namespace SafeWire.Cli.Commands.Serve;
 
@@ -58,6 +58,10 @@ internal static class ServeCommand
 
         var output = new ChatOutput();
         var registry = home.OpenClientRegistry();
+        using var logging = LoggerFactory.Create(builder => builder
+            .SetMinimumLevel(parse.GetValue(ServeCommandDefinition.Verbose) ? LogLevel.Debug : LogLevel.Warning)
+            .AddSimpleConsole(o => o.SingleLine = true)
+            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
         await using var server = new ChatServer(new ChatServerOptions
         {
             Address = address,
@@ -67,7 +71,7 @@ internal static class ServeCommand
             ServerName = name,
             HopPorts = hop,
             HopTimeout = TimeSpan.FromSeconds(parse.GetValue(ServeCommandDefinition.HopTimeout)),
-        });
+        }, logging.CreateLogger<ChatServer>());
         server.EventRaised += e =>
         {
             if (e is ClientJoined joined && joined.Client.Fingerprint.Length > 0)

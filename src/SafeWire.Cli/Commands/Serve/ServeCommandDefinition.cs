@@ -36,6 +36,8 @@ internal static class ServeCommandDefinition
 
     public static readonly Option<string> Name = new("--name") { Description = "The server's name (its certificate's name and what clients are told)", DefaultValueFactory = _ => "server" };
 
+    public static readonly Option<bool> Verbose = new("--verbose") { Description = "Diagnostic log lines (handshakes, internal errors) on standard error" };
+
     public static Command Create()
     {
         var command = new Command("serve", "Run the chat server with an admin console on standard input (list, kick, broadcast, stats, stop, help)");
@@ -50,6 +52,7 @@ internal static class ServeCommandDefinition
         command.Options.Add(HopPorts);
         command.Options.Add(HopTimeout);
         command.Options.Add(Name);
+        command.Options.Add(Verbose);
         command.SetAction((parse, ct) => ServeCommand.RunAsync(parse, ct));
         return command;
     }

@@ -13,6 +13,9 @@ root.Subcommands.Add(SafeWire.Cli.Commands.Chat.ChatCommandDefinition.Create());
 root.Subcommands.Add(SafeWire.Cli.Commands.Send.SendCommandDefinition.Create());
 root.Subcommands.Add(SafeWire.Cli.Commands.Demo.DemoCommandDefinition.Create());
 root.Subcommands.Add(SafeWire.Cli.Commands.Trace.TraceCommandDefinition.Create());
+root.Subcommands.Add(SafeWire.Cli.Commands.Vote.VoteCommandDefinition.Create());
+root.Subcommands.Add(SafeWire.Cli.Commands.Ftp.FtpCommandDefinition.Create());
+root.Subcommands.Add(SafeWire.Cli.Commands.Files.FilesCommandDefinition.Create());
 
 // Piped output (scripts, tests) is not cut to 80 columns: fingerprints and paths stay on one line.
 if (Console.IsOutputRedirected)

@@ -38,8 +38,7 @@ public sealed class AnyOfVerifier : IPeerVerifier
             }
             catch (TrustException e)
             {
-                if (best is null || (best.Reason is TrustFailureReason.UnknownKey or TrustFailureReason.NotOnAllowList
-                    && e.Reason is not (TrustFailureReason.UnknownKey or TrustFailureReason.NotOnAllowList)))
+                if (best is null || Specificity(e.Reason) > Specificity(best.Reason))
                 {
                     best = e;
                 }
@@ -48,4 +47,12 @@ public sealed class AnyOfVerifier : IPeerVerifier
 
         return accepted ?? throw best!;
     }
+
+    /// <summary>"Not a certificate" says least, "not on the allow-list" a little more, anything else the real problem.</summary>
+    private static int Specificity(TrustFailureReason reason) => reason switch
+    {
+        TrustFailureReason.UnknownKey => 0,
+        TrustFailureReason.NotOnAllowList => 1,
+        _ => 2,
+    };
 }

@@ -144,14 +144,15 @@ public sealed class CertificateAuthority : IDisposable
         CertificateRequest csr;
         try
         {
+            // The key algorithm first (so an Ed25519 request is "unsupported", not "invalid"), then the self-signature.
+            csr = CertificateRequest.LoadSigningRequestPem(csrPem, HashAlgorithmName.SHA256, CertificateRequestLoadOptions.SkipSignatureValidation);
+            KeyFile.CheckSupported(csr.PublicKey.ExportSubjectPublicKeyInfo(), source);
             csr = CertificateRequest.LoadSigningRequestPem(csrPem, HashAlgorithmName.SHA256, CertificateRequestLoadOptions.Default);
         }
-        catch (CryptographicException e)
+        catch (Exception e) when (e is CryptographicException or ArgumentException or NotSupportedException)
         {
             throw new IdentityFileException(IdentityFileError.Corrupt, source, $"{source}: not a valid PKCS#10 certificate request ({e.Message.TrimEnd('.')})", e);
         }
-
-        KeyFile.CheckSupported(csr.PublicKey.ExportSubjectPublicKeyInfo(), source);
         var fresh = new CertificateRequest(CommonName(request.Name), csr.PublicKey, HashAlgorithmName.SHA256);
         return Issue(request, fresh, now);
     }
@@ -200,7 +201,7 @@ public sealed class CertificateAuthority : IDisposable
         Certificate.Dispose();
     }
 
-    /// <summary>Upper-case hex of a serial number as typed by a user (colons and spaces allowed).</summary>
+    /// <summary>A serial number typed by a user (hex; colons, spaces and 0x allowed) in its DER byte form.</summary>
     public static byte[] ParseSerial(string serialHex)
     {
         ArgumentNullException.ThrowIfNull(serialHex);
@@ -217,8 +218,21 @@ public sealed class CertificateAuthority : IDisposable
 
         try
         {
-            var bytes = Convert.FromHexString(cleaned);
-            return bytes.Length is > 0 and <= 20 ? bytes : throw new FormatException();
+            // The DER INTEGER form, as certificates and CRLs carry it: no redundant leading zero bytes,
+            // and a leading zero when the top bit is set (serials are positive).
+            var bytes = Convert.FromHexString(cleaned).AsSpan();
+            if (bytes.IsEmpty)
+            {
+                throw new FormatException();
+            }
+
+            while (bytes.Length > 1 && bytes[0] == 0)
+            {
+                bytes = bytes[1..];
+            }
+
+            var serial = bytes[0] >= 0x80 ? [0, .. bytes] : bytes.ToArray();
+            return serial.Length is > 0 and <= 21 && !(serial.Length == 1 && serial[0] == 0) ? serial : throw new FormatException();
         }
         catch (FormatException e)
         {

@@ -1,10 +1,17 @@
 using BenchmarkDotNet.Running;
 using SafeWire.Benchmarks.Channel;
 
-// dotnet run -c Release --project bench/SafeWire.Benchmarks -- channel        end-to-end load run (Stopwatch, one table)
+// dotnet run -c Release --project bench/SafeWire.Benchmarks -- channel        secure channel load run (Stopwatch, one table)
 // dotnet run -c Release --project bench/SafeWire.Benchmarks -- channel quick  the same, small (checks the harness)
-// dotnet run -c Release --project bench/SafeWire.Benchmarks -- all            the load run, then every micro-benchmark
+// dotnet run -c Release --project bench/SafeWire.Benchmarks -- all            the channel load run, then every micro-benchmark
 // dotnet run -c Release --project bench/SafeWire.Benchmarks -- --filter '*'   BenchmarkDotNet micro-benchmarks only
+// Whole-system load runs: -- chat-load | chat-idle (Chat/ChatLoadRun.cs), -- voting-load [--pg CONNECTION] (Voting/VotingLoadRun.cs)
+if (SafeWire.Benchmarks.Chat.ChatLoadRun.TryRun(args, out var exitCode)
+    || SafeWire.Benchmarks.Voting.VotingLoadRun.TryRun(args, out exitCode))
+{
+    return exitCode;
+}
+
 switch (args.FirstOrDefault())
 {
     case "channel":

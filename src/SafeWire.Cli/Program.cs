@@ -8,6 +8,16 @@ root.Subcommands.Add(SafeWire.Cli.Commands.Keys.KeysCommandDefinition.Create());
 root.Subcommands.Add(SafeWire.Cli.Commands.Ca.CaCommandDefinition.Create());
 root.Subcommands.Add(SafeWire.Cli.Commands.Cert.CertCommandDefinition.Create());
 root.Subcommands.Add(SafeWire.Cli.Commands.Allow.AllowCommandDefinition.Create());
+root.Subcommands.Add(SafeWire.Cli.Commands.Serve.ServeCommandDefinition.Create());
+root.Subcommands.Add(SafeWire.Cli.Commands.Chat.ChatCommandDefinition.Create());
+root.Subcommands.Add(SafeWire.Cli.Commands.Send.SendCommandDefinition.Create());
+root.Subcommands.Add(SafeWire.Cli.Commands.Demo.DemoCommandDefinition.Create());
+root.Subcommands.Add(SafeWire.Cli.Commands.Trace.TraceCommandDefinition.Create());
+root.Subcommands.Add(SafeWire.Cli.Commands.Vote.VoteCommandDefinition.Create());
+root.Subcommands.Add(SafeWire.Cli.Commands.Ftp.FtpCommandDefinition.Create());
+root.Subcommands.Add(SafeWire.Cli.Commands.Files.FilesCommandDefinition.Create());
+root.Subcommands.Add(SafeWire.Cli.Commands.Km.KmCommandDefinition.Create());
+root.Subcommands.Add(SafeWire.Cli.Commands.Peer.PeerCommandDefinition.Create());
 
 // Piped output (scripts, tests) is not cut to 80 columns: fingerprints and paths stay on one line.
 if (Console.IsOutputRedirected)

@@ -51,6 +51,11 @@ internal sealed class ProtocolConnection : IHandshakeRecordLayer, IDisposable
     private byte[] _handshakeBuffer = [];
     private int _handshakeLength;
 
+    // Only for the observer (safewire trace): the key log names a session by its ClientHello random; events raised
+    // while a received message is handled are held back so the observer sees that message before its consequences.
+    private byte[] _clientRandom = [];
+    private List<(Action<IHandshakeObserver> Raise, byte[] SecretCopy)>? _heldBack;
+
     public ProtocolConnection(HandshakeSettings settings)
     {
         _settings = settings;
@@ -223,11 +228,16 @@ internal sealed class ProtocolConnection : IHandshakeRecordLayer, IDisposable
         result.Exporter.Export(label, context, destination);
     }
 
-    void IHandshakeRecordLayer.QueueHandshake(byte[] message) => _queued.Add(message);
+    void IHandshakeRecordLayer.QueueHandshake(byte[] message)
+    {
+        _queued.Add(message);
+        Observe(sent: true, message);
+    }
 
     void IHandshakeRecordLayer.ChangeWriteKeys(CipherSuite suite, TrafficSecret secret)
     {
         FlushQueued();
+        ObserveSecret(secret, IsClient ? "CLIENT" : "SERVER");
         _write?.Dispose();
         _write = RecordProtection.Create(suite, secret, _settings.KeyUpdateAfterRecords);
         if (secret is ApplicationTrafficSecret app)
@@ -243,6 +253,7 @@ internal sealed class ProtocolConnection : IHandshakeRecordLayer, IDisposable
             throw new ProtocolException(Alert.UnexpectedMessage, "A handshake message straddles a key change.");
         }
 
+        ObserveSecret(secret, IsClient ? "SERVER" : "CLIENT");
         _read?.Dispose();
         _read = RecordProtection.Create(suite, secret, _settings.KeyUpdateAfterRecords);
         if (secret is ApplicationTrafficSecret app)
@@ -306,7 +317,43 @@ internal sealed class ProtocolConnection : IHandshakeRecordLayer, IDisposable
         var body = message.AsSpan(HandshakeFraming.HeaderLength);
         if (!IsHandshakeComplete)
         {
-            _state = _state.Handle(_context, type, body, message);
+            if (_settings.Observer is not null && type == HandshakeType.ClientHello)
+            {
+                _clientRandom = HandshakeFields.ClientRandom(message);
+            }
+
+            if (_settings.Observer is not { } observer)
+            {
+                _state = _state.Handle(_context, type, body, message);
+                FlushQueued();
+                return;
+            }
+
+            // Hold back what Handle raises (our answers, new secrets) so the observer sees the received message first.
+            var held = _heldBack = [];
+            try
+            {
+                _state = _state.Handle(_context, type, body, message);
+                observer.OnHandshakeMessage(false, HandshakeFields.TypeName(message[0]), message);
+                foreach (var (raise, _) in held)
+                {
+                    raise(observer);
+                }
+
+                if (IsHandshakeComplete)
+                {
+                    observer.OnSecret("EXPORTER_SECRET", _clientRandom, Result!.Exporter.Value);
+                }
+            }
+            finally
+            {
+                _heldBack = null;
+                foreach (var (_, secretCopy) in held)
+                {
+                    CryptographicOperations.ZeroMemory(secretCopy);
+                }
+            }
+
             FlushQueued();
             if (IsHandshakeComplete && !HasOutput)
             {
@@ -343,6 +390,44 @@ internal sealed class ProtocolConnection : IHandshakeRecordLayer, IDisposable
                 break;
             default:
                 throw new ProtocolException(Alert.UnexpectedMessage, $"Expected KeyUpdate or NewSessionTicket after the handshake, got {type}.");
+        }
+    }
+
+    private void Observe(bool sent, byte[] message)
+    {
+        if (_settings.Observer is { } observer)
+        {
+            if (sent && _clientRandom.Length == 0)
+            {
+                _clientRandom = HandshakeFields.ClientRandom(message);
+            }
+
+            if (_heldBack is { } held)
+            {
+                held.Add((o => o.OnHandshakeMessage(sent, HandshakeFields.TypeName(message[0]), message), []));
+            }
+            else
+            {
+                observer.OnHandshakeMessage(sent, HandshakeFields.TypeName(message[0]), message);
+            }
+        }
+    }
+
+    /// <summary>Reports a traffic secret under its key-log name (<c>_0</c>: key updates are not reported).</summary>
+    private void ObserveSecret(TrafficSecret secret, string side)
+    {
+        if (_settings.Observer is { } observer)
+        {
+            var label = secret is ApplicationTrafficSecret ? $"{side}_TRAFFIC_SECRET_0" : $"{side}_HANDSHAKE_TRAFFIC_SECRET";
+            if (_heldBack is { } held)
+            {
+                var copy = secret.Value.ToArray();
+                held.Add((o => o.OnSecret(label, _clientRandom, copy), copy));
+            }
+            else
+            {
+                observer.OnSecret(label, _clientRandom, secret.Value);
+            }
         }
     }
 

@@ -17,6 +17,9 @@ public abstract class SecureChannelOptions
     /// <summary>The clock for certificate validity, ticket expiry and the handshake timeout.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
+    /// <summary>Sees every handshake message and derived secret of this end (safewire trace, key logs). Leave null in production.</summary>
+    public IHandshakeObserver? Observer { get; set; }
+
     /// <summary>Test hook (STYLE 35): fixes randomness (hello randoms, session IDs, ticket nonces).</summary>
     internal Action<Span<byte>>? Random { get; set; }
 
@@ -58,6 +61,7 @@ public abstract class SecureChannelOptions
             TicketCache = cache,
             Now = TimeProvider.GetUtcNow(),
             KeyUpdateAfterRecords = KeyUpdateAfterRecords,
+            Observer = Observer,
             Random = Random ?? RandomNumberGenerator.Fill,
             CreateEphemeralKey = EphemeralKeyFactory ?? HandshakeSettings.NewEphemeralKey,
             Sign = Signer ?? HandshakeCrypto.Sign,

@@ -46,6 +46,9 @@ internal sealed class HandshakeSettings
 
     public long KeyUpdateAfterRecords { get; init; } = ProtocolConstants.DefaultKeyUpdateRecords;
 
+    /// <summary>Sees messages and secrets (safewire trace, key logs); null almost always.</summary>
+    public IHandshakeObserver? Observer { get; init; }
+
     /// <summary>Ticket cache key for this client's server.</summary>
     public string TicketKey => ServerName ?? string.Empty;
 }

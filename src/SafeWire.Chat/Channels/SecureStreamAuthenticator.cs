@@ -1,0 +1,102 @@
+using SafeWire.Identity;
+using SafeWire.Transport;
+
+namespace SafeWire.Chat.Channels;
+
+/// <summary>
+/// The production <see cref="IChannelAuthenticator"/>: a SafeWire handshake (<see cref="SecureStream"/>) with
+/// the given options. Either side's options may be left out when this end only ever plays the other role.
+/// </summary>
+public sealed class SecureStreamAuthenticator(SecureServerOptions? server, SecureClientOptions? client) : IChannelAuthenticator
+{
+    public async Task<IChatChannel> AuthenticateAsServerAsync(Stream transport, CancellationToken cancellationToken)
+    {
+        var options = server ?? throw new InvalidOperationException("This authenticator has no server options.");
+        var secure = new SecureStream(transport, leaveInnerStreamOpen: false);
+        try
+        {
+            await secure.AuthenticateAsServerAsync(options, cancellationToken).ConfigureAwait(false);
+            return new SecureChatChannel(secure);
+        }
+        catch
+        {
+            await secure.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public async Task<IChatChannel> AuthenticateAsClientAsync(Stream transport, string serverName, CancellationToken cancellationToken)
+    {
+        var template = client ?? throw new InvalidOperationException("This authenticator has no client options.");
+        var options = new SecureClientOptions
+        {
+            ServerVerifier = template.ServerVerifier,
+            ServerName = serverName,
+            ClientCredential = template.ClientCredential,
+            CipherSuites = template.CipherSuites,
+            HandshakeTimeout = template.HandshakeTimeout,
+            TimeProvider = template.TimeProvider,
+            SessionCache = template.SessionCache,
+            Observer = template.Observer,
+        };
+        var secure = new SecureStream(transport, leaveInnerStreamOpen: false);
+        try
+        {
+            await secure.AuthenticateAsClientAsync(options, cancellationToken).ConfigureAwait(false);
+            return new SecureChatChannel(secure);
+        }
+        catch
+        {
+            await secure.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The end-to-end authenticator for direct messages with one peer: both ends present their own credential and
+    /// verify the other with <paramref name="peerVerifier"/> as a client of the CA (role Client, the peer's name).
+    /// </summary>
+    public static IChannelAuthenticator ForDirect(LocalCredential own, IPeerVerifier peerVerifier, string peerName)
+    {
+        ArgumentNullException.ThrowIfNull(own);
+        var verifier = new PeerClientVerifier(peerVerifier, peerName);
+        return new SecureStreamAuthenticator(
+            new SecureServerOptions { ServerCredential = own, ClientVerifier = verifier, RequireClientCredential = true },
+            new SecureClientOptions { ServerVerifier = verifier, ClientCredential = own });
+    }
+
+    private sealed class SecureChatChannel(SecureStream stream) : IChatChannel
+    {
+        public Stream Stream => stream;
+
+        public PeerIdentity? RemoteIdentity => stream.RemoteIdentity;
+
+        public string CipherSuite => stream.CipherSuite?.ToString() ?? "none";
+
+        public void ExportKeyingMaterial(string label, ReadOnlySpan<byte> context, Span<byte> destination) =>
+            stream.ExportKeyingMaterial(label, context, destination);
+
+        /// <summary>close_notify (so the peer can tell an end from a cut), then release.</summary>
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await stream.ShutdownAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+            {
+                // The peer is already gone.
+            }
+
+            await stream.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>In an end-to-end session both peers are clients of their CA: check them as clients, under the name the server listed.</summary>
+    private sealed class PeerClientVerifier(IPeerVerifier inner, string peerName) : IPeerVerifier
+    {
+        public PeerIdentity Verify(PeerCredential credential, PeerVerificationContext context) =>
+            inner.Verify(credential, context with { Role = PeerRole.Client, ExpectedName = peerName });
+    }
+}

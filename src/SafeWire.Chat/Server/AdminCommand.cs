@@ -1,0 +1,65 @@
+namespace SafeWire.Chat.Server;
+
+/// <summary>One line typed on the server's admin console, parsed (no I/O here).</summary>
+public abstract record AdminCommand
+{
+    public const string Help = """
+        list                 connected clients (id, name, fingerprint, address, port, since, suite, bytes in/out)
+        kick ID [REASON]     disconnect a client; it is told the reason
+        broadcast TEXT       send a line to every client
+        stats                server counters
+        stop                 tell the clients, let them drain, exit
+        help                 this list
+        """;
+
+    public static AdminCommand Parse(string line)
+    {
+        ArgumentNullException.ThrowIfNull(line);
+        var trimmed = line.Trim();
+        var space = trimmed.IndexOf(' ', StringComparison.Ordinal);
+        var verb = (space < 0 ? trimmed : trimmed[..space]).ToLowerInvariant();
+        var rest = space < 0 ? string.Empty : trimmed[(space + 1)..].Trim();
+        return verb switch
+        {
+            "" => new AdminEmpty(),
+            "list" or "ls" => new AdminList(),
+            "stats" => new AdminStats(),
+            "stop" or "quit" or "exit" => new AdminStop(),
+            "help" or "?" => new AdminHelp(),
+            "broadcast" when rest.Length > 0 => new AdminBroadcast(rest),
+            "broadcast" => new AdminInvalid("usage: broadcast TEXT"),
+            "kick" => ParseKick(rest),
+            _ => new AdminInvalid($"unknown command \"{verb}\"; type help for the list"),
+        };
+    }
+
+    private static AdminCommand ParseKick(string rest)
+    {
+        var space = rest.IndexOf(' ', StringComparison.Ordinal);
+        var idText = space < 0 ? rest : rest[..space];
+        if (!uint.TryParse(idText, out var id))
+        {
+            return new AdminInvalid("usage: kick ID [REASON] (ID as shown by list)");
+        }
+
+        var reason = space < 0 ? "no reason given" : rest[(space + 1)..].Trim();
+        return new AdminKick(id, reason.Length == 0 ? "no reason given" : reason);
+    }
+}
+
+public sealed record AdminEmpty : AdminCommand;
+
+public sealed record AdminList : AdminCommand;
+
+public sealed record AdminStats : AdminCommand;
+
+public sealed record AdminStop : AdminCommand;
+
+public sealed record AdminHelp : AdminCommand;
+
+public sealed record AdminBroadcast(string Text) : AdminCommand;
+
+public sealed record AdminKick(uint Id, string Reason) : AdminCommand;
+
+/// <summary>Not a command: <see cref="Hint"/> is the one line to print.</summary>
+public sealed record AdminInvalid(string Hint) : AdminCommand;

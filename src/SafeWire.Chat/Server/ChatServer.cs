@@ -1,0 +1,540 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using SafeWire.Chat.Channels;
+using SafeWire.Chat.Session;
+using SafeWire.Chat.Wire;
+
+namespace SafeWire.Chat.Server;
+
+/// <summary>
+/// The chat server: accepts connections asynchronously (no thread per client), runs the handshake through the
+/// configured <see cref="IChannelAuthenticator"/>, enforces max clients, relays chat, acknowledges every message,
+/// forwards end-to-end bytes between clients without looking inside, and optionally moves each client to a
+/// fresh port (port hopping). The admin console drives it through <see cref="List"/>, <see cref="Kick"/>,
+/// <see cref="Broadcast"/>, <see cref="Stats"/> and <see cref="StopAsync"/>.
+/// </summary>
+public sealed partial class ChatServer : IAsyncDisposable
+{
+    private readonly ChatServerOptions _options;
+    private readonly ILogger _logger;
+    private readonly ConnectionRegistry _registry;
+    private readonly SemaphoreSlim _handshakeSlots;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly HashSet<Task> _connections = [];
+    private readonly object _gate = new();
+    private readonly DateTimeOffset _startedAt;
+    private TcpListener? _listener;
+    private Task? _acceptLoop;
+    private long _accepted;
+    private long _refused;
+    private long _failed;
+    private long _relayed;
+    private long _directBytes;
+    private long _closedBytesIn;
+    private long _closedBytesOut;
+    private int _stopRequested;
+
+    public ChatServer(ChatServerOptions options, ILogger<ChatServer>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxClients, 1);
+        _options = options;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _registry = new ConnectionRegistry(options.MaxClients);
+        _handshakeSlots = new SemaphoreSlim(options.MaxConcurrentHandshakes, options.MaxConcurrentHandshakes);
+        _startedAt = options.Time.GetUtcNow();
+    }
+
+    /// <summary>Everything worth showing: joins, leaves, messages, refusals, hops. Raised on pool threads.</summary>
+    public event Action<ChatServerEvent>? EventRaised;
+
+    /// <summary>The bound control port.</summary>
+    public int Port { get; private set; }
+
+    /// <summary>Completes when the server has stopped.</summary>
+    public Task Completion => _stopped.Task;
+
+    /// <summary>Binds the control port and starts accepting.</summary>
+    public void Start()
+    {
+        if (_listener is not null)
+        {
+            throw new InvalidOperationException("The server is already started.");
+        }
+
+        _listener = new TcpListener(_options.Address, _options.Port);
+        _listener.Start(backlog: 512);
+        var endPoint = (IPEndPoint)_listener.LocalEndpoint;
+        Port = endPoint.Port;
+        Raise(new ServerListening(Now, endPoint));
+        _acceptLoop = AcceptLoopAsync(_listener);
+    }
+
+    public IReadOnlyList<ConnectionInfo> List() =>
+        [.. _registry.All.Where(c => c.Joined).Select(c => c.Info()).OrderBy(c => c.Id)];
+
+    public ChatServerStats Stats()
+    {
+        long bytesIn = Interlocked.Read(ref _closedBytesIn), bytesOut = Interlocked.Read(ref _closedBytesOut);
+        foreach (var client in _registry.All)
+        {
+            bytesIn += client.Transport.Counter.BytesIn;
+            bytesOut += client.Transport.Counter.BytesOut;
+        }
+
+        return new ChatServerStats(
+            _registry.All.Count(c => c.Joined),
+            _registry.MaxClients,
+            Interlocked.Read(ref _accepted),
+            Interlocked.Read(ref _refused),
+            Interlocked.Read(ref _failed),
+            Interlocked.Read(ref _relayed),
+            Interlocked.Read(ref _directBytes),
+            bytesIn,
+            bytesOut,
+            Now - _startedAt);
+    }
+
+    /// <summary>Removes a client; it receives <paramref name="reason"/> first. False when there is no such client.</summary>
+    public bool Kick(uint id, string reason)
+    {
+        var client = _registry.Find(id);
+        if (client is null || !client.Joined)
+        {
+            return false;
+        }
+
+        client.Close("kicked: " + reason, new KickedMessage(reason));
+        _ = AbortAfterDrainAsync(client);
+        return true;
+    }
+
+    /// <summary>Sends an administrator's line to every client; returns how many it was queued for.</summary>
+    public int Broadcast(string text)
+    {
+        var frame = ChatFrameCodec.Encode(new BroadcastMessage(Now, text));
+        return _registry.All.Count(c => c.Joined && c.TryEnqueue(frame));
+    }
+
+    /// <summary>Tells every client the server is stopping, lets them drain, closes everything.</summary>
+    public async Task StopAsync(string reason = "the server is shutting down")
+    {
+        if (Interlocked.Exchange(ref _stopRequested, 1) == 1)
+        {
+            await Completion.ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            _listener?.Stop();
+            foreach (var client in _registry.All)
+            {
+                client.Close("server stopped", new ServerStoppingMessage(reason));
+            }
+
+            Task[] pending;
+            lock (_gate)
+            {
+                pending = [.. _connections];
+            }
+
+            // Clients leave on their own once they read ServerStopping; after the drain time they are cut off.
+            await Task.WhenAny(Task.WhenAll(pending), Task.Delay(_options.DrainTimeout, _options.Time)).ConfigureAwait(false);
+            await _stopping.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAny(Task.WhenAll(pending), Task.Delay(TimeSpan.FromSeconds(2), _options.Time)).ConfigureAwait(false);
+            if (_acceptLoop is not null)
+            {
+                await _acceptLoop.ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _stopped.TrySetResult();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+        _handshakeSlots.Dispose();
+    }
+
+    private DateTimeOffset Now => _options.Time.GetUtcNow();
+
+    private void Raise(ChatServerEvent e)
+    {
+        try
+        {
+            EventRaised?.Invoke(e);
+        }
+#pragma warning disable CA1031 // A faulty event handler must not take a connection down.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LogHandlerFailed(_logger, ex);
+        }
+    }
+
+    private async Task AcceptLoopAsync(TcpListener listener)
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await listener.AcceptSocketAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
+            {
+                break; // listener stopped
+            }
+
+            Interlocked.Increment(ref _accepted);
+            Track(HandleConnectionAsync(socket, Port));
+        }
+    }
+
+    private void Track(Task connection)
+    {
+        lock (_gate)
+        {
+            _connections.Add(connection);
+        }
+
+        connection.ContinueWith(
+            t =>
+            {
+                lock (_gate)
+                {
+                    _connections.Remove(t);
+                }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
+    /// <summary>One connection's whole life in one try/finally (STYLE 26).</summary>
+    private async Task HandleConnectionAsync(Socket socket, int localPort)
+    {
+        await Task.Yield(); // leave the accept loop at once
+        var remote = (IPEndPoint)socket.RemoteEndPoint!;
+        ConnectedTransport? control = null;
+        ClientConnection? client = null;
+        try
+        {
+            control = await HandshakeAsync(socket, remote, localPort, ChatSessionState.AwaitingHello).ConfigureAwait(false);
+            if (control is null)
+            {
+                return;
+            }
+
+            var hello = await ReadFirstAsync<HelloMessage>(control).ConfigureAwait(false);
+            var name = ChooseName(control, hello.Name);
+            client = new ClientConnection(_registry.NextId(), name, control, Now, _options.MaxQueuedFrames, _stopping.Token) { SendOnly = hello.SendOnly };
+            if (_stopRequested == 1 || !_registry.TryAdd(client))
+            {
+                var full = _stopRequested == 1
+                    ? new RefusedMessage(RefusalReason.ServerStopping, "the server is shutting down")
+                    : new RefusedMessage(RefusalReason.ServerFull, $"server full: {_registry.MaxClients} of {_registry.MaxClients} clients are connected; try again later");
+                await RefuseAsync(control, full, name).ConfigureAwait(false);
+                client = null;
+                return;
+            }
+
+            if (_options.HopPorts is { } range)
+            {
+                var hopped = await HopAsync(client, control, range).ConfigureAwait(false);
+                if (hopped is null)
+                {
+                    return;
+                }
+
+                client.Transport = hopped;
+                await control.DisposeAsync().ConfigureAwait(false);
+                control = hopped;
+            }
+
+            await RunClientAsync(client).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or SocketException)
+        {
+            Interlocked.Increment(ref _failed);
+            Raise(new ConnectionFailed(Now, remote, localPort, Describe(e)));
+        }
+#pragma warning disable CA1031 // Last resort (STYLE 26): a bug in one connection is logged and ends that connection only.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Interlocked.Increment(ref _failed);
+            LogConnectionCrashed(_logger, remote, e);
+            Raise(new ConnectionFailed(Now, remote, localPort, $"internal error ({e.GetType().Name}): {e.Message}"));
+        }
+        finally
+        {
+            if (client is not null)
+            {
+                _registry.Remove(client);
+                Interlocked.Add(ref _closedBytesIn, client.Transport.Counter.BytesIn);
+                Interlocked.Add(ref _closedBytesOut, client.Transport.Counter.BytesOut);
+                client.DisposeLifetime();
+            }
+
+            if (control is not null)
+            {
+                await control.DisposeAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                socket.Dispose();
+            }
+        }
+    }
+
+    /// <summary>TCP → handshake under the concurrency cap and the timeout. Null (and an event) when it fails.</summary>
+    private async Task<ConnectedTransport?> HandshakeAsync(Socket socket, IPEndPoint remote, int localPort, ChatSessionState initialState)
+    {
+        var counter = new CountingStream(new NetworkStream(socket, ownsSocket: false));
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        timeout.CancelAfter(_options.HandshakeTimeout);
+        var slotTaken = false;
+        try
+        {
+            await _handshakeSlots.WaitAsync(timeout.Token).ConfigureAwait(false);
+            slotTaken = true;
+            var channel = await _options.Authenticator.AuthenticateAsServerAsync(counter, timeout.Token).ConfigureAwait(false);
+            LogHandshakeDone(_logger, remote, localPort, channel.RemoteIdentity?.Name);
+            var frames = new ChatFramer(channel.Stream, _options.FrameObserver);
+            return new ConnectedTransport(socket, counter, channel, frames, new ChatSession(initialState), remote, localPort);
+        }
+#pragma warning disable CA1031 // Whatever the handshake throws (trust, protocol, I/O, timeout) ends this connection only.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Interlocked.Increment(ref _failed);
+            var reason = timeout.IsCancellationRequested && !_stopping.IsCancellationRequested
+                ? $"handshake not finished within {_options.HandshakeTimeout.TotalSeconds:0.#} s"
+                : "handshake failed: " + Describe(e);
+            Raise(new ConnectionFailed(Now, remote, localPort, reason));
+            await counter.DisposeAsync().ConfigureAwait(false);
+            return null;
+        }
+        finally
+        {
+            if (slotTaken)
+            {
+                _handshakeSlots.Release();
+            }
+        }
+    }
+
+    /// <summary>Reads the one frame a fresh connection must start with, within the handshake timeout.</summary>
+    private async Task<T> ReadFirstAsync<T>(ConnectedTransport transport)
+        where T : ChatMessage
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        timeout.CancelAfter(_options.HandshakeTimeout);
+        var message = await transport.Frames.ReadAsync(timeout.Token).ConfigureAwait(false)
+            ?? throw new IOException("the client closed the connection before saying hello");
+        transport.Session.Received(message.Type);
+        return message as T ?? throw new ChatProtocolException($"Expected {typeof(T).Name}, got {message.Type}.");
+    }
+
+    /// <summary>A certificate or allow-list name wins over the name the client asked for: names shown to others are not spoofable.</summary>
+    private static string ChooseName(ConnectedTransport transport, string requested)
+    {
+        var verified = transport.Channel.RemoteIdentity?.Name;
+        var name = !string.IsNullOrWhiteSpace(verified) ? verified : requested.Trim();
+        if (string.IsNullOrEmpty(name))
+        {
+            name = "anonymous";
+        }
+
+        return name.Length > 32 ? name[..32] : name;
+    }
+
+    private async Task RefuseAsync(ConnectedTransport transport, RefusedMessage refusal, string? name)
+    {
+        Interlocked.Increment(ref _refused);
+        Raise(new ClientRefused(Now, transport.RemoteEndPoint, name, refusal.Text));
+        transport.Session.Sending(refusal.Type);
+        await transport.Frames.WriteAsync(refusal, _stopping.Token).ConfigureAwait(false);
+        transport.ShutdownSend();
+        await WaitForPeerCloseAsync(transport).ConfigureAwait(false);
+    }
+
+    /// <summary>After our last frame, give the peer a moment to read it and close first.</summary>
+    private async Task WaitForPeerCloseAsync(ConnectedTransport transport)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        timeout.CancelAfter(TimeSpan.FromSeconds(2));
+        var sink = new byte[256];
+        try
+        {
+            while (await transport.Channel.Stream.ReadAsync(sink, timeout.Token).ConfigureAwait(false) > 0)
+            {
+            }
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+        }
+    }
+
+    private async Task RunClientAsync(ClientConnection client)
+    {
+        var writer = client.RunWriterAsync();
+        var reason = "left";
+        try
+        {
+            var others = _registry.All.Where(c => c.Joined && c != client).ToList();
+            var members = others.Select(c => c.Member).OrderBy(m => m.Id).Take(ChatLimits.MaxListedMembers).ToList();
+            client.TryEnqueue(ChatFrameCodec.Encode(new WelcomeMessage(client.Id, client.Name, _options.ServerName, (uint)others.Count, members)));
+            client.Joined = true;
+            var info = client.Info();
+            Raise(new ClientJoined(Now, info));
+            SendToOthers(client, ChatFrameCodec.Encode(new MemberJoinedMessage(client.Member)), chatOnly: true);
+            reason = await ReadLoopAsync(client).ConfigureAwait(false);
+        }
+        catch (ChatProtocolException e)
+        {
+            reason = "protocol error: " + e.Message;
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException)
+        {
+            reason = "connection lost: " + Describe(e);
+        }
+        catch (OperationCanceledException)
+        {
+            reason = "connection closed";
+        }
+        finally
+        {
+            reason = client.CloseReason ?? reason;
+            client.Abort(reason);
+            await writer.ConfigureAwait(false);
+            _registry.Remove(client);
+            if (client.Joined)
+            {
+                SendToOthers(client, ChatFrameCodec.Encode(new MemberLeftMessage(client.Member, reason)), chatOnly: true);
+                Raise(new ClientLeft(Now, client.Info(), reason));
+            }
+        }
+    }
+
+    private async Task<string> ReadLoopAsync(ClientConnection client)
+    {
+        var frames = client.Transport.Frames;
+        while (true)
+        {
+            var message = await frames.ReadAsync(client.Lifetime).ConfigureAwait(false);
+            if (message is null)
+            {
+                return client.CloseReason ?? "disconnected";
+            }
+
+            if (client.IsClosing)
+            {
+                continue; // kicked or stopping: the client has not read that yet
+            }
+
+            client.Transport.Session.Received(message.Type);
+            switch (message)
+            {
+                case ChatTextMessage chat:
+                    client.CountMessage();
+                    Raise(new MessageReceived(Now, client.Id, client.Name, chat.Text));
+                    var delivered = SendToOthers(client, ChatFrameCodec.Encode(new RelayedMessage(client.Id, client.Name, Now, chat.Text)), chatOnly: true);
+                    Interlocked.Increment(ref _relayed);
+                    client.TryEnqueue(ChatFrameCodec.Encode(new AckMessage(chat.MessageId, (uint)delivered)));
+                    break;
+                case WhoMessage:
+                    var everyone = _registry.All.Where(c => c.Joined).ToList();
+                    var members = everyone.Select(c => c.Member).OrderBy(m => m.Id).Take(ChatLimits.MaxListedMembers).ToList();
+                    client.TryEnqueue(ChatFrameCodec.Encode(new WhoListMessage((uint)everyone.Count, members)));
+                    break;
+                case DirectDataMessage data:
+                    ForwardDirect(client, data.PeerId, data.ChannelId, data.FromInitiator, data with { PeerId = client.Id }, data.Data.Length);
+                    break;
+                case DirectCloseMessage close:
+                    ForwardDirect(client, close.PeerId, close.ChannelId, close.FromInitiator, close with { PeerId = client.Id }, 0);
+                    break;
+                case ByeMessage:
+                    return "left";
+                default:
+                    throw new ChatProtocolException($"A client may not send {message.Type} frames.");
+            }
+        }
+    }
+
+    /// <summary>Forwards an end-to-end frame, rewriting the peer id to the sender's. The bytes are opaque here.</summary>
+    private void ForwardDirect(ClientConnection from, uint toId, uint channelId, bool fromInitiator, ChatMessage rewritten, int bytes)
+    {
+        var target = _registry.Find(toId);
+        if (target is not null && target.Joined && target != from && target.TryEnqueue(ChatFrameCodec.Encode(rewritten)))
+        {
+            Interlocked.Add(ref _directBytes, bytes);
+            if (bytes > 0)
+            {
+                Raise(new DirectRelayed(Now, from.Id, toId, bytes));
+            }
+
+            return;
+        }
+
+        if (rewritten is DirectDataMessage)
+        {
+            // Tell the sender its session is over, as if the missing peer had closed it.
+            from.TryEnqueue(ChatFrameCodec.Encode(new DirectCloseMessage(toId, channelId, !fromInitiator, $"no client with id {toId} is connected")));
+        }
+    }
+
+    /// <summary>Queues a frame for every other joined client (<paramref name="chatOnly"/>: chat and presence, which send-only clients skip).</summary>
+    private int SendToOthers(ClientConnection from, ReadOnlyMemory<byte> frame, bool chatOnly = false)
+    {
+        var count = 0;
+        foreach (var client in _registry.All)
+        {
+            if (client != from && client.Joined && !(chatOnly && client.SendOnly) && client.TryEnqueue(frame))
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    private async Task AbortAfterDrainAsync(ClientConnection client)
+    {
+        try
+        {
+            await Task.Delay(_options.DrainTimeout, _options.Time).ConfigureAwait(false);
+        }
+        finally
+        {
+            client.Abort(client.CloseReason ?? "closed");
+        }
+    }
+
+    private static string Describe(Exception e) => e switch
+    {
+        OperationCanceledException => "timed out or cancelled",
+        Transport.SecureChannelException { TrustFailure: { } reason } => $"{reason}: {e.Message}",
+        Transport.SecureChannelException secure => $"{secure.Alert}: {e.Message}",
+        _ when e.InnerException is { } inner && e.Message.Length == 0 => inner.Message,
+        _ => e.Message,
+    };
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "Handshake with {Remote} on port {LocalPort} done; peer {Peer}")]
+    private static partial void LogHandshakeDone(ILogger logger, IPEndPoint remote, int localPort, string? peer);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Error, Message = "Connection from {Remote} failed unexpectedly")]
+    private static partial void LogConnectionCrashed(ILogger logger, IPEndPoint remote, Exception exception);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Error, Message = "A server event handler failed")]
+    private static partial void LogHandlerFailed(ILogger logger, Exception exception);
+}

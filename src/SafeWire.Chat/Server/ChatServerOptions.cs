@@ -1,0 +1,67 @@
+using System.Net;
+using SafeWire.Chat.Channels;
+using SafeWire.Chat.Wire;
+
+namespace SafeWire.Chat.Server;
+
+/// <summary>An inclusive range of TCP ports for port hopping.</summary>
+public readonly record struct PortRange(int Low, int High)
+{
+    /// <summary>The IANA dynamic range, used when <c>--hop-ports</c> is given without a range.</summary>
+    public static readonly PortRange Dynamic = new(49152, 65535);
+
+    /// <summary>Parses <c>LOW-HIGH</c>; throws <see cref="FormatException"/> with a clear message otherwise.</summary>
+    public static PortRange Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var parts = text.Split('-', 2, StringSplitOptions.TrimEntries);
+        if (parts.Length != 2 || !int.TryParse(parts[0], out var low) || !int.TryParse(parts[1], out var high)
+            || low < 1 || high > 65535 || low > high)
+        {
+            throw new FormatException($"\"{text}\" is not a port range: write LOW-HIGH with 1 <= LOW <= HIGH <= 65535, e.g. 20000-20100.");
+        }
+
+        return new PortRange(low, high);
+    }
+
+    public override string ToString() => $"{Low}-{High}";
+}
+
+public sealed class ChatServerOptions
+{
+    public IPAddress Address { get; set; } = IPAddress.Loopback;
+
+    /// <summary>The control port (0 = any free port; <see cref="ChatServer.Port"/> says which).</summary>
+    public int Port { get; set; } = 10101;
+
+    public required IChannelAuthenticator Authenticator { get; set; }
+
+    /// <summary>The name clients see in their welcome.</summary>
+    public string ServerName { get; set; } = "safewire";
+
+    /// <summary>Clients in the conversation at once; the next one is refused with "server full".</summary>
+    public int MaxClients { get; set; } = 100;
+
+    /// <summary>Handshakes running at once; more connections wait (they still time out).</summary>
+    public int MaxConcurrentHandshakes { get; set; } = 64;
+
+    /// <summary>Time for the handshake and the Hello after it.</summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Port hopping: when set, each client is moved to a fresh port from this range after the handshake.</summary>
+    public PortRange? HopPorts { get; set; }
+
+    /// <summary>How long an offered hop port waits for its client before it closes.</summary>
+    public TimeSpan HopTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Frames queued for one slow client before it is disconnected.</summary>
+    public int MaxQueuedFrames { get; set; } = 1024;
+
+    /// <summary>How long <see cref="ChatServer.StopAsync"/> lets clients drain their queues.</summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    public TimeProvider Time { get; set; } = TimeProvider.System;
+
+    /// <summary>Sees every decrypted frame the server reads or writes (tests use it to check what the server can see).</summary>
+    public ChatFrameObserver? FrameObserver { get; set; }
+}

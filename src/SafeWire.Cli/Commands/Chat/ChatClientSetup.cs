@@ -1,0 +1,133 @@
+using SafeWire.Chat.Channels;
+using SafeWire.Chat.Client;
+using SafeWire.Cli.Commands.Serve;
+using SafeWire.Identity;
+using SafeWire.Transport;
+
+namespace SafeWire.Cli.Commands.Chat;
+
+/// <summary>What chat, send and trace share: parsing HOST:PORT and building a client's credential and trust from the home.</summary>
+internal static class ChatClientSetup
+{
+    /// <summary>HOST:PORT, [IPv6]:PORT, or HOST (port 10101).</summary>
+    public static (string Host, int Port) ParseEndpoint(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        string host;
+        string? portText = null;
+        if (text.StartsWith('['))
+        {
+            var close = text.IndexOf(']', StringComparison.Ordinal);
+            if (close < 0)
+            {
+                throw new CliException($"\"{text}\" is not HOST:PORT");
+            }
+
+            host = text[1..close];
+            if (close + 1 < text.Length)
+            {
+                portText = text[(close + 1)..].TrimStart(':');
+            }
+        }
+        else
+        {
+            var colon = text.LastIndexOf(':');
+            host = colon < 0 ? text : text[..colon];
+            portText = colon < 0 ? null : text[(colon + 1)..];
+        }
+
+        if (host.Length == 0)
+        {
+            throw new CliException($"\"{text}\" is not HOST:PORT");
+        }
+
+        if (portText is null)
+        {
+            return (host, ServeCommandDefinition.DefaultPort);
+        }
+
+        return int.TryParse(portText, out var port) && port is > 0 and <= 65535
+            ? (host, port)
+            : throw new CliException($"\"{text}\": the port must be a number from 1 to 65535");
+    }
+
+    /// <summary>A default name from the OS user name, cut to what a certificate file name allows.</summary>
+    public static string DefaultName()
+    {
+        var name = new string(Environment.UserName.Where(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-').ToArray()).TrimStart('.');
+        return name.Length == 0 ? "user" : name[..Math.Min(name.Length, 32)];
+    }
+
+    /// <summary>
+    /// The client's own certificate (issued by the home CA, created on first use); the server is trusted by
+    /// <paramref name="caFile"/> when given, else on first use (known_hosts, per host:port). Direct-message peers are
+    /// trusted when their certificate comes from this home's CA, else pinned on first use in known_peers.
+    /// </summary>
+    public static (ChatClientOptions Options, LocalCredential Credential) Create(SafeWireHome home, string name, int port, FileInfo? caFile, Protocol.IHandshakeObserver? observer = null)
+    {
+        var credential = home.LoadOrCreateClientCredential(SafeWireHome.CheckName(name));
+        IPeerVerifier serverVerifier = caFile is not null
+            ? CaVerifier.FromFiles(caFile.Exists ? caFile.FullName : throw new CliException($"{caFile.FullName}: no such CA certificate file"))
+            : home.CreateKnownHostsVerifier(port);
+        var peerVerifier = new AnyOfVerifier(home.CreateCaVerifier(), new KnownHostsVerifier(Path.Combine(home.Root, "known_peers")));
+        var options = new ChatClientOptions
+        {
+            Name = name,
+            Authenticator = new SecureStreamAuthenticator(server: null, new SecureClientOptions { ServerVerifier = serverVerifier, ClientCredential = credential, Observer = observer }),
+            DirectAuthenticator = member => SecureStreamAuthenticator.ForDirect(credential, peerVerifier, member.Name),
+        };
+        return (options, credential);
+    }
+
+    /// <summary>Exit codes of chat and send (docs/CHAT.md).</summary>
+    public static class ExitCodes
+    {
+        public const int Ok = 0;
+        public const int Error = 1;
+        public const int Refused = 2;
+        public const int Kicked = 3;
+        public const int ServerStopped = 4;
+        public const int ConnectionLost = 5;
+    }
+
+    public static int ExitCode(ClientExit exit) => exit.Reason switch
+    {
+        ClientExitReason.Quit => ExitCodes.Ok,
+        ClientExitReason.Kicked => ExitCodes.Kicked,
+        ClientExitReason.ServerStopped => ExitCodes.ServerStopped,
+        _ => ExitCodes.ConnectionLost,
+    };
+
+    /// <summary>Connects; a refusal (server full, not on the allow-list, key changed) becomes one line and exit code 2.</summary>
+    public static async Task<ChatClient> ConnectAsync(string host, int port, ChatClientOptions options, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ChatClient.ConnectAsync(host, port, options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChatRefusedException e)
+        {
+            throw new ChatExitException(ExitCodes.Refused, $"refused by the server: {e.Message}");
+        }
+        catch (SecureChannelException e) when (e.TrustFailure is { } reason)
+        {
+            throw new ChatExitException(ExitCodes.Refused, e.SentByPeer
+                ? $"refused by the server ({reason}): {e.Message}"
+                : $"the server is not trusted ({reason}): {e.Message}");
+        }
+        catch (SecureChannelException e)
+        {
+            throw new ChatExitException(ExitCodes.Refused, $"secure connection to {host}:{port} failed ({e.Alert}): {e.Message}");
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or TimeoutException or IOException)
+        {
+            throw new ChatExitException(ExitCodes.Error, $"cannot reach {host}:{port}: {e.Message}");
+        }
+    }
+}
+
+/// <summary>Ends chat/send with a specific exit code and one line on stderr.</summary>
+internal sealed class ChatExitException(int exitCode, string message) : Exception(message)
+{
+    public int ExitCode { get; } = exitCode;
+}

@@ -1,0 +1,181 @@
+using System.CommandLine;
+using System.Globalization;
+using SafeWire.Files.Transfer;
+using SafeWire.Identity;
+using SafeWire.Transport;
+using Spectre.Console;
+
+namespace SafeWire.Cli.Commands.Files;
+
+/// <summary>The client verbs: ls, get, put, rm, mkdir. Progress bars on a terminal, one summary line per file otherwise.</summary>
+internal static class FilesClientCommands
+{
+    public static async Task<int> ListAsync(ParseResult parse, CancellationToken cancellationToken)
+    {
+        await using var client = await ConnectAsync(parse, cancellationToken).ConfigureAwait(false);
+        var path = parse.GetValue(FilesCommandDefinition.RemoteOptional) ?? "/";
+        foreach (var entry in await client.ListAsync(path, cancellationToken).ConfigureAwait(false))
+        {
+            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{(entry.IsDirectory ? 'd' : '-')} {entry.Size,14} {entry.Modified.UtcDateTime:yyyy-MM-dd HH:mm} {entry.Name}"));
+        }
+
+        return 0;
+    }
+
+    public static async Task<int> GetAsync(ParseResult parse, CancellationToken cancellationToken)
+    {
+        var remote = parse.GetRequiredValue(FilesCommandDefinition.Remote);
+        var name = RemoteName(remote);
+        var local = parse.GetValue(FilesCommandDefinition.LocalOptional) ?? name;
+        if (Directory.Exists(local) && !parse.GetValue(FilesCommandDefinition.Recursive))
+        {
+            local = Path.Combine(local, name);
+        }
+
+        await using var client = await ConnectAsync(parse, cancellationToken).ConfigureAwait(false);
+        var results = await WithProgressAsync(progress => parse.GetValue(FilesCommandDefinition.Recursive)
+            ? client.GetTreeAsync(remote, local, progress, cancellationToken)
+            : Single(client.GetAsync(remote, local, progress, cancellationToken))).ConfigureAwait(false);
+        Summarize("got", results);
+        return 0;
+    }
+
+    public static async Task<int> PutAsync(ParseResult parse, CancellationToken cancellationToken)
+    {
+        var local = parse.GetRequiredValue(FilesCommandDefinition.Local);
+        var recursive = parse.GetValue(FilesCommandDefinition.Recursive);
+        if (recursive ? !Directory.Exists(local) : !File.Exists(local))
+        {
+            throw new CliException($"{local}: no such {(recursive ? "directory" : "file")}");
+        }
+
+        var remote = parse.GetValue(FilesCommandDefinition.RemoteTarget) ?? "/" + Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(local)));
+        await using var client = await ConnectAsync(parse, cancellationToken).ConfigureAwait(false);
+        var results = await WithProgressAsync(progress => recursive
+            ? client.PutTreeAsync(local, remote, progress, cancellationToken)
+            : Single(client.PutAsync(local, remote, progress, cancellationToken))).ConfigureAwait(false);
+        Summarize("put", results);
+        return 0;
+    }
+
+    public static async Task<int> SimpleAsync(ParseResult parse, bool remove, CancellationToken cancellationToken)
+    {
+        var remote = parse.GetRequiredValue(FilesCommandDefinition.Remote);
+        await using var client = await ConnectAsync(parse, cancellationToken).ConfigureAwait(false);
+        if (remove)
+        {
+            await client.DeleteAsync(remote, cancellationToken).ConfigureAwait(false);
+            Console.Out.WriteLine($"removed {remote}");
+        }
+        else
+        {
+            await client.MakeDirectoryAsync(remote, cancellationToken).ConfigureAwait(false);
+            Console.Out.WriteLine($"created {remote}");
+        }
+
+        return 0;
+    }
+
+    /// <summary>
+    /// Connects with this home's client credential; the server must have a certificate from this home's CA, or be
+    /// remembered in known_hosts (trusted on first use, like SSH; a changed key is refused).
+    /// </summary>
+    private static async Task<FileClient> ConnectAsync(ParseResult parse, CancellationToken cancellationToken)
+    {
+        var (host, port) = ParseServer(parse.GetRequiredValue(FilesCommandDefinition.Server));
+        var home = HomeOption.Resolve(parse);
+        var credential = home.LoadOrCreateClientCredential(SafeWireHome.CheckName(parse.GetRequiredValue(FilesCommandDefinition.As)));
+        var options = new SecureClientOptions
+        {
+            ServerVerifier = new AnyOfVerifier(home.CreateCaVerifier(), home.CreateKnownHostsVerifier(port)),
+            ServerName = host,
+            ClientCredential = credential,
+        };
+        try
+        {
+            return await FileServerHost.ConnectAsync(host, port, options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            throw new CliException($"cannot connect to {host}:{port}: {e.Message}");
+        }
+    }
+
+    private static (string Host, int Port) ParseServer(string text)
+    {
+        // HOST, HOST:PORT, [IPv6]:PORT
+        var bracket = text.StartsWith('[') ? text.IndexOf(']', StringComparison.Ordinal) : -1;
+        var colon = text.LastIndexOf(':');
+        if (bracket > 0)
+        {
+            var host = text[1..bracket];
+            return colon > bracket ? (host, ParsePort(text[(colon + 1)..], text)) : (host, FilesCommandDefinition.DefaultPort);
+        }
+
+        if (colon > 0 && text.IndexOf(':', StringComparison.Ordinal) == colon)
+        {
+            return (text[..colon], ParsePort(text[(colon + 1)..], text));
+        }
+
+        return (text, FilesCommandDefinition.DefaultPort);
+    }
+
+    private static int ParsePort(string port, string whole) =>
+        int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value is >= 1 and <= 65535
+            ? value
+            : throw new CliException($"{whole}: not HOST:PORT");
+
+    private static string RemoteName(string remote)
+    {
+        var trimmed = remote.TrimEnd('/');
+        var name = trimmed[(trimmed.LastIndexOf('/') + 1)..];
+        return name.Length == 0 ? throw new CliException($"{remote}: name a file or directory") : name;
+    }
+
+    private static async Task<IReadOnlyList<TransferResult>> Single(Task<TransferResult> transfer) => [await transfer.ConfigureAwait(false)];
+
+    /// <summary>Spectre progress bars (rate, ETA) on a terminal; nothing while running when output is redirected.</summary>
+    private static async Task<IReadOnlyList<TransferResult>> WithProgressAsync(Func<IProgress<TransferProgress>?, Task<IReadOnlyList<TransferResult>>> work)
+    {
+        if (Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            return await work(null).ConfigureAwait(false);
+        }
+
+        IReadOnlyList<TransferResult> results = [];
+        await AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new TransferSpeedColumn(), new RemainingTimeColumn())
+            .StartAsync(async context =>
+            {
+                var tasks = new Dictionary<string, ProgressTask>(StringComparer.Ordinal);
+                var progress = new InlineProgress(p =>
+                {
+                    if (!tasks.TryGetValue(p.Path, out var task))
+                    {
+                        task = context.AddTask(Markup.Escape(p.Path), maxValue: Math.Max(1, p.Total));
+                        tasks[p.Path] = task;
+                    }
+
+                    task.Value = p.Done;
+                });
+                results = await work(progress).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+        return results;
+    }
+
+    private static void Summarize(string verb, IReadOnlyList<TransferResult> results)
+    {
+        foreach (var result in results)
+        {
+            var resumed = result.ResumedFrom > 0 ? string.Create(CultureInfo.InvariantCulture, $", resumed at {result.ResumedFrom}") : "";
+            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{verb} {result.Path} ({result.Size} bytes{resumed}) sha256 {result.Sha256}"));
+        }
+    }
+
+    /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post every chunk to the thread pool).</summary>
+    private sealed class InlineProgress(Action<TransferProgress> report) : IProgress<TransferProgress>
+    {
+        public void Report(TransferProgress value) => report(value);
+    }
+}

@@ -1,0 +1,79 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using SafeWire.Files.Transfer;
+using SafeWire.Identity;
+using SafeWire.Transport;
+
+namespace SafeWire.Cli.Commands.Files;
+
+/// <summary><c>safewire files serve</c>: serves a directory until Ctrl+C.</summary>
+internal static class FilesServeCommand
+{
+    public const string CredentialName = "files";
+
+    public static async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
+    {
+        var root = parse.GetRequiredValue(FilesCommandDefinition.Root);
+        if (!root.Exists)
+        {
+            throw new CliException($"{root.FullName}: no such directory");
+        }
+
+        var hostText = parse.GetRequiredValue(FilesCommandDefinition.Host);
+        if (!IPAddress.TryParse(hostText, out var host))
+        {
+            throw new CliException($"--host {hostText}: not an IP address");
+        }
+
+        var home = HomeOption.Resolve(parse);
+        var allowPath = parse.GetValue(FilesCommandDefinition.Allow)?.FullName ?? home.AllowListPath;
+        var readOnly = parse.GetValue(FilesCommandDefinition.ReadOnly);
+        IPAddress[] addresses = host.Equals(IPAddress.Any) || host.Equals(IPAddress.IPv6Any) ? [IPAddress.Loopback, IPAddress.IPv6Loopback] : [host];
+        using var credential = home.LoadOrCreateServerCredential(CredentialName, ["localhost", Dns.GetHostName()], addresses);
+        var output = Console.Out;
+        var options = new FileServerOptions
+        {
+            Root = root.FullName,
+            ReadOnly = readOnly,
+            Log = line => output.WriteLine(DateTime.Now.ToString("HH:mm:ss ", CultureInfo.InvariantCulture) + line),
+        };
+        var secure = new SecureServerOptions
+        {
+            ServerCredential = credential,
+            ClientVerifier = new AllowListVerifier(allowPath),
+            RequireClientCredential = true,
+        };
+
+        FileServerHost server;
+        try
+        {
+            server = new FileServerHost(options, secure, new IPEndPoint(host, parse.GetValue(FilesCommandDefinition.Port)));
+            server.Start();
+        }
+        catch (SocketException e)
+        {
+            throw new CliException($"cannot listen on {host}: {e.Message}");
+        }
+
+        await using (server.ConfigureAwait(false))
+        {
+            output.WriteLine($"SafeWire files listening on {server.EndPoint}");
+            output.WriteLine($"Serving {root.FullName}{(readOnly ? " (read-only)" : "")}");
+            output.WriteLine($"Allowed clients: {allowPath} (add one with: safewire allow add FINGERPRINT --name NAME)");
+            output.WriteLine($"Server key fingerprint: {credential.Fingerprint}");
+            output.WriteLine("Press Ctrl+C to stop.");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                output.WriteLine("Stopping.");
+            }
+        }
+
+        return 0;
+    }
+}

@@ -1,0 +1,74 @@
+using System.CommandLine;
+using System.Net;
+using System.Net.Sockets;
+using SafeWire.Identity;
+using SafeWire.KeyDistribution;
+using SafeWire.KeyDistribution.Manager;
+using Spectre.Console;
+
+namespace SafeWire.Cli.Commands.Km;
+
+/// <summary><c>safewire km serve</c>: the key manager on a SafeWire listener with client certificates from the home CA.</summary>
+internal static class KmCommand
+{
+    public static async Task<int> ServeAsync(ParseResult parse, CancellationToken cancellationToken)
+    {
+        var home = HomeOption.Resolve(parse);
+        var host = parse.GetValue(KmCommandDefinition.Host)!;
+        var port = parse.GetValue(KmCommandDefinition.Port);
+        var lifetime = parse.GetValue(KmCommandDefinition.KeyLifetime);
+        if (!IPAddress.TryParse(host, out var address))
+        {
+            throw new CliException($"--host {host}: give an IP address to listen on (e.g. 127.0.0.1 or 0.0.0.0)");
+        }
+
+        if (port is < 0 or > 65535 || lifetime is < 1 or > 86_400)
+        {
+            throw new CliException("--port must be 0-65535 and --key-lifetime 1-86400 seconds");
+        }
+
+        var password = KmCommandDefinition.CaPassword.Read(parse, confirm: false);
+        LocalCredential credential;
+        try
+        {
+            IPAddress[] ips = IPAddress.Any.Equals(address) || IPAddress.IPv6Any.Equals(address) ? [IPAddress.Loopback] : [address, IPAddress.Loopback];
+            credential = home.LoadOrCreateServerCredential("km", ["localhost", Dns.GetHostName()], ips.Distinct(), password);
+        }
+        finally
+        {
+            password.AsSpan().Clear();
+        }
+
+        using var _ = credential;
+        var verifier = home.CreateCaVerifier();
+        var journalFile = parse.GetValue(KmCommandDefinition.Journal);
+        using var journal = journalFile is null ? null : new KmJournal(journalFile.FullName);
+        var console = AnsiConsole.Console;
+        var log = new KmConsoleLog(console, TimeProvider.System);
+        var server = new KeyManagerServer(new KeyManagerOptions
+        {
+            Log = log,
+            KeyLifetime = TimeSpan.FromSeconds(lifetime),
+            Journal = journal is null ? null : journal.For,
+        });
+
+        await using var listener = SecureKdChannels.CreateKeyManagerListener(new IPEndPoint(address, port), credential, verifier);
+        listener.HandshakeFailed += (from, e) => log.SessionClosed(0, from?.ToString() ?? "?", "handshake failed: " + e.Message);
+        try
+        {
+            listener.Start();
+        }
+        catch (SocketException e)
+        {
+            throw new CliException($"cannot listen on {host}:{port}: {e.Message}");
+        }
+
+        var bound = listener.LocalEndPoint;
+        console.WriteLine($"Key manager listening on {bound.Address}:{bound.Port}");
+        console.WriteLine($"  server key {credential.Fingerprint}, clients need a certificate from the CA in {home.Root}");
+        console.WriteLine($"  transfer keys valid for {lifetime} s; Ctrl+C stops");
+        await server.ServeAsync(ct => SecureKdChannels.AcceptKeyManagerClientAsync(listener, ct), cancellationToken);
+        console.WriteLine("Key manager stopped.");
+        return 0;
+    }
+}

@@ -1,0 +1,129 @@
+using System.Globalization;
+using SafeWire.Chat.Server;
+using SafeWire.Cli.Commands.Chat;
+using Spectre.Console;
+
+namespace SafeWire.Cli.Commands.Serve;
+
+/// <summary>
+/// The server's admin console: one command per line from standard input (a terminal or a pipe). End of input
+/// does not stop the server (a detached server keeps running until <c>stop</c> or Ctrl+C).
+/// </summary>
+internal sealed class AdminConsole(ChatServer server, ChatOutput output)
+{
+    public async Task RunAsync(TextReader input, CancellationToken cancellationToken)
+    {
+        var interrupted = Task.Delay(Timeout.Infinite, cancellationToken);
+        Task<string?>? pending = null;
+        while (!server.Completion.IsCompleted)
+        {
+            pending ??= Task.Run(input.ReadLine, CancellationToken.None); // Console.In blocks even in ReadLineAsync
+            var finished = await Task.WhenAny(pending, server.Completion, interrupted).ConfigureAwait(false);
+            if (finished == interrupted)
+            {
+                output.Line("interrupted: stopping");
+                await server.StopAsync("the server is shutting down (interrupted)").ConfigureAwait(false);
+                return;
+            }
+
+            if (finished != pending)
+            {
+                return;
+            }
+
+            var line = await pending.ConfigureAwait(false);
+            pending = null;
+            if (line is null)
+            {
+                // End of input: keep serving until stopped.
+                await Task.WhenAny(server.Completion, interrupted).ConfigureAwait(false);
+                if (interrupted.IsCompleted)
+                {
+                    output.Line("interrupted: stopping");
+                    await server.StopAsync("the server is shutting down (interrupted)").ConfigureAwait(false);
+                }
+
+                return;
+            }
+
+            if (await ExecuteAsync(AdminCommand.Parse(line)).ConfigureAwait(false))
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Runs one command; true when the server was stopped.</summary>
+    public async Task<bool> ExecuteAsync(AdminCommand command)
+    {
+        switch (command)
+        {
+            case AdminEmpty:
+                break;
+            case AdminHelp:
+                output.Line(AdminCommand.Help);
+                break;
+            case AdminInvalid invalid:
+                output.Line(invalid.Hint);
+                break;
+            case AdminList:
+                output.Write(ListTable(server.List()));
+                break;
+            case AdminStats:
+                output.Write(StatsTable(server.Stats()));
+                break;
+            case AdminBroadcast broadcast:
+                output.Line($"broadcast sent to {server.Broadcast(broadcast.Text)} clients");
+                break;
+            case AdminKick kick:
+                output.Line(server.Kick(kick.Id, kick.Reason)
+                    ? $"kicking #{kick.Id}: {kick.Reason}"
+                    : $"no client #{kick.Id}; list shows the ids");
+                break;
+            case AdminStop:
+                output.Line("stopping: telling the clients and letting them drain");
+                await server.StopAsync().ConfigureAwait(false);
+                return true;
+        }
+
+        return false;
+    }
+
+    public static Table ListTable(IReadOnlyList<ConnectionInfo> clients)
+    {
+        var table = new Table().AddColumns("id", "name", "fingerprint", "address", "port", "connected since", "suite", "bytes in", "bytes out");
+        foreach (var c in clients)
+        {
+            table.AddRow(
+                c.Id.ToString(CultureInfo.InvariantCulture),
+                Markup.Escape(c.Name),
+                Markup.Escape(ChatOutput.Key(c.Fingerprint)),
+                Markup.Escape(c.RemoteEndPoint.ToString()),
+                c.LocalPort.ToString(CultureInfo.InvariantCulture),
+                c.ConnectedSince.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
+                Markup.Escape(c.CipherSuite),
+                c.BytesIn.ToString("N0", CultureInfo.InvariantCulture),
+                c.BytesOut.ToString("N0", CultureInfo.InvariantCulture));
+        }
+
+        table.Caption = new TableTitle($"{clients.Count} connected");
+        return table;
+    }
+
+    public static Table StatsTable(ChatServerStats stats)
+    {
+        var table = new Table().AddColumns("counter", "value");
+        table.AddRow("connected", $"{stats.Connected} of {stats.MaxClients}");
+        table.AddRow("connections accepted", N(stats.Accepted));
+        table.AddRow("clients refused", N(stats.Refused));
+        table.AddRow("connections failed", N(stats.FailedConnections));
+        table.AddRow("chat messages relayed", N(stats.MessagesRelayed));
+        table.AddRow("end-to-end bytes relayed (opaque)", N(stats.DirectBytesRelayed));
+        table.AddRow("bytes in", N(stats.BytesIn));
+        table.AddRow("bytes out", N(stats.BytesOut));
+        table.AddRow("uptime", stats.Uptime.ToString(@"d\.hh\:mm\:ss", CultureInfo.InvariantCulture));
+        return table;
+    }
+
+    private static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,176 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using SafeWire.Chat.Channels;
+using SafeWire.Chat.Server;
+using SafeWire.Cli.Commands.Chat;
+using SafeWire.Identity;
+using SafeWire.Transport;
+using Microsoft.Extensions.Logging;
+
+namespace SafeWire.Cli.Commands.Serve;
+
+/// <summary>
+/// <c>safewire serve</c>: zero-config start (the home's CA and server certificate are created on first use),
+/// prints the fingerprint and how clients trust it, shows every message, and runs the admin console on stdin.
+/// </summary>
+internal static class ServeCommand
+{
+    public static async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
+    {
+        var home = HomeOption.Resolve(parse);
+        var hostText = parse.GetValue(ServeCommandDefinition.HostArgument) ?? parse.GetValue(ServeCommandDefinition.Host)!;
+        var port = parse.GetValue(ServeCommandDefinition.PortArgument) ?? parse.GetValue(ServeCommandDefinition.Port);
+        var maxClients = parse.GetValue(ServeCommandDefinition.MaxClientsArgument) ?? parse.GetValue(ServeCommandDefinition.MaxClients);
+        var allowFile = parse.GetValue(ServeCommandDefinition.Allow);
+        var requireCert = parse.GetValue(ServeCommandDefinition.RequireClientCert);
+        var name = parse.GetValue(ServeCommandDefinition.Name)!;
+        if (allowFile is not null && requireCert)
+        {
+            throw new CliException("choose one of --allow FILE and --require-client-cert");
+        }
+
+        if (port is < 0 or > 65535 || maxClients < 1)
+        {
+            throw new CliException("PORT must be 0-65535 and MAX_CLIENTS at least 1");
+        }
+
+        PortRange? hop = null;
+        if (parse.GetResult(ServeCommandDefinition.HopPorts) is not null)
+        {
+            var range = parse.GetValue(ServeCommandDefinition.HopPorts);
+            try
+            {
+                hop = range is null ? PortRange.Dynamic : PortRange.Parse(range);
+            }
+            catch (FormatException e)
+            {
+                throw new CliException("--hop-ports: " + e.Message);
+            }
+        }
+
+        var address = ResolveAddress(hostText);
+        using var credential = home.LoadOrCreateServerCredential(name, DnsNames(hostText), IpAddresses(address));
+        var (clientVerifier, admission) = ClientPolicy(home, allowFile, requireCert);
+        var authenticator = new SecureStreamAuthenticator(
+            new SecureServerOptions { ServerCredential = credential, ClientVerifier = clientVerifier, RequireClientCredential = allowFile is not null || requireCert },
+            client: null);
+
+        var output = new ChatOutput();
+        var registry = home.OpenClientRegistry();
+        using var logging = LoggerFactory.Create(builder => builder
+            .SetMinimumLevel(parse.GetValue(ServeCommandDefinition.Verbose) ? LogLevel.Debug : LogLevel.Warning)
+            .AddSimpleConsole(o => o.SingleLine = true)
+            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+        await using var server = new ChatServer(new ChatServerOptions
+        {
+            Address = address,
+            Port = port,
+            MaxClients = maxClients,
+            Authenticator = authenticator,
+            ServerName = name,
+            HopPorts = hop,
+            HopTimeout = TimeSpan.FromSeconds(parse.GetValue(ServeCommandDefinition.HopTimeout)),
+        }, logging.CreateLogger<ChatServer>());
+        server.EventRaised += e =>
+        {
+            if (e is ClientJoined joined && joined.Client.Fingerprint.Length > 0)
+            {
+                registry.Record(joined.Client.Fingerprint, joined.Client.Name, joined.Client.RemoteEndPoint.ToString(), joined.Time);
+            }
+
+            if (ChatOutput.Describe(e) is { } line)
+            {
+                output.Line(line);
+            }
+        };
+
+        try
+        {
+            server.Start();
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            throw new CliException($"cannot listen on {address}:{port}: {e.Message}");
+        }
+
+        output.Line($"SafeWire chat server \"{name}\" on {address}:{server.Port}, at most {maxClients} clients");
+        output.Line($"server key {credential.Fingerprint}");
+        output.Line($"clients trust it on first use (known_hosts), or check its certificate against the CA: {home.CaCertificatePath}");
+        output.Line("admission: " + admission);
+        output.Line(hop is { } h ? $"port hopping: each client moves to a fresh port in {h} after the handshake on port {server.Port}" : $"port: {server.Port}");
+        output.Line("admin console: type help");
+
+        await new AdminConsole(server, output).RunAsync(Console.In, cancellationToken).ConfigureAwait(false);
+        output.Line("server stopped");
+        return 0;
+    }
+
+    private static (IPeerVerifier Verifier, string Description) ClientPolicy(SafeWireHome home, FileInfo? allowFile, bool requireCert)
+    {
+        if (allowFile is not null)
+        {
+            if (!allowFile.Exists)
+            {
+                throw new CliException($"{allowFile.FullName}: no such allow-list file");
+            }
+
+            var list = AllowList.Load(allowFile.FullName);
+            return (new AllowListVerifier(list), $"allow-list {allowFile.FullName} ({list.Entries.Count} keys); other clients are refused");
+        }
+
+        return requireCert
+            ? (home.CreateCaVerifier(), $"clients need a certificate from the CA {home.CaCertificatePath}")
+            : (new OpenAdmissionVerifier(), "open: any client may join; each is recorded by its key in " + home.ClientRegistryPath);
+    }
+
+    private static IPAddress ResolveAddress(string host)
+    {
+        if (IPAddress.TryParse(host, out var address))
+        {
+            return address;
+        }
+
+        if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            return IPAddress.Loopback;
+        }
+
+        try
+        {
+            return Dns.GetHostAddresses(host).FirstOrDefault() ?? throw new CliException($"{host}: no address");
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            throw new CliException($"{host}: {e.Message}");
+        }
+    }
+
+    private static List<string> DnsNames(string host)
+    {
+        var names = new List<string> { "localhost" };
+        if (!IPAddress.TryParse(host, out _) && !names.Contains(host, StringComparer.OrdinalIgnoreCase))
+        {
+            names.Add(host);
+        }
+
+        var machine = Environment.MachineName.ToLower(CultureInfo.InvariantCulture);
+        if (!names.Contains(machine))
+        {
+            names.Add(machine);
+        }
+
+        return names;
+    }
+
+    private static List<IPAddress> IpAddresses(IPAddress bound)
+    {
+        var ips = new List<IPAddress> { IPAddress.Loopback, IPAddress.IPv6Loopback };
+        if (!bound.Equals(IPAddress.Any) && !bound.Equals(IPAddress.IPv6Any) && !ips.Contains(bound))
+        {
+            ips.Add(bound);
+        }
+
+        return ips;
+    }
+}

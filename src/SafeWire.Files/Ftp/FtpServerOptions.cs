@@ -1,0 +1,66 @@
+using System.Net;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+
+namespace SafeWire.Files.Ftp;
+
+/// <summary>Settings of an <see cref="FtpServer"/>.</summary>
+public sealed class FtpServerOptions
+{
+    /// <summary>The directory served; clients cannot leave it.</summary>
+    public required string Root { get; init; }
+
+    /// <summary>Address to listen on (control and passive data ports).</summary>
+    public IPAddress Host { get; init; } = IPAddress.Loopback;
+
+    /// <summary>Explicit FTPS (AUTH TLS) control port; 0 picks a free port.</summary>
+    public int Port { get; init; } = 2121;
+
+    /// <summary>Implicit FTPS port (TLS from the first byte), or null for none; 0 picks a free port.</summary>
+    public int? ImplicitPort { get; init; }
+
+    /// <summary>The server certificate with its private key. Required unless <see cref="AllowPlain"/> and no implicit port.</summary>
+    public X509Certificate2? Certificate { get; init; }
+
+    /// <summary>Certificates sent after the leaf (the issuing CA), so clients can build the chain.</summary>
+    public IReadOnlyList<X509Certificate2> CertificateChain { get; init; } = [];
+
+    /// <summary>
+    /// TLS versions offered. TLS 1.2 only by default: over TLS 1.3 the session tickets sent after the handshake make
+    /// curl 7.88 with OpenSSL reset data connections at the end of uploads (docs/FILES.md).
+    /// </summary>
+    public SslProtocols TlsProtocols { get; init; } = SslProtocols.Tls12;
+
+    /// <summary>Serve clients that never send AUTH TLS, and clear (PROT C) data connections.</summary>
+    public bool AllowPlain { get; init; }
+
+    /// <summary>Accounts; null serves anonymous, read-only logins (USER anonymous or ftp).</summary>
+    public FtpUserStore? Users { get; init; }
+
+    /// <summary>Passive data ports to use (inclusive), or null for any free port.</summary>
+    public (int Low, int High)? PassivePorts { get; init; }
+
+    /// <summary>A control connection idle this long is closed with 421.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long a passive port waits for its connection, and how long a data transfer may stall.</summary>
+    public TimeSpan DataTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>TLS handshake limit, on control and data connections.</summary>
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Longest control line accepted, CR LF excluded.</summary>
+    public int MaxLineLength { get; init; } = 1024;
+
+    /// <summary>Concurrent control connections; more are answered 421 and closed.</summary>
+    public int MaxSessions { get; init; } = 64;
+
+    /// <summary>Failed logins on one connection before it is closed.</summary>
+    public int MaxFailedLogins { get; init; } = 5;
+
+    /// <summary>Each failed login waits this long times the number of failures so far before answering 530.</summary>
+    public TimeSpan FailedLoginDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Receives one line per notable event (connections, logins, transfers, errors).</summary>
+    public Action<string>? Log { get; init; }
+}

@@ -1,0 +1,161 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace SafeWire.Files.Ftp;
+
+/// <summary>An FTP account that logged in.</summary>
+public sealed record FtpUser(string Name, bool ReadOnly);
+
+/// <summary>The users file could not be read or a user entry is invalid.</summary>
+public sealed class FtpUserFileException : Exception
+{
+    public FtpUserFileException(string message)
+        : base(message)
+    {
+    }
+}
+
+/// <summary>
+/// FTP accounts in a text file, one per line: <c>NAME:rw|ro:pbkdf2-sha256:ITERATIONS:SALT:HASH</c> (salt and hash
+/// in base64; '#' starts a comment). Passwords are stored only as PBKDF2-HMAC-SHA256 hashes and compared in
+/// constant time; an unknown user costs the same hash as a known one, so timing does not reveal names.
+/// </summary>
+public sealed partial class FtpUserStore
+{
+    /// <summary>OWASP's 2023 recommendation for PBKDF2-HMAC-SHA256.</summary>
+    public const int DefaultIterations = 600_000;
+
+    /// <summary>Bounds accepted when reading a file: at most this many iterations, so a hostile file cannot stall logins.</summary>
+    public const int MaxIterations = 10_000_000;
+
+    private const string Scheme = "pbkdf2-sha256";
+    private const int SaltBytes = 16;
+    private const int HashBytes = 32;
+
+    private readonly Dictionary<string, Entry> _users;
+    private readonly Entry _dummy;
+
+    private FtpUserStore(Dictionary<string, Entry> users)
+    {
+        _users = users;
+        var iterations = users.Count == 0 ? DefaultIterations : users.Values.Max(u => u.Iterations);
+        _dummy = new Entry("", ReadOnly: true, iterations, new byte[SaltBytes], new byte[HashBytes]);
+    }
+
+    public int Count => _users.Count;
+
+    /// <summary>Reads a users file; throws <see cref="FtpUserFileException"/> naming the bad line.</summary>
+    public static FtpUserStore Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new FtpUserFileException($"The users file {path} does not exist (create it with: safewire ftp user add NAME --users {path}).");
+        }
+
+        var users = new Dictionary<string, Entry>(StringComparer.Ordinal);
+        var number = 0;
+        foreach (var line in File.ReadLines(path))
+        {
+            number++;
+            var text = line.Trim();
+            if (text.Length == 0 || text.StartsWith('#'))
+            {
+                continue;
+            }
+
+            var entry = ParseLine(text) ?? throw new FtpUserFileException($"{path}:{number}: not a valid user line (expected NAME:rw|ro:{Scheme}:ITERATIONS:SALT:HASH).");
+            users[entry.Name] = entry;
+        }
+
+        return new FtpUserStore(users);
+    }
+
+    /// <summary>The user if <paramref name="password"/> is right, else null. Always costs one PBKDF2 run.</summary>
+    public FtpUser? Authenticate(string name, string password)
+    {
+        var known = _users.TryGetValue(name, out var entry);
+        entry ??= _dummy;
+        Span<byte> computed = stackalloc byte[HashBytes];
+        var passwordBytes = Encoding.UTF8.GetBytes(password);
+        try
+        {
+            Rfc2898DeriveBytes.Pbkdf2(passwordBytes, entry.Salt, computed, entry.Iterations, HashAlgorithmName.SHA256);
+            var match = CryptographicOperations.FixedTimeEquals(computed, entry.Hash);
+            return known && match ? new FtpUser(entry.Name, entry.ReadOnly) : null;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(computed);
+            CryptographicOperations.ZeroMemory(passwordBytes);
+        }
+    }
+
+    /// <summary>Adds or replaces <paramref name="name"/> in the users file (created if absent), written to a temporary file and moved into place.</summary>
+    public static void AddOrReplace(string path, string name, string password, bool readOnly, int iterations = DefaultIterations)
+    {
+        if (!IsValidName(name))
+        {
+            throw new FtpUserFileException($"\"{name}\" is not a valid user name (1-64 letters, digits, '.', '_' or '-').");
+        }
+
+        if (password.Length == 0)
+        {
+            throw new FtpUserFileException("The password is empty.");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(iterations, 1);
+        var lines = File.Exists(path) ? File.ReadAllLines(path).ToList() : ["# SafeWire FTP users: NAME:rw|ro:pbkdf2-sha256:ITERATIONS:SALT:HASH"];
+        lines.RemoveAll(l => ParseLine(l.Trim())?.Name == name);
+        var salt = RandomNumberGenerator.GetBytes(SaltBytes);
+        var hash = new byte[HashBytes];
+        var passwordBytes = Encoding.UTF8.GetBytes(password);
+        try
+        {
+            Rfc2898DeriveBytes.Pbkdf2(passwordBytes, salt, hash, iterations, HashAlgorithmName.SHA256);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(passwordBytes);
+        }
+
+        lines.Add(string.Join(':', name, readOnly ? "ro" : "rw", Scheme, iterations.ToString(CultureInfo.InvariantCulture), Convert.ToBase64String(salt), Convert.ToBase64String(hash)));
+        var temporary = path + ".tmp";
+        File.WriteAllLines(temporary, lines);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    public static bool IsValidName(string name) => NamePattern().IsMatch(name);
+
+    private static Entry? ParseLine(string text)
+    {
+        var parts = text.Split(':');
+        if (parts.Length != 6 || !IsValidName(parts[0]) || parts[1] is not ("rw" or "ro") || parts[2] != Scheme
+            || !int.TryParse(parts[3], NumberStyles.None, CultureInfo.InvariantCulture, out var iterations) || iterations is < 1 or > MaxIterations)
+        {
+            return null;
+        }
+
+        try
+        {
+            var salt = Convert.FromBase64String(parts[4]);
+            var hash = Convert.FromBase64String(parts[5]);
+            return salt.Length >= 8 && hash.Length == HashBytes ? new Entry(parts[0], parts[1] == "ro", iterations, salt, hash) : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$")]
+    private static partial Regex NamePattern();
+
+    private sealed record Entry(string Name, bool ReadOnly, int Iterations, byte[] Salt, byte[] Hash);
+}

@@ -1,0 +1,117 @@
+using System.Buffers.Binary;
+
+namespace SafeWire.Files.Transfer;
+
+/// <summary>
+/// Frames over a stream: <c>u32 length | u8 type | payload</c>, length counting type and payload, at most
+/// <see cref="MaxFrame"/>. One receive and one send buffer per connection, allocated once, so a transfer of any size
+/// runs in constant memory; the length is checked before anything is read into them.
+/// </summary>
+public sealed class FileChannel : IAsyncDisposable
+{
+    /// <summary>Largest payload of a Data frame.</summary>
+    public const int DataChunk = 256 * 1024;
+
+    /// <summary>Largest type + payload accepted.</summary>
+    public const int MaxFrame = 1024 * 1024;
+
+    private const int HeaderSize = 5;
+
+    private readonly Stream _stream;
+    private readonly byte[] _receive = new byte[HeaderSize + MaxFrame];
+    private readonly byte[] _send = new byte[HeaderSize + MaxFrame];
+    private int _received;
+
+    public FileChannel(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        _stream = stream;
+    }
+
+    public Stream Stream => _stream;
+
+    /// <summary>The payload area of the send buffer; fill it, then call <see cref="SendAsync"/>.</summary>
+    public Span<byte> Payload => _send.AsSpan(HeaderSize, MaxFrame - 1);
+
+    /// <summary>The same area as memory (to read file data straight into it).</summary>
+    public Memory<byte> PayloadMemory => _send.AsMemory(HeaderSize, MaxFrame - 1);
+
+    /// <summary>The payload of the frame last received; valid until the next receive.</summary>
+    public ReadOnlySpan<byte> Received => _receive.AsSpan(HeaderSize, _received);
+
+    public ReadOnlyMemory<byte> ReceivedMemory => _receive.AsMemory(HeaderSize, _received);
+
+    /// <summary>Sends the first <paramref name="payloadLength"/> bytes of <see cref="Payload"/> as a frame of <paramref name="type"/>.</summary>
+    public async ValueTask SendAsync(FileMessageType type, int payloadLength, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(payloadLength, MaxFrame - 1);
+        BinaryPrimitives.WriteUInt32BigEndian(_send, (uint)(payloadLength + 1));
+        _send[4] = (byte)type;
+        await _stream.WriteAsync(_send.AsMemory(0, HeaderSize + payloadLength), cancellationToken).ConfigureAwait(false);
+    }
+
+    public ValueTask FlushAsync(CancellationToken cancellationToken) => new(_stream.FlushAsync(cancellationToken));
+
+    /// <summary>Sends an Error frame.</summary>
+    public ValueTask SendErrorAsync(FileErrorCode code, string message, CancellationToken cancellationToken)
+    {
+        var writer = new PayloadWriter(Payload);
+        writer.WriteByte((byte)code);
+        writer.WriteString(message.Length > 1000 ? message[..1000] : message);
+        return SendAsync(FileMessageType.Error, writer.Length, cancellationToken);
+    }
+
+    /// <summary>Receives one frame; null at a clean end of stream between frames.</summary>
+    public async ValueTask<FileMessageType?> ReceiveAsync(CancellationToken cancellationToken)
+    {
+        var header = _receive.AsMemory(0, HeaderSize);
+        var first = await _stream.ReadAsync(header, cancellationToken).ConfigureAwait(false);
+        if (first == 0)
+        {
+            return null;
+        }
+
+        if (first < HeaderSize)
+        {
+            await _stream.ReadExactlyAsync(header[first..], cancellationToken).ConfigureAwait(false);
+        }
+
+        var length = BinaryPrimitives.ReadUInt32BigEndian(_receive);
+        if (length is 0 or > MaxFrame)
+        {
+            throw new FileTransferException(FileErrorCode.BadRequest, $"Frame length {length} is outside 1..{MaxFrame}.");
+        }
+
+        _received = (int)length - 1;
+        await _stream.ReadExactlyAsync(_receive.AsMemory(HeaderSize, _received), cancellationToken).ConfigureAwait(false);
+        return (FileMessageType)_receive[4];
+    }
+
+    /// <summary>Receives a frame that must be <paramref name="expected"/>; an Error frame becomes a <see cref="FileTransferException"/>.</summary>
+    public async ValueTask ExpectAsync(FileMessageType expected, CancellationToken cancellationToken)
+    {
+        var type = await ReceiveAsync(cancellationToken).ConfigureAwait(false)
+            ?? throw new IOException("The connection closed in the middle of an operation.");
+        ThrowIfError(type);
+        if (type != expected)
+        {
+            throw new FileTransferException(FileErrorCode.BadRequest, $"Expected {expected}, got {type}.");
+        }
+    }
+
+    /// <summary>Turns a received Error frame into its exception.</summary>
+    public void ThrowIfError(FileMessageType type)
+    {
+        if (type != FileMessageType.Error)
+        {
+            return;
+        }
+
+        var reader = new PayloadReader(Received);
+        var code = (FileErrorCode)reader.ReadByte();
+        var message = reader.ReadString();
+        throw new FileTransferException(code, message);
+    }
+
+    public ValueTask DisposeAsync() => _stream.DisposeAsync();
+}

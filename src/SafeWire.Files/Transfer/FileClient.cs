@@ -1,0 +1,325 @@
+using System.Security.Cryptography;
+using SafeWire.Files.Storage;
+
+namespace SafeWire.Files.Transfer;
+
+/// <summary>Progress of one file: bytes done (including a resumed prefix) of the total.</summary>
+public readonly record struct TransferProgress(string Path, long Done, long Total);
+
+/// <summary>How one file transfer ended: its size, where it resumed (0 if from scratch) and its verified SHA-256.</summary>
+public sealed record TransferResult(string Path, long Size, long ResumedFrom, string Sha256);
+
+/// <summary>
+/// The client side of the SafeWire file protocol over any stream (a SecureStream in production). Downloads go to
+/// a partial file next to the target and are moved into place only after the end-to-end SHA-256 matched; an
+/// existing partial file is resumed only if the server confirms its SHA-256.
+/// </summary>
+public sealed class FileClient : IAsyncDisposable
+{
+    private readonly FileChannel _channel;
+
+    public FileClient(Stream stream)
+    {
+        _channel = new FileChannel(stream);
+    }
+
+    /// <summary>The entries of a remote directory (or the one entry of a file).</summary>
+    public async Task<IReadOnlyList<RemoteEntry>> ListAsync(string path, CancellationToken cancellationToken = default) =>
+        await RequestEntriesAsync(FileMessageType.List, path, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>The remote entry at <paramref name="path"/>, or null if it does not exist.</summary>
+    public async Task<RemoteEntry?> StatAsync(string path, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var entries = await RequestEntriesAsync(FileMessageType.Stat, path, cancellationToken).ConfigureAwait(false);
+            return entries.Count == 1 ? entries[0] : null;
+        }
+        catch (FileTransferException e) when (e.Code == FileErrorCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    public Task DeleteAsync(string path, CancellationToken cancellationToken = default) => SimpleAsync(FileMessageType.Delete, path, cancellationToken);
+
+    public Task MakeDirectoryAsync(string path, CancellationToken cancellationToken = default) => SimpleAsync(FileMessageType.MakeDirectory, path, cancellationToken);
+
+    /// <summary>Downloads <paramref name="remote"/> to <paramref name="localFile"/>, resuming a verified partial download.</summary>
+    public async Task<TransferResult> GetAsync(string remote, string localFile, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var partPath = PartialFile.PathFor(Path.GetFullPath(localFile));
+        try
+        {
+            return await GetCoreAsync(remote, localFile, partPath, progress, cancellationToken).ConfigureAwait(false);
+        }
+        catch (FileTransferException) when (new FileInfo(partPath) is { Exists: true, Length: 0 })
+        {
+            File.Delete(partPath); // nothing was received: leave no empty partial file behind
+            throw;
+        }
+    }
+
+    private async Task<TransferResult> GetCoreAsync(string remote, string localFile, string partPath, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
+    {
+        var part = new FileStream(partPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 0, FileOptions.Asynchronous);
+        long size;
+        long start;
+        string sha256;
+        await using (part.ConfigureAwait(false))
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var offset = part.Length;
+            await FileServer.HashPrefixAsync(part, offset, hash, _channel.PayloadMemory, cancellationToken).ConfigureAwait(false);
+            var writer = new PayloadWriter(_channel.Payload);
+            writer.WriteString(remote);
+            writer.WriteInt64(offset);
+            writer.WriteBytes(hash.GetCurrentHash());
+            await _channel.SendAsync(FileMessageType.Get, writer.Length, cancellationToken).ConfigureAwait(false);
+            await _channel.FlushAsync(cancellationToken).ConfigureAwait(false);
+
+            await _channel.ExpectAsync(FileMessageType.GetStart, cancellationToken).ConfigureAwait(false);
+            var reader = new PayloadReader(_channel.Received);
+            size = reader.ReadInt64();
+            start = reader.ReadInt64();
+            reader.EnsureEnd();
+            if (start != 0 && start != offset)
+            {
+                throw new FileTransferException(FileErrorCode.BadRequest, $"The server resumed at {start}, not at 0 or {offset}.");
+            }
+
+            if (start == 0)
+            {
+                // No partial copy, or one the server did not confirm (tampered, or the remote file changed).
+                hash.GetHashAndReset();
+                part.SetLength(0);
+            }
+
+            part.Position = start;
+            var received = start;
+            progress?.Report(new TransferProgress(remote, received, size));
+            while (true)
+            {
+                var type = await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false)
+                    ?? throw new IOException("The server closed the connection in the middle of a download.");
+                if (type == FileMessageType.End)
+                {
+                    break;
+                }
+
+                if (type != FileMessageType.Data)
+                {
+                    throw new FileTransferException(FileErrorCode.BadRequest, $"Expected Data or End, got {type}.");
+                }
+
+                received += _channel.Received.Length;
+                if (received > size)
+                {
+                    throw new FileTransferException(FileErrorCode.BadRequest, "The server sent more than the file's size.");
+                }
+
+                hash.AppendData(_channel.Received);
+                await part.WriteAsync(_channel.ReceivedMemory, cancellationToken).ConfigureAwait(false);
+                progress?.Report(new TransferProgress(remote, received, size));
+            }
+
+            var end = new PayloadReader(_channel.Received);
+            var expected = end.ReadBytes(SHA256.HashSizeInBytes).ToArray();
+            end.EnsureEnd();
+            var actual = hash.GetHashAndReset();
+            if (received != size || !CryptographicOperations.FixedTimeEquals(actual, expected))
+            {
+                part.SetLength(0);
+                throw new FileTransferException(FileErrorCode.HashMismatch, $"{remote}: the download does not match the server's SHA-256; the partial copy was discarded, get it again.");
+            }
+
+            await part.FlushAsync(cancellationToken).ConfigureAwait(false);
+            sha256 = Convert.ToHexStringLower(actual);
+        }
+
+        File.Move(partPath, localFile, overwrite: true);
+        return new TransferResult(remote, size, start, sha256);
+    }
+
+    /// <summary>Uploads <paramref name="localFile"/> to <paramref name="remote"/>, resuming a partial upload the server holds if it matches.</summary>
+    public async Task<TransferResult> PutAsync(string localFile, string remote, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var file = new FileStream(localFile, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        await using (file.ConfigureAwait(false))
+        {
+            var size = file.Length;
+            var writer = new PayloadWriter(_channel.Payload);
+            writer.WriteString(remote);
+            writer.WriteInt64(size);
+            await _channel.SendAsync(FileMessageType.Put, writer.Length, cancellationToken).ConfigureAwait(false);
+            await _channel.FlushAsync(cancellationToken).ConfigureAwait(false);
+
+            await _channel.ExpectAsync(FileMessageType.PutReady, cancellationToken).ConfigureAwait(false);
+            var reader = new PayloadReader(_channel.Received);
+            var offset = reader.ReadInt64();
+            var serverPrefix = reader.ReadBytes(SHA256.HashSizeInBytes).ToArray();
+            reader.EnsureEnd();
+
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            long from = 0;
+            if (offset > 0 && offset <= size)
+            {
+                await FileServer.HashPrefixAsync(file, offset, hash, _channel.PayloadMemory, cancellationToken).ConfigureAwait(false);
+                if (CryptographicOperations.FixedTimeEquals(hash.GetCurrentHash(), serverPrefix))
+                {
+                    from = offset;
+                }
+                else
+                {
+                    hash.GetHashAndReset();
+                }
+            }
+
+            writer = new PayloadWriter(_channel.Payload);
+            writer.WriteInt64(from);
+            await _channel.SendAsync(FileMessageType.PutFrom, writer.Length, cancellationToken).ConfigureAwait(false);
+            file.Position = from;
+            var sent = from;
+            progress?.Report(new TransferProgress(remote, sent, size));
+            while (sent < size)
+            {
+                var read = await file.ReadAsync(_channel.PayloadMemory[..(int)Math.Min(FileChannel.DataChunk, size - sent)], cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    throw new IOException($"{localFile} shrank while being sent.");
+                }
+
+                hash.AppendData(_channel.Payload[..read]);
+                await _channel.SendAsync(FileMessageType.Data, read, cancellationToken).ConfigureAwait(false);
+                sent += read;
+                progress?.Report(new TransferProgress(remote, sent, size));
+            }
+
+            var digest = hash.GetHashAndReset();
+            digest.CopyTo(_channel.Payload);
+            await _channel.SendAsync(FileMessageType.End, digest.Length, cancellationToken).ConfigureAwait(false);
+            await _channel.FlushAsync(cancellationToken).ConfigureAwait(false);
+            await _channel.ExpectAsync(FileMessageType.Ok, cancellationToken).ConfigureAwait(false);
+            return new TransferResult(remote, size, from, Convert.ToHexStringLower(digest));
+        }
+    }
+
+    /// <summary>Downloads a remote directory tree into <paramref name="localDirectory"/>; names from the server must stay inside it.</summary>
+    public async Task<IReadOnlyList<TransferResult>> GetTreeAsync(string remoteDirectory, string localDirectory, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        Directory.CreateDirectory(localDirectory);
+        var jail = new RootJail(localDirectory);
+        var results = new List<TransferResult>();
+        await GetTreeCoreAsync(remoteDirectory.TrimEnd('/'), jail, "", results, progress, cancellationToken).ConfigureAwait(false);
+        return results;
+    }
+
+    /// <summary>Uploads a local directory tree to <paramref name="remoteDirectory"/> (created as needed); links are not followed.</summary>
+    public async Task<IReadOnlyList<TransferResult>> PutTreeAsync(string localDirectory, string remoteDirectory, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var results = new List<TransferResult>();
+        var remoteRoot = remoteDirectory.TrimEnd('/');
+        await EnsureRemoteDirectoryAsync(remoteRoot.Length == 0 ? "/" : remoteRoot, cancellationToken).ConfigureAwait(false);
+        await PutTreeCoreAsync(new DirectoryInfo(localDirectory), remoteRoot, results, progress, cancellationToken).ConfigureAwait(false);
+        return results;
+    }
+
+    public ValueTask DisposeAsync() => _channel.DisposeAsync();
+
+    private async Task GetTreeCoreAsync(string remote, RootJail jail, string relative, List<TransferResult> results, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
+    {
+        foreach (var entry in await ListAsync(remote.Length == 0 ? "/" : remote, cancellationToken).ConfigureAwait(false))
+        {
+            // A hostile server could send "../x" or "a/b": the local jail refuses anything but one plain name.
+            if (entry.Name.Contains('/', StringComparison.Ordinal))
+            {
+                throw new FileTransferException(FileErrorCode.PathRejected, $"The server sent the name \"{entry.Name}\".");
+            }
+
+            var local = jail.Resolve(relative.Length == 0 ? "/" : relative, entry.Name);
+            var remoteChild = remote + "/" + entry.Name;
+            if (entry.IsDirectory)
+            {
+                Directory.CreateDirectory(local.PhysicalPath);
+                await GetTreeCoreAsync(remoteChild, jail, local.VirtualPath, results, progress, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                results.Add(await GetAsync(remoteChild, local.PhysicalPath, progress, cancellationToken).ConfigureAwait(false));
+            }
+        }
+    }
+
+    private async Task PutTreeCoreAsync(DirectoryInfo local, string remote, List<TransferResult> results, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
+    {
+        var entries = local.EnumerateFileSystemInfos().Where(e => e.LinkTarget is null && !RootJail.IsHidden(e.Name)).OrderBy(e => e.Name, StringComparer.Ordinal);
+        foreach (var entry in entries)
+        {
+            var remoteChild = remote + "/" + entry.Name;
+            if (entry is DirectoryInfo directory)
+            {
+                await EnsureRemoteDirectoryAsync(remoteChild, cancellationToken).ConfigureAwait(false);
+                await PutTreeCoreAsync(directory, remoteChild, results, progress, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                results.Add(await PutAsync(entry.FullName, remoteChild, progress, cancellationToken).ConfigureAwait(false));
+            }
+        }
+    }
+
+    /// <summary>mkdir -p: creates each missing directory on the way (MakeDirectory is a no-op for an existing one).</summary>
+    private async Task EnsureRemoteDirectoryAsync(string remote, CancellationToken cancellationToken)
+    {
+        var path = "";
+        foreach (var segment in remote.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            path += "/" + segment;
+            await MakeDirectoryAsync(path, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<List<RemoteEntry>> RequestEntriesAsync(FileMessageType type, string path, CancellationToken cancellationToken)
+    {
+        var writer = new PayloadWriter(_channel.Payload);
+        writer.WriteString(path);
+        await _channel.SendAsync(type, writer.Length, cancellationToken).ConfigureAwait(false);
+        await _channel.FlushAsync(cancellationToken).ConfigureAwait(false);
+        var entries = new List<RemoteEntry>();
+        bool more;
+        do
+        {
+            await _channel.ExpectAsync(FileMessageType.Entries, cancellationToken).ConfigureAwait(false);
+            more = ReadEntries(_channel.Received, entries);
+        }
+        while (more);
+        return entries;
+    }
+
+    private static bool ReadEntries(ReadOnlySpan<byte> payload, List<RemoteEntry> entries)
+    {
+        var reader = new PayloadReader(payload);
+        var more = reader.ReadByte() == 1;
+        var count = reader.ReadUInt32();
+        for (var i = 0u; i < count; i++)
+        {
+            var name = reader.ReadString();
+            var directory = reader.ReadByte() == 1;
+            var size = reader.ReadInt64();
+            var modified = DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(reader.ReadInt64(), -62135596800, 253402300799));
+            entries.Add(new RemoteEntry(name, directory, size, modified));
+        }
+
+        reader.EnsureEnd();
+        return more;
+    }
+
+    private async Task SimpleAsync(FileMessageType type, string path, CancellationToken cancellationToken)
+    {
+        var writer = new PayloadWriter(_channel.Payload);
+        writer.WriteString(path);
+        await _channel.SendAsync(type, writer.Length, cancellationToken).ConfigureAwait(false);
+        await _channel.FlushAsync(cancellationToken).ConfigureAwait(false);
+        await _channel.ExpectAsync(FileMessageType.Ok, cancellationToken).ConfigureAwait(false);
+    }
+}

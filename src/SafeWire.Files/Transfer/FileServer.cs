@@ -1,0 +1,431 @@
+using System.Security.Cryptography;
+using SafeWire.Files.Storage;
+using SafeWire.Identity;
+
+namespace SafeWire.Files.Transfer;
+
+/// <summary>What a client may do.</summary>
+public enum FileAccessLevel
+{
+    None,
+    Read,
+    ReadWrite,
+}
+
+/// <summary>Settings of a <see cref="FileServer"/>.</summary>
+public sealed class FileServerOptions
+{
+    /// <summary>The directory served; no path can leave it.</summary>
+    public required string Root { get; init; }
+
+    /// <summary>Nobody may change anything, whatever <see cref="Authorize"/> says.</summary>
+    public bool ReadOnly { get; init; }
+
+    /// <summary>
+    /// Decides per client identity (null over an unauthenticated stream). Over SecureStream the allow-list verifier
+    /// has already refused unknown keys in the handshake; this adds per-identity rights. Default: read-write.
+    /// </summary>
+    public Func<PeerIdentity?, FileAccessLevel> Authorize { get; init; } = _ => FileAccessLevel.ReadWrite;
+
+    /// <summary>A connection with no request for this long is closed.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    public Action<string>? Log { get; init; }
+}
+
+/// <summary>
+/// Serves one connection of the SafeWire file protocol: requests one at a time, every path through the root jail,
+/// uploads into partial files that are moved into place only after the end-to-end SHA-256 matched, downloads and
+/// uploads resumed only after the existing part's SHA-256 matched.
+/// </summary>
+public sealed class FileServer
+{
+    private readonly FileServerOptions _options;
+    private readonly RootJail _jail;
+
+    public FileServer(FileServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _jail = new RootJail(options.Root);
+    }
+
+    /// <summary>Runs requests until the client closes the stream.</summary>
+    public async Task ServeAsync(Stream stream, PeerIdentity? peer, CancellationToken cancellationToken)
+    {
+        var channel = new FileChannel(stream);
+        var who = peer is null ? "anonymous stream" : $"{peer.Name} ({peer.Fingerprint})";
+        var permission = _options.Authorize(peer);
+        if (_options.ReadOnly && permission == FileAccessLevel.ReadWrite)
+        {
+            permission = FileAccessLevel.Read;
+        }
+
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        while (true)
+        {
+            idle.CancelAfter(_options.IdleTimeout);
+            var type = await channel.ReceiveAsync(idle.Token).ConfigureAwait(false);
+            if (type is null)
+            {
+                return;
+            }
+
+            idle.CancelAfter(Timeout.InfiniteTimeSpan);
+            if (permission == FileAccessLevel.None)
+            {
+                _options.Log?.Invoke($"{who}: refused, not authorized");
+                await channel.SendErrorAsync(FileErrorCode.AccessDenied, "This client is not authorized on this server.", cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            try
+            {
+                await HandleAsync(channel, type.Value, permission, who, cancellationToken).ConfigureAwait(false);
+            }
+            catch (FileTransferException e) when (e.Code != FileErrorCode.BadRequest)
+            {
+                await channel.SendErrorAsync(e.Code, e.Message, cancellationToken).ConfigureAwait(false);
+            }
+            catch (PathRejectedException e)
+            {
+                _options.Log?.Invoke($"{who}: path refused ({e.Reason})");
+                await channel.SendErrorAsync(FileErrorCode.PathRejected, e.Message, cancellationToken).ConfigureAwait(false);
+            }
+            catch (UnauthorizedAccessException)
+            {
+                await channel.SendErrorAsync(FileErrorCode.AccessDenied, "Permission denied by the file system.", cancellationToken).ConfigureAwait(false);
+            }
+
+            await channel.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task HandleAsync(FileChannel channel, FileMessageType type, FileAccessLevel permission, string who, CancellationToken cancellationToken)
+    {
+        var reader = new PayloadReader(channel.Received);
+        switch (type)
+        {
+            case FileMessageType.List or FileMessageType.Stat:
+            {
+                var path = reader.ReadString();
+                reader.EnsureEnd();
+                await ListAsync(channel, _jail.Resolve(path), single: type == FileMessageType.Stat, cancellationToken).ConfigureAwait(false);
+                break;
+            }
+
+            case FileMessageType.Get:
+            {
+                var path = reader.ReadString();
+                var offset = reader.ReadInt64();
+                var prefixHash = reader.ReadBytes(SHA256.HashSizeInBytes).ToArray();
+                reader.EnsureEnd();
+                await GetAsync(channel, _jail.Resolve(path), offset, prefixHash, who, cancellationToken).ConfigureAwait(false);
+                break;
+            }
+
+            case FileMessageType.Put:
+            {
+                var path = reader.ReadString();
+                var size = reader.ReadInt64();
+                reader.EnsureEnd();
+                RequireWrite(permission);
+                await PutAsync(channel, _jail.Resolve(path), size, who, cancellationToken).ConfigureAwait(false);
+                break;
+            }
+
+            case FileMessageType.Delete:
+            {
+                var target = _jail.Resolve(reader.ReadString());
+                reader.EnsureEnd();
+                RequireWrite(permission);
+                Delete(target);
+                _options.Log?.Invoke($"{who}: deleted {target.VirtualPath}");
+                await channel.SendAsync(FileMessageType.Ok, 0, cancellationToken).ConfigureAwait(false);
+                break;
+            }
+
+            case FileMessageType.MakeDirectory:
+            {
+                var target = _jail.Resolve(reader.ReadString());
+                reader.EnsureEnd();
+                RequireWrite(permission);
+                if (File.Exists(target.PhysicalPath))
+                {
+                    throw new FileTransferException(FileErrorCode.AlreadyExists, $"{target.VirtualPath} is a file.");
+                }
+
+                if (!Directory.Exists(Path.GetDirectoryName(target.PhysicalPath)))
+                {
+                    throw new FileTransferException(FileErrorCode.NotFound, "The parent directory does not exist.");
+                }
+
+                Directory.CreateDirectory(target.PhysicalPath);
+                await channel.SendAsync(FileMessageType.Ok, 0, cancellationToken).ConfigureAwait(false);
+                break;
+            }
+
+            default:
+                throw new FileTransferException(FileErrorCode.BadRequest, $"Unexpected {type} frame.");
+        }
+    }
+
+    private static void RequireWrite(FileAccessLevel permission)
+    {
+        if (permission != FileAccessLevel.ReadWrite)
+        {
+            throw new FileTransferException(FileErrorCode.ReadOnly, "This server is read-only for this client.");
+        }
+    }
+
+    private static void Delete(JailPath target)
+    {
+        if (target.IsRoot)
+        {
+            throw new FileTransferException(FileErrorCode.AccessDenied, "The root cannot be removed.");
+        }
+
+        if (File.Exists(target.PhysicalPath))
+        {
+            File.Delete(target.PhysicalPath);
+        }
+        else if (Directory.Exists(target.PhysicalPath))
+        {
+            if (Directory.EnumerateFileSystemEntries(target.PhysicalPath).Any())
+            {
+                throw new FileTransferException(FileErrorCode.NotEmpty, $"{target.VirtualPath} is not empty.");
+            }
+
+            Directory.Delete(target.PhysicalPath);
+        }
+        else
+        {
+            throw new FileTransferException(FileErrorCode.NotFound, $"{target.VirtualPath} does not exist.");
+        }
+    }
+
+    /// <summary>Entries frames: u8 more, u32 count, then per entry: name, u8 is-directory, i64 size, i64 mtime (Unix seconds).</summary>
+    private async Task ListAsync(FileChannel channel, JailPath target, bool single, CancellationToken cancellationToken)
+    {
+        List<FileSystemInfo> entries;
+        if (Directory.Exists(target.PhysicalPath) && !single)
+        {
+            entries = _jail.ListDirectory(target.PhysicalPath);
+        }
+        else if (Path.Exists(target.PhysicalPath))
+        {
+            entries = [Directory.Exists(target.PhysicalPath) ? new DirectoryInfo(target.PhysicalPath) : new FileInfo(target.PhysicalPath)];
+        }
+        else
+        {
+            throw new FileTransferException(FileErrorCode.NotFound, $"{target.VirtualPath} does not exist.");
+        }
+
+        var index = 0;
+        do
+        {
+            // Each frame holds as many entries as fit with room to spare (a name is at most 255 bytes + 21 bytes of fields).
+            var count = 0;
+            var writer = new PayloadWriter(channel.Payload);
+            writer.WriteByte(0);
+            writer.WriteUInt32(0);
+            while (index < entries.Count && writer.Length < FileChannel.MaxFrame - 4096)
+            {
+                var entry = entries[index++];
+                writer.WriteString(single && target.IsRoot ? "/" : entry.Name);
+                writer.WriteByte(entry is DirectoryInfo ? (byte)1 : (byte)0);
+                writer.WriteInt64(entry is FileInfo file ? file.Length : 0);
+                writer.WriteInt64(new DateTimeOffset(entry.LastWriteTimeUtc).ToUnixTimeSeconds());
+                count++;
+            }
+
+            var more = index < entries.Count;
+            channel.Payload[0] = more ? (byte)1 : (byte)0;
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(channel.Payload[1..], (uint)count);
+            await channel.SendAsync(FileMessageType.Entries, writer.Length, cancellationToken).ConfigureAwait(false);
+        }
+        while (index < entries.Count);
+    }
+
+    /// <summary>
+    /// GetStart (i64 size, i64 start) then Data frames then End (SHA-256 of the whole file). The transfer starts at
+    /// the client's offset only if the SHA-256 of the server's first offset bytes equals the client's prefix hash.
+    /// </summary>
+    private async Task GetAsync(FileChannel channel, JailPath target, long offset, byte[] prefixHash, string who, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(target.PhysicalPath))
+        {
+            throw new FileTransferException(FileErrorCode.NotFound, $"{target.VirtualPath} is not a file.");
+        }
+
+        var file = new FileStream(target.PhysicalPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        await using (file.ConfigureAwait(false))
+        {
+            var size = file.Length;
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            long start = 0;
+            if (offset > 0 && offset <= size)
+            {
+                await HashPrefixAsync(file, offset, hash, channel.PayloadMemory, cancellationToken).ConfigureAwait(false);
+                if (CryptographicOperations.FixedTimeEquals(hash.GetCurrentHash(), prefixHash))
+                {
+                    start = offset;
+                }
+                else
+                {
+                    hash.GetHashAndReset();
+                    file.Position = 0;
+                    _options.Log?.Invoke($"{who}: {target.VirtualPath}: the client's partial copy does not match; sending it whole");
+                }
+            }
+
+            var writer = new PayloadWriter(channel.Payload);
+            writer.WriteInt64(size);
+            writer.WriteInt64(start);
+            await channel.SendAsync(FileMessageType.GetStart, writer.Length, cancellationToken).ConfigureAwait(false);
+            var sent = start;
+            while (sent < size)
+            {
+                var read = await file.ReadAsync(channel.PayloadMemory[..(int)Math.Min(FileChannel.DataChunk, size - sent)], cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break; // the file shrank while being read: the hash check on the client fails
+                }
+
+                hash.AppendData(channel.Payload[..read]);
+                await channel.SendAsync(FileMessageType.Data, read, cancellationToken).ConfigureAwait(false);
+                sent += read;
+            }
+
+            hash.GetHashAndReset(channel.Payload);
+            await channel.SendAsync(FileMessageType.End, SHA256.HashSizeInBytes, cancellationToken).ConfigureAwait(false);
+            _options.Log?.Invoke($"{who}: sent {target.VirtualPath} ({sent - start} bytes{(start > 0 ? $", resumed at {start}" : "")})");
+        }
+    }
+
+    /// <summary>
+    /// PutReady (i64 offset, SHA-256 of the partial upload's first offset bytes); the client answers PutFrom (i64),
+    /// then Data frames and End (SHA-256 of the whole file). The part is moved over the target only if the size and
+    /// hash match; a broken connection leaves the part for the next attempt to resume.
+    /// </summary>
+    private async Task PutAsync(FileChannel channel, JailPath target, long size, string who, CancellationToken cancellationToken)
+    {
+        if (size < 0)
+        {
+            throw new FileTransferException(FileErrorCode.BadRequest, "Negative size.");
+        }
+
+        if (target.IsRoot || Directory.Exists(target.PhysicalPath))
+        {
+            throw new FileTransferException(FileErrorCode.AlreadyExists, $"{target.VirtualPath} is a directory.");
+        }
+
+        if (!Directory.Exists(Path.GetDirectoryName(target.PhysicalPath)))
+        {
+            throw new FileTransferException(FileErrorCode.NotFound, "The target directory does not exist.");
+        }
+
+        var partPath = PartialFile.PathFor(target.PhysicalPath);
+        FileStream part;
+        try
+        {
+            part = new FileStream(partPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 0, FileOptions.Asynchronous);
+        }
+        catch (IOException)
+        {
+            throw new FileTransferException(FileErrorCode.Busy, $"{target.VirtualPath} is being uploaded by another connection.");
+        }
+
+        var complete = false;
+        await using (part.ConfigureAwait(false))
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var offset = Math.Min(part.Length, size);
+            await HashPrefixAsync(part, offset, hash, channel.PayloadMemory, cancellationToken).ConfigureAwait(false);
+            var writer = new PayloadWriter(channel.Payload);
+            writer.WriteInt64(offset);
+            writer.WriteBytes(hash.GetCurrentHash());
+            await channel.SendAsync(FileMessageType.PutReady, writer.Length, cancellationToken).ConfigureAwait(false);
+            await channel.FlushAsync(cancellationToken).ConfigureAwait(false);
+
+            await channel.ExpectAsync(FileMessageType.PutFrom, cancellationToken).ConfigureAwait(false);
+            var reader = new PayloadReader(channel.Received);
+            var from = reader.ReadInt64();
+            reader.EnsureEnd();
+            if (from != 0 && from != offset)
+            {
+                throw new FileTransferException(FileErrorCode.BadRequest, $"PutFrom must be 0 or {offset}.");
+            }
+
+            if (from == 0)
+            {
+                hash.GetHashAndReset();
+            }
+
+            part.SetLength(from);
+            part.Position = from;
+            var received = from;
+            while (true)
+            {
+                var type = await channel.ReceiveAsync(cancellationToken).ConfigureAwait(false)
+                    ?? throw new IOException("The client closed the connection in the middle of an upload.");
+                if (type == FileMessageType.End)
+                {
+                    break;
+                }
+
+                if (type != FileMessageType.Data)
+                {
+                    throw new FileTransferException(FileErrorCode.BadRequest, $"Expected Data or End, got {type}.");
+                }
+
+                received += channel.Received.Length;
+                if (received > size)
+                {
+                    throw new FileTransferException(FileErrorCode.BadRequest, "More data than the announced size.");
+                }
+
+                hash.AppendData(channel.Received);
+                await part.WriteAsync(channel.ReceivedMemory, cancellationToken).ConfigureAwait(false);
+            }
+
+            var end = new PayloadReader(channel.Received);
+            var expected = end.ReadBytes(SHA256.HashSizeInBytes).ToArray();
+            end.EnsureEnd();
+            if (received != size || !CryptographicOperations.FixedTimeEquals(hash.GetHashAndReset(), expected))
+            {
+                part.SetLength(0);
+                _options.Log?.Invoke($"{who}: {target.VirtualPath}: upload failed its SHA-256 check; discarded");
+                throw new FileTransferException(FileErrorCode.HashMismatch, $"{target.VirtualPath}: the upload does not match its SHA-256; the partial copy was discarded, send it again.");
+            }
+
+            await part.FlushAsync(cancellationToken).ConfigureAwait(false);
+            complete = true;
+            _options.Log?.Invoke($"{who}: received {target.VirtualPath} ({received - from} bytes{(from > 0 ? $", resumed at {from}" : "")})");
+        }
+
+        if (complete)
+        {
+            PartialFile.Commit(target.PhysicalPath);
+            await channel.SendAsync(FileMessageType.Ok, 0, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Hashes the first <paramref name="length"/> bytes of <paramref name="file"/> into <paramref name="hash"/>, leaving the position there.</summary>
+    internal static async Task HashPrefixAsync(FileStream file, long length, IncrementalHash hash, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        file.Position = 0;
+        var remaining = length;
+        while (remaining > 0)
+        {
+            var read = await file.ReadAsync(buffer[..(int)Math.Min(buffer.Length, remaining)], cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                throw new IOException("The file shrank while being hashed.");
+            }
+
+            hash.AppendData(buffer.Span[..read]);
+            remaining -= read;
+        }
+    }
+}

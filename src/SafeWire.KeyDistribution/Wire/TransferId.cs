@@ -1,0 +1,34 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Security.Cryptography;
+
+namespace SafeWire.KeyDistribution.Wire;
+
+/// <summary>A transfer's 128-bit random identifier: names one pairing, its keys and its single use.</summary>
+public readonly record struct TransferId(UInt128 Value)
+{
+    public const int Size = 16;
+
+    public static TransferId NewRandom()
+    {
+        Span<byte> bytes = stackalloc byte[Size];
+        RandomNumberGenerator.Fill(bytes);
+        return new TransferId(BinaryPrimitives.ReadUInt128BigEndian(bytes));
+    }
+
+    public static TransferId Read(ref FrameReader reader) => new(BinaryPrimitives.ReadUInt128BigEndian(reader.Bytes(Size)));
+
+    public void Write(FrameWriter writer)
+    {
+        Span<byte> bytes = stackalloc byte[Size];
+        WriteTo(bytes);
+        writer.Bytes(bytes);
+    }
+
+    public void WriteTo(Span<byte> destination) => BinaryPrimitives.WriteUInt128BigEndian(destination, Value);
+
+    /// <summary>The first 8 hex digits: enough to tell transfers apart in logs.</summary>
+    public string Abbreviated => ToString()[..8];
+
+    public override string ToString() => Value.ToString("x32", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,138 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace SafeWire.KeyDistribution.Wire;
+
+/// <summary>
+/// The key material the key manager issues for one cbc/cfb transfer: a fresh AES-256 key, a base IV and a
+/// separate HMAC-SHA256 key, bound to the transfer ID, the mode, both peers' fingerprints and an expiry.
+/// Owns its buffers and zeroes them on Dispose.
+/// </summary>
+public sealed class TransferKeys : IDisposable
+{
+    public const int AesKeySize = 32;
+    public const int IvSize = 16;
+    public const int MacKeySize = 32;
+    public const int MacSize = 32;
+
+    private static readonly byte[] s_confirmLabel = Encoding.ASCII.GetBytes("SafeWire kd v1 key confirmation");
+
+    private readonly byte[] _aesKey;
+    private readonly byte[] _iv;
+    private readonly byte[] _macKey;
+
+    private TransferKeys(TransferId transferId, TransferMode mode, string senderFingerprint, string receiverFingerprint, DateTimeOffset expiresAt, byte[] aesKey, byte[] iv, byte[] macKey)
+    {
+        TransferId = transferId;
+        Mode = mode;
+        SenderFingerprint = senderFingerprint;
+        ReceiverFingerprint = receiverFingerprint;
+        ExpiresAt = expiresAt;
+        _aesKey = aesKey;
+        _iv = iv;
+        _macKey = macKey;
+    }
+
+    public TransferId TransferId { get; }
+
+    public TransferMode Mode { get; }
+
+    public string SenderFingerprint { get; }
+
+    public string ReceiverFingerprint { get; }
+
+    public DateTimeOffset ExpiresAt { get; }
+
+    public ReadOnlySpan<byte> AesKey => _aesKey;
+
+    public ReadOnlySpan<byte> BaseIv => _iv;
+
+    public ReadOnlySpan<byte> MacKey => _macKey;
+
+    /// <summary>Fresh random keys from the system CSPRNG.</summary>
+    public static TransferKeys Generate(TransferId transferId, TransferMode mode, string senderFingerprint, string receiverFingerprint, DateTimeOffset expiresAt)
+    {
+        if (mode == TransferMode.E2e)
+        {
+            throw new ArgumentException("End-to-end transfers have no key-manager keys.", nameof(mode));
+        }
+
+        return new TransferKeys(transferId, mode, senderFingerprint, receiverFingerprint, expiresAt,
+            RandomNumberGenerator.GetBytes(AesKeySize), RandomNumberGenerator.GetBytes(IvSize), RandomNumberGenerator.GetBytes(MacKeySize));
+    }
+
+    /// <summary>KeyGrant body: transfer ID, mode, key, IV, MAC key, sender and receiver fingerprints, expiry.</summary>
+    public void Write(FrameWriter w)
+    {
+        TransferId.Write(w);
+        w.U8((byte)Mode).Bytes(_aesKey).Bytes(_iv).Bytes(_macKey).Text(SenderFingerprint).Text(ReceiverFingerprint).I64(ExpiresAt.ToUnixTimeMilliseconds());
+    }
+
+    public static TransferKeys Read(KdFrame frame)
+    {
+        var r = frame.Reader();
+        var id = TransferId.Read(ref r);
+        var mode = PairedMessage.ReadMode(ref r);
+        var aesKey = r.Bytes(AesKeySize).ToArray();
+        var iv = r.Bytes(IvSize).ToArray();
+        var macKey = r.Bytes(MacKeySize).ToArray();
+        var keys = new TransferKeys(id, mode, r.Text(), r.Text(), DateTimeOffset.FromUnixTimeMilliseconds(r.I64()), aesKey, iv, macKey);
+        try
+        {
+            r.EnsureEnd();
+        }
+        catch
+        {
+            keys.Dispose();
+            throw;
+        }
+
+        return keys;
+    }
+
+    /// <summary>
+    /// Key confirmation (the seed's "confirm with an encrypted message", made a MAC): HMAC-SHA256 under a
+    /// key derived by HKDF from all three secrets, over the role, transfer ID, mode and both fingerprints.
+    /// Only a holder of the same key, IV and MAC key for the same pair can produce it.
+    /// </summary>
+    public void ConfirmationMac(TransferRole role, Span<byte> destination)
+    {
+        Span<byte> ikm = stackalloc byte[AesKeySize + IvSize + MacKeySize];
+        Span<byte> confirmKey = stackalloc byte[32];
+        Span<byte> salt = stackalloc byte[TransferId.Size];
+        try
+        {
+            _aesKey.CopyTo(ikm);
+            _iv.CopyTo(ikm[AesKeySize..]);
+            _macKey.CopyTo(ikm[(AesKeySize + IvSize)..]);
+            TransferId.WriteTo(salt);
+            HKDF.DeriveKey(HashAlgorithmName.SHA256, ikm, confirmKey, salt, s_confirmLabel);
+            using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, confirmKey);
+            hmac.AppendData(s_confirmLabel);
+            hmac.AppendData([(byte)role, (byte)Mode]);
+            hmac.AppendData(salt);
+            hmac.AppendData(Encoding.UTF8.GetBytes(SenderFingerprint + "\n" + ReceiverFingerprint));
+            hmac.GetHashAndReset(destination);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(ikm);
+            CryptographicOperations.ZeroMemory(confirmKey);
+        }
+    }
+
+    /// <summary>Checks a confirmation MAC in constant time.</summary>
+    public bool VerifyConfirmation(TransferRole role, ReadOnlySpan<byte> mac)
+    {
+        Span<byte> expected = stackalloc byte[MacSize];
+        ConfirmationMac(role, expected);
+        return mac.Length == MacSize && CryptographicOperations.FixedTimeEquals(expected, mac);
+    }
+
+    public void Dispose()
+    {
+        CryptographicOperations.ZeroMemory(_aesKey);
+        CryptographicOperations.ZeroMemory(_iv);
+        CryptographicOperations.ZeroMemory(_macKey);
+    }
+}

@@ -1,0 +1,75 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace SafeWire.Voting;
+
+/// <summary>What <c>vote init</c> fixes for an election; stored as election.json in the election's folder.</summary>
+public sealed record ElectionDefinition
+{
+    public required string Name { get; init; }
+
+    public required int Candidates { get; init; }
+
+    public int MaxScore { get; init; } = Ballot.MaxScoreLimit;
+
+    public IReadOnlyList<string> CandidateNames { get; init; } = [];
+
+    public bool AllowRevote { get; init; }
+
+    /// <summary>null: SQLite in the election's folder; a file path (SQLite) or a PostgreSQL URL / connection string.</summary>
+    public string? Database { get; init; }
+
+    /// <summary>Display name of candidate <paramref name="index"/> (0-based): its given name, else "Candidate N".</summary>
+    public string CandidateName(int index) =>
+        index < CandidateNames.Count ? CandidateNames[index] : $"Candidate {index + 1}";
+
+    /// <summary>Throws <see cref="VotingException"/> naming the first bad field.</summary>
+    public void Validate()
+    {
+        Identifiers.EnsureValid(Name, "election name");
+        if (Candidates is < 1 or > Ballot.MaxCandidates)
+        {
+            throw new VotingException($"--candidates must be between 1 and {Ballot.MaxCandidates} (got {Candidates}).");
+        }
+
+        if (MaxScore is < 1 or > Ballot.MaxScoreLimit)
+        {
+            throw new VotingException($"--max-score must be between 1 and {Ballot.MaxScoreLimit}: a ballot has one character per candidate (got {MaxScore}).");
+        }
+
+        if (CandidateNames.Count != 0 && CandidateNames.Count != Candidates)
+        {
+            throw new VotingException($"--names lists {CandidateNames.Count} names for {Candidates} candidates.");
+        }
+
+        if (CandidateNames.Any(string.IsNullOrWhiteSpace))
+        {
+            throw new VotingException("--names has an empty name.");
+        }
+    }
+
+    internal static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+}
+
+/// <summary>Election names and voter IDs: short, printable, safe as file names.</summary>
+public static class Identifiers
+{
+    public const int MaxLength = 64;
+
+    public static bool IsValid(string? value) =>
+        !string.IsNullOrEmpty(value) && value.Length <= MaxLength && value[0] != '.' && value[0] != '-'
+        && value.All(c => c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '.' or '_' or '-');
+
+    public static void EnsureValid(string? value, string what)
+    {
+        if (!IsValid(value))
+        {
+            throw new VotingException($"Invalid {what} \"{value}\": use 1-{MaxLength} letters, digits, '.', '_' or '-' (not starting with '.' or '-').");
+        }
+    }
+}

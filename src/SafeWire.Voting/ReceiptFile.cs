@@ -1,0 +1,77 @@
+using System.Text.Json;
+
+namespace SafeWire.Voting;
+
+/// <summary>
+/// The receipt as a voter keeps it (JSON): the signed receipt, where the board can be read, and the election's
+/// receipt key from the voter's credential, so <c>vote verify-receipt</c> needs nothing else. It does not say
+/// how the voter voted.
+/// </summary>
+public sealed record ReceiptFile
+{
+    public const string FormatName = "safewire-vote-receipt-v1";
+
+    public string Format { get; init; } = FormatName;
+
+    public required string Election { get; init; }
+
+    public required string VoterId { get; init; }
+
+    public required long Sequence { get; init; }
+
+    public required string BallotHash { get; init; }
+
+    public required string BoardHead { get; init; }
+
+    public required string Signature { get; init; }
+
+    /// <summary>SPKI PEM of the election's receipt key (from the voter's credential).</summary>
+    public required string ReceiptKey { get; init; }
+
+    /// <summary>PEM of the CA that certifies the voting server (from the voter's credential), to read the board securely.</summary>
+    public string? CaCertificate { get; init; }
+
+    /// <summary>HOST:PORT of the server that issued it (where the board can be read).</summary>
+    public string? Server { get; init; }
+
+    public Receipt ToReceipt()
+    {
+        try
+        {
+            return new Receipt(Election, Sequence, Convert.FromHexString(BallotHash), Convert.FromHexString(BoardHead), Convert.FromBase64String(Signature));
+        }
+        catch (FormatException e)
+        {
+            throw new VotingException("The receipt file is damaged: " + e.Message, e);
+        }
+    }
+
+    public static ReceiptFile From(Receipt receipt, VoterCredential credential, string voterId, string? server) => new()
+    {
+        Election = receipt.Election,
+        VoterId = voterId,
+        Sequence = receipt.Sequence,
+        BallotHash = Convert.ToHexStringLower(receipt.BallotHash),
+        BoardHead = Convert.ToHexStringLower(receipt.BoardHead),
+        Signature = Convert.ToBase64String(receipt.Signature),
+        ReceiptKey = credential.ReceiptKey,
+        CaCertificate = credential.CaCertificate,
+        Server = server,
+    };
+
+    public void Save(string path) =>
+        SecureFile.WriteAllText(path, JsonSerializer.Serialize(this, ElectionDefinition.JsonOptions), isPrivate: true);
+
+    public static ReceiptFile Load(string path)
+    {
+        try
+        {
+            var file = JsonSerializer.Deserialize<ReceiptFile>(File.ReadAllText(path), ElectionDefinition.JsonOptions);
+            return file is not null && file.Format == FormatName ? file : throw new VotingException($"{path} is not a SafeWire vote receipt.");
+        }
+        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
+        {
+            throw new VotingException($"Cannot read receipt {path}: {e.Message}", e);
+        }
+    }
+}

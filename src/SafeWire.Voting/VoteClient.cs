@@ -1,0 +1,141 @@
+using System.Security.Cryptography;
+using SafeWire.Voting.Protocol;
+
+namespace SafeWire.Voting;
+
+/// <summary>How a cast ended: a receipt, or the server's last "no".</summary>
+public sealed record CastResult(Receipt? Receipt, VoteRefusal? Refusal, string? Reason)
+{
+    public bool Accepted => Receipt is not null;
+
+    /// <summary>The server already counted this same ballot for this voter; the receipt is that earlier ballot's.</summary>
+    public bool SameAsEarlierBallot { get; init; }
+}
+
+/// <summary>
+/// The voter's side of the exchange over an already-authenticated stream: send the ID, receive the challenge,
+/// seal and send ballots until one is accepted or refused for good, check the receipt, answer "ok".
+/// </summary>
+public static class VoteClient
+{
+    /// <summary>
+    /// Casts a ballot. <paramref name="nextBallot"/> is asked for the first ballot (with null) and, after each "no"
+    /// that allows a retry, for a corrected one (with that "no"); returning null gives up.
+    /// </summary>
+    public static async Task<CastResult> CastAsync(Stream stream, VoterCredential credential, string voterId,
+        Func<NoMessage?, CancellationToken, ValueTask<string?>> nextBallot, CancellationToken cancellationToken)
+    {
+        using var channel = new VoteChannel(stream);
+        using var voterKey = credential.LoadPrivateKey();
+        using var electionKey = credential.LoadElectionKey();
+        using var receiptKey = credential.LoadReceiptKey();
+        var sessionKey = new byte[BallotCrypto.SessionKeySize];
+        try
+        {
+            await channel.SendAsync(VoteMessageType.VoterId, new VoterIdMessage(voterId).Encode(), cancellationToken).ConfigureAwait(false);
+            var (type, payload) = await ExpectAsync(channel, cancellationToken, VoteMessageType.Challenge, VoteMessageType.No).ConfigureAwait(false);
+            if (type == VoteMessageType.No)
+            {
+                var no = NoMessage.Decode(payload.Span);
+                return new CastResult(null, no.Refusal, no.Reason);
+            }
+
+            var challenge = ChallengeMessage.Decode(payload.Span);
+            if (challenge.Election != credential.Election)
+            {
+                throw new VotingException($"The server runs election \"{challenge.Election}\", but the credential is for \"{credential.Election}\".");
+            }
+
+            NoMessage? last = null;
+            long? duplicateOf = null;
+            while (true)
+            {
+                var ballot = await nextBallot(last, cancellationToken).ConfigureAwait(false);
+                if (ballot is null)
+                {
+                    return new CastResult(null, last?.Refusal, last?.Reason);
+                }
+
+                var sealedBallot = BallotCrypto.Seal(voterKey, electionKey, challenge.Election, voterId, challenge.ExchangeId, challenge.Nonce, ballot, sessionKey, out var ballotHash);
+                await channel.SendAsync(VoteMessageType.SealedBallot, sealedBallot.Encode(), cancellationToken).ConfigureAwait(false);
+                (type, payload) = await ExpectAsync(channel, cancellationToken, VoteMessageType.Yes, VoteMessageType.No).ConfigureAwait(false);
+                if (type == VoteMessageType.No)
+                {
+                    last = NoMessage.Decode(payload.Span);
+                    if (!last.Refusal.AllowsRetry())
+                    {
+                        return new CastResult(null, last.Refusal, last.Reason);
+                    }
+
+                    continue;
+                }
+
+                var receipt = BallotCrypto.TryOpenYes(sessionKey, challenge.ExchangeId, SealedYes.Decode(payload.Span))
+                    ?? throw new VoteProtocolException(VoteRefusal.Malformed, "the server's \"yes\" was not sealed with this exchange's session key");
+                if (receipt.Election != credential.Election || !receipt.VerifySignature(receiptKey))
+                {
+                    throw new VoteProtocolException(VoteRefusal.Malformed, "the receipt is not signed by the election's receipt key");
+                }
+
+                // A resent identical ballot gets the receipt of the one already counted (another exchange, another hash).
+                if (!CryptographicOperations.FixedTimeEquals(receipt.BallotHash, ballotHash))
+                {
+                    duplicateOf = receipt.Sequence;
+                }
+
+                await channel.SendAsync(VoteMessageType.Ok, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+                return new CastResult(receipt, null, null) { SameAsEarlierBallot = duplicateOf is not null };
+            }
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(sessionKey);
+        }
+    }
+
+    /// <summary>Downloads the whole public board of <paramref name="election"/> (null: whichever election the server serves).</summary>
+    public static async Task<(string Election, IReadOnlyList<BoardEntry> Entries)> ReadBoardAsync(Stream stream, string? election, int maxEntries, CancellationToken cancellationToken)
+    {
+        using var channel = new VoteChannel(stream);
+        await channel.SendAsync(VoteMessageType.BoardRequest, new BoardRequestMessage(election ?? string.Empty).Encode(), cancellationToken).ConfigureAwait(false);
+        var entries = new List<BoardEntry>();
+        while (true)
+        {
+            var (type, payload) = await ExpectAsync(channel, cancellationToken, VoteMessageType.BoardEntries, VoteMessageType.BoardEnd, VoteMessageType.No).ConfigureAwait(false);
+            switch (type)
+            {
+                case VoteMessageType.No:
+                    var no = NoMessage.Decode(payload.Span);
+                    throw new VotingException($"The server refused the board request: {no.Reason}.");
+                case VoteMessageType.BoardEnd:
+                    var (served, last) = BoardMessages.DecodeEnd(payload.Span);
+                    if (last != (entries.Count == 0 ? 0 : entries[^1].Sequence) || (election is not null && served != election))
+                    {
+                        throw new VoteProtocolException(VoteRefusal.Malformed, "the board ended at another entry or election than requested");
+                    }
+
+                    return (served, entries);
+                default:
+                    entries.AddRange(BoardMessages.DecodeEntries(payload.Span));
+                    if (entries.Count > maxEntries)
+                    {
+                        throw new VoteProtocolException(VoteRefusal.Malformed, $"the board has more than {maxEntries} entries");
+                    }
+
+                    break;
+            }
+        }
+    }
+
+    private static async Task<(VoteMessageType Type, ReadOnlyMemory<byte> Payload)> ExpectAsync(VoteChannel channel, CancellationToken cancellationToken, params VoteMessageType[] expected)
+    {
+        var message = await channel.ReceiveAsync(cancellationToken).ConfigureAwait(false)
+            ?? throw new VoteProtocolException(VoteRefusal.Malformed, "the server closed the connection without an answer");
+        if (!expected.Contains(message.Type))
+        {
+            throw new VoteProtocolException(VoteRefusal.Malformed, $"expected {string.Join(" or ", expected)} from the server, got {message.Type}");
+        }
+
+        return message;
+    }
+}

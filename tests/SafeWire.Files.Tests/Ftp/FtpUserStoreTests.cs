@@ -1,0 +1,61 @@
+using SafeWire.Files.Ftp;
+using SafeWire.TestSupport;
+
+namespace SafeWire.Files.Tests.Ftp;
+
+public class FtpUserStoreTests
+{
+    [Fact]
+    public void Added_users_authenticate_and_keep_their_read_only_flag()
+    {
+        using var dir = new TempDirectory();
+        var file = dir["users"];
+        FtpUserStore.AddOrReplace(file, "alice", "secret", readOnly: false, iterations: 1000);
+        FtpUserStore.AddOrReplace(file, "bob", "hunter2", readOnly: true, iterations: 1000);
+        var store = FtpUserStore.Load(file);
+
+        Assert.Equal(new FtpUser("alice", false), store.Authenticate("alice", "secret"));
+        Assert.Equal(new FtpUser("bob", true), store.Authenticate("bob", "hunter2"));
+        Assert.Null(store.Authenticate("alice", "Secret"));
+        Assert.Null(store.Authenticate("carol", "secret"));
+        Assert.DoesNotContain("secret", File.ReadAllText(file), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Adding_again_replaces_the_password()
+    {
+        using var dir = new TempDirectory();
+        var file = dir["users"];
+        FtpUserStore.AddOrReplace(file, "alice", "old", readOnly: false, iterations: 1000);
+        FtpUserStore.AddOrReplace(file, "alice", "new", readOnly: true, iterations: 1000);
+        var store = FtpUserStore.Load(file);
+        Assert.Equal(1, store.Count);
+        Assert.Null(store.Authenticate("alice", "old"));
+        Assert.Equal(new FtpUser("alice", true), store.Authenticate("alice", "new"));
+    }
+
+    [Theory]
+    [InlineData("alice:rw:pbkdf2-sha256:1000:AAAA")]
+    [InlineData("alice:xx:pbkdf2-sha256:1000:AAAAAAAAAAAAAAAAAAAAAA==:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")]
+    [InlineData("alice:rw:md5:1000:AAAAAAAAAAAAAAAAAAAAAA==:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")]
+    [InlineData("alice:rw:pbkdf2-sha256:99999999999:AAAAAAAAAAAAAAAAAAAAAA==:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")]
+    public void Malformed_lines_are_reported_with_their_line_number(string line)
+    {
+        using var dir = new TempDirectory();
+        var file = dir["users"];
+        File.WriteAllLines(file, ["# comment", line]);
+        var error = Assert.Throws<FtpUserFileException>(() => FtpUserStore.Load(file));
+        Assert.Contains(":2:", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("a b")]
+    [InlineData("a:b")]
+    [InlineData("../x")]
+    public void Bad_user_names_are_refused(string name)
+    {
+        using var dir = new TempDirectory();
+        Assert.Throws<FtpUserFileException>(() => FtpUserStore.AddOrReplace(dir["users"], name, "pw", readOnly: false, iterations: 1000));
+    }
+}

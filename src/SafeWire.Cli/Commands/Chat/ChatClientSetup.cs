@@ -9,48 +9,6 @@ namespace SafeWire.Cli.Commands.Chat;
 /// <summary>What chat, send and trace share: parsing HOST:PORT and building a client's credential and trust from the home.</summary>
 internal static class ChatClientSetup
 {
-    /// <summary>HOST:PORT, [IPv6]:PORT, or HOST (port 10101).</summary>
-    public static (string Host, int Port) ParseEndpoint(string text)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        string host;
-        string? portText = null;
-        if (text.StartsWith('['))
-        {
-            var close = text.IndexOf(']', StringComparison.Ordinal);
-            if (close < 0)
-            {
-                throw new CliException($"\"{text}\" is not HOST:PORT");
-            }
-
-            host = text[1..close];
-            if (close + 1 < text.Length)
-            {
-                portText = text[(close + 1)..].TrimStart(':');
-            }
-        }
-        else
-        {
-            var colon = text.LastIndexOf(':');
-            host = colon < 0 ? text : text[..colon];
-            portText = colon < 0 ? null : text[(colon + 1)..];
-        }
-
-        if (host.Length == 0)
-        {
-            throw new CliException($"\"{text}\" is not HOST:PORT");
-        }
-
-        if (portText is null)
-        {
-            return (host, ServeCommandDefinition.DefaultPort);
-        }
-
-        return int.TryParse(portText, out var port) && port is > 0 and <= 65535
-            ? (host, port)
-            : throw new CliException($"\"{text}\": the port must be a number from 1 to 65535");
-    }
-
     /// <summary>A default name from the OS user name, cut to what a certificate file name allows.</summary>
     public static string DefaultName()
     {

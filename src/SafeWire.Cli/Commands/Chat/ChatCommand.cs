@@ -1,4 +1,5 @@
 using System.CommandLine;
+using SafeWire.Cli.Commands.Serve;
 using SafeWire.Chat.Client;
 
 namespace SafeWire.Cli.Commands.Chat;
@@ -8,7 +9,7 @@ internal static class ChatCommand
 {
     public static async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
     {
-        var (host, port) = ChatClientSetup.ParseEndpoint(parse.GetValue(ChatCommandDefinition.Endpoint)!);
+        var (host, port) = HostPort.Parse(parse.GetValue(ChatCommandDefinition.Endpoint)!, "the server", ServeCommandDefinition.DefaultPort);
         var name = parse.GetValue(ChatCommandDefinition.Name) ?? ChatClientSetup.DefaultName();
         var home = HomeOption.Resolve(parse);
         var (options, credential) = ChatClientSetup.Create(home, name, port, parse.GetValue(ChatCommandDefinition.Ca));

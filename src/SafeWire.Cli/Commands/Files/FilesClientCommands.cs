@@ -83,7 +83,7 @@ internal static class FilesClientCommands
     /// </summary>
     private static async Task<FileClient> ConnectAsync(ParseResult parse, CancellationToken cancellationToken)
     {
-        var (host, port) = ParseServer(parse.GetRequiredValue(FilesCommandDefinition.Server));
+        var (host, port) = HostPort.Parse(parse.GetRequiredValue(FilesCommandDefinition.Server), "the server", FilesCommandDefinition.DefaultPort);
         var home = HomeOption.Resolve(parse);
         var credential = home.LoadOrCreateClientCredential(SafeWireHome.CheckName(parse.GetRequiredValue(FilesCommandDefinition.As)));
         var options = new SecureClientOptions
@@ -101,30 +101,6 @@ internal static class FilesClientCommands
             throw new CliException($"cannot connect to {host}:{port}: {e.Message}");
         }
     }
-
-    private static (string Host, int Port) ParseServer(string text)
-    {
-        // HOST, HOST:PORT, [IPv6]:PORT
-        var bracket = text.StartsWith('[') ? text.IndexOf(']', StringComparison.Ordinal) : -1;
-        var colon = text.LastIndexOf(':');
-        if (bracket > 0)
-        {
-            var host = text[1..bracket];
-            return colon > bracket ? (host, ParsePort(text[(colon + 1)..], text)) : (host, FilesCommandDefinition.DefaultPort);
-        }
-
-        if (colon > 0 && text.IndexOf(':', StringComparison.Ordinal) == colon)
-        {
-            return (text[..colon], ParsePort(text[(colon + 1)..], text));
-        }
-
-        return (text, FilesCommandDefinition.DefaultPort);
-    }
-
-    private static int ParsePort(string port, string whole) =>
-        int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value is >= 1 and <= 65535
-            ? value
-            : throw new CliException($"{whole}: not HOST:PORT");
 
     private static string RemoteName(string remote)
     {

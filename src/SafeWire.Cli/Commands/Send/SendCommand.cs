@@ -1,4 +1,5 @@
 using System.CommandLine;
+using SafeWire.Cli.Commands.Serve;
 using SafeWire.Cli.Commands.Chat;
 
 namespace SafeWire.Cli.Commands.Send;
@@ -8,7 +9,7 @@ internal static class SendCommand
 {
     public static async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
     {
-        var (host, port) = ChatClientSetup.ParseEndpoint(parse.GetValue(SendCommandDefinition.Endpoint)!);
+        var (host, port) = HostPort.Parse(parse.GetValue(SendCommandDefinition.Endpoint)!, "the server", ServeCommandDefinition.DefaultPort);
         var text = string.Join(' ', parse.GetValue(SendCommandDefinition.Message)!);
         var name = parse.GetValue(ChatCommandDefinition.Name) ?? ChatClientSetup.DefaultName();
         var (options, credential) = ChatClientSetup.Create(HomeOption.Resolve(parse), name, port, parse.GetValue(ChatCommandDefinition.Ca));

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using SafeWire.Cli.Commands.Serve;
 using SafeWire.Chat.Wire;
 using SafeWire.Cli.Commands.Chat;
 
@@ -12,7 +13,7 @@ internal static class TraceCommand
 {
     public static async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
     {
-        var (host, port) = ChatClientSetup.ParseEndpoint(parse.GetValue(TraceCommandDefinition.Endpoint)!);
+        var (host, port) = HostPort.Parse(parse.GetValue(TraceCommandDefinition.Endpoint)!, "the server", ServeCommandDefinition.DefaultPort);
         var name = parse.GetValue(ChatCommandDefinition.Name) ?? ChatClientSetup.DefaultName();
         var keyLog = parse.GetValue(TraceCommandDefinition.KeyLog)?.FullName;
         var output = new ChatOutput();

@@ -91,7 +91,7 @@ internal static class VoteBoardCommands
     private static async Task<(string Election, IReadOnlyList<BoardEntry> Entries, ECDsa? LocalReceiptKey)> FetchAsync(
         string source, string? election, string? caCertificatePem, SafeWireHome home, CancellationToken cancellationToken)
     {
-        if (VoteCli.TryParseEndpoint(source) is { } endpoint)
+        if (HostPort.TryParse(source, defaultPort: null, out var endpoint))
         {
             var verifier = VoteTransport.ServerVerifier(caCertificatePem, home);
             await using var stream = await VoteTransport.ConnectAsync(endpoint.Host, endpoint.Port, verifier, endpoint.Host, cancellationToken);

@@ -10,7 +10,7 @@ internal static class VoteCastCommand
     public static async Task<int> RunAsync(ParseResult parse, SafeWireHome home, CancellationToken cancellationToken)
     {
         var target = parse.GetRequiredValue(VoteCommandDefinition.Server);
-        var (host, port) = VoteCli.TryParseEndpoint(target) ?? throw new VotingException($"Expected HOST:PORT, got \"{target}\".");
+        var (host, port) = HostPort.TryParse(target, defaultPort: null, out var endpoint) ? endpoint : throw new VotingException($"Expected HOST:PORT, got \"{target}\".");
         var credentialPath = parse.GetRequiredValue(VoteCommandDefinition.Credential).FullName;
         var credential = VoterCredential.Load(credentialPath);
         var voterId = parse.GetValue(VoteCommandDefinition.VoterId) ?? credential.VoterId;

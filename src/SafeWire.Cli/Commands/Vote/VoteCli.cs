@@ -30,22 +30,4 @@ internal static class VoteCli
             return ExitError;
         }
     }
-
-    /// <summary>Parses HOST:PORT (IPv6 as [::1]:PORT); null if <paramref name="value"/> is not of that form.</summary>
-    public static (string Host, int Port)? TryParseEndpoint(string value)
-    {
-        var colon = value.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(value.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
-        {
-            return null;
-        }
-
-        var host = value[..colon];
-        if (host.StartsWith('[') && host.EndsWith(']'))
-        {
-            host = host[1..^1];
-        }
-
-        return host.Length == 0 ? null : (host, port);
-    }
 }

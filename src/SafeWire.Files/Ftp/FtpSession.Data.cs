@@ -337,25 +337,33 @@ internal sealed partial class FtpSession
         }
     }
 
-    /// <summary>Copies with one pooled buffer; every read and write must make progress within the data timeout.</summary>
+    /// <summary>
+    /// Copies with two pooled buffers, reading the next chunk while the current one is written (for RETR the disk
+    /// read runs beside the TLS encryption and send); every read and write must make progress within the data timeout.
+    /// </summary>
     private async Task<long> CopyAsync(Stream source, Stream destination, CancellationToken cancellationToken)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(TransferBufferSize);
+        var current = ArrayPool<byte>.Shared.Rent(TransferBufferSize);
+        var next = ArrayPool<byte>.Shared.Rent(TransferBufferSize);
         using var stall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         long total = 0;
+        stall.CancelAfter(_options.DataTimeout);
+        var reading = source.ReadAsync(current.AsMemory(0, TransferBufferSize), stall.Token).AsTask();
         try
         {
             while (true)
             {
-                stall.CancelAfter(_options.DataTimeout);
-                var read = await source.ReadAsync(buffer.AsMemory(0, TransferBufferSize), stall.Token).ConfigureAwait(false);
+                var read = await reading.ConfigureAwait(false);
                 if (read == 0)
                 {
                     return total;
                 }
 
-                await destination.WriteAsync(buffer.AsMemory(0, read), stall.Token).ConfigureAwait(false);
+                stall.CancelAfter(_options.DataTimeout);
+                reading = source.ReadAsync(next.AsMemory(0, TransferBufferSize), stall.Token).AsTask();
+                await destination.WriteAsync(current.AsMemory(0, read), stall.Token).ConfigureAwait(false);
                 total += read;
+                (current, next) = (next, current);
             }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -364,7 +372,10 @@ internal sealed partial class FtpSession
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            // A read may still be filling a buffer (the write failed): let it finish before the buffers go back.
+            await ((Task)reading).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            ArrayPool<byte>.Shared.Return(current);
+            ArrayPool<byte>.Shared.Return(next);
         }
     }
 }

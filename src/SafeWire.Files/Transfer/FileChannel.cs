@@ -15,7 +15,8 @@ public sealed class FileChannel : IAsyncDisposable
     /// <summary>Largest type + payload accepted.</summary>
     public const int MaxFrame = 1024 * 1024;
 
-    private const int HeaderSize = 5;
+    /// <summary>Bytes before the payload in a frame buffer (length and type).</summary>
+    public const int HeaderSize = 5;
 
     private readonly Stream _stream;
     private readonly byte[] _receive = new byte[HeaderSize + MaxFrame];
@@ -42,12 +43,21 @@ public sealed class FileChannel : IAsyncDisposable
     public ReadOnlyMemory<byte> ReceivedMemory => _receive.AsMemory(HeaderSize, _received);
 
     /// <summary>Sends the first <paramref name="payloadLength"/> bytes of <see cref="Payload"/> as a frame of <paramref name="type"/>.</summary>
-    public async ValueTask SendAsync(FileMessageType type, int payloadLength, CancellationToken cancellationToken)
+    public ValueTask SendAsync(FileMessageType type, int payloadLength, CancellationToken cancellationToken) =>
+        SendFrameAsync(type, _send, payloadLength, cancellationToken);
+
+    /// <summary>
+    /// Sends a frame from a buffer of the caller's whose payload starts at <see cref="HeaderSize"/> (the header is
+    /// written here), so a sender can fill one buffer while another is on the wire; one write, so one frame never
+    /// costs two channel records.
+    /// </summary>
+    public async ValueTask SendFrameAsync(FileMessageType type, byte[] frame, int payloadLength, CancellationToken cancellationToken)
     {
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(payloadLength, MaxFrame - 1);
-        BinaryPrimitives.WriteUInt32BigEndian(_send, (uint)(payloadLength + 1));
-        _send[4] = (byte)type;
-        await _stream.WriteAsync(_send.AsMemory(0, HeaderSize + payloadLength), cancellationToken).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(frame);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(payloadLength, Math.Min(MaxFrame - 1, frame.Length - HeaderSize));
+        BinaryPrimitives.WriteUInt32BigEndian(frame, (uint)(payloadLength + 1));
+        frame[4] = (byte)type;
+        await _stream.WriteAsync(frame.AsMemory(0, HeaderSize + payloadLength), cancellationToken).ConfigureAwait(false);
     }
 
     public ValueTask FlushAsync(CancellationToken cancellationToken) => new(_stream.FlushAsync(cancellationToken));

@@ -96,32 +96,8 @@ public sealed class FileClient : IAsyncDisposable
             }
 
             part.Position = start;
-            var received = start;
-            progress?.Report(new TransferProgress(remote, received, size));
-            while (true)
-            {
-                var type = await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false)
-                    ?? throw new IOException("The server closed the connection in the middle of a download.");
-                if (type == FileMessageType.End)
-                {
-                    break;
-                }
-
-                if (type != FileMessageType.Data)
-                {
-                    throw new FileTransferException(FileErrorCode.BadRequest, $"Expected Data or End, got {type}.");
-                }
-
-                received += _channel.Received.Length;
-                if (received > size)
-                {
-                    throw new FileTransferException(FileErrorCode.BadRequest, "The server sent more than the file's size.");
-                }
-
-                hash.AppendData(_channel.Received);
-                await part.WriteAsync(_channel.ReceivedMemory, cancellationToken).ConfigureAwait(false);
-                progress?.Report(new TransferProgress(remote, received, size));
-            }
+            progress?.Report(new TransferProgress(remote, start, size));
+            var received = await FileDataPump.ReceiveAsync(_channel, part, start, size, hash, "server", progress is null ? null : n => progress.Report(new TransferProgress(remote, n, size)), cancellationToken).ConfigureAwait(false);
 
             var end = new PayloadReader(_channel.Received);
             var expected = end.ReadBytes(SHA256.HashSizeInBytes).ToArray();
@@ -179,20 +155,11 @@ public sealed class FileClient : IAsyncDisposable
             writer.WriteInt64(from);
             await _channel.SendAsync(FileMessageType.PutFrom, writer.Length, cancellationToken).ConfigureAwait(false);
             file.Position = from;
-            var sent = from;
-            progress?.Report(new TransferProgress(remote, sent, size));
-            while (sent < size)
+            progress?.Report(new TransferProgress(remote, from, size));
+            var sent = from + await FileDataPump.SendAsync(_channel, file, size - from, hash, progress is null ? null : n => progress.Report(new TransferProgress(remote, from + n, size)), cancellationToken).ConfigureAwait(false);
+            if (sent < size)
             {
-                var read = await file.ReadAsync(_channel.PayloadMemory[..(int)Math.Min(FileChannel.DataChunk, size - sent)], cancellationToken).ConfigureAwait(false);
-                if (read == 0)
-                {
-                    throw new IOException($"{localFile} shrank while being sent.");
-                }
-
-                hash.AppendData(_channel.Payload[..read]);
-                await _channel.SendAsync(FileMessageType.Data, read, cancellationToken).ConfigureAwait(false);
-                sent += read;
-                progress?.Report(new TransferProgress(remote, sent, size));
+                throw new IOException($"{localFile} shrank while being sent.");
             }
 
             var digest = hash.GetHashAndReset();

@@ -283,19 +283,8 @@ public sealed class FileServer
             writer.WriteInt64(size);
             writer.WriteInt64(start);
             await channel.SendAsync(FileMessageType.GetStart, writer.Length, cancellationToken).ConfigureAwait(false);
-            var sent = start;
-            while (sent < size)
-            {
-                var read = await file.ReadAsync(channel.PayloadMemory[..(int)Math.Min(FileChannel.DataChunk, size - sent)], cancellationToken).ConfigureAwait(false);
-                if (read == 0)
-                {
-                    break; // the file shrank while being read: the hash check on the client fails
-                }
-
-                hash.AppendData(channel.Payload[..read]);
-                await channel.SendAsync(FileMessageType.Data, read, cancellationToken).ConfigureAwait(false);
-                sent += read;
-            }
+            // A file that shrinks while being read is sent short: the client's size and hash checks fail.
+            var sent = start + await FileDataPump.SendAsync(channel, file, size - start, hash, null, cancellationToken).ConfigureAwait(false);
 
             hash.GetHashAndReset(channel.Payload);
             await channel.SendAsync(FileMessageType.End, SHA256.HashSizeInBytes, cancellationToken).ConfigureAwait(false);
@@ -364,30 +353,7 @@ public sealed class FileServer
 
             part.SetLength(from);
             part.Position = from;
-            var received = from;
-            while (true)
-            {
-                var type = await channel.ReceiveAsync(cancellationToken).ConfigureAwait(false)
-                    ?? throw new IOException("The client closed the connection in the middle of an upload.");
-                if (type == FileMessageType.End)
-                {
-                    break;
-                }
-
-                if (type != FileMessageType.Data)
-                {
-                    throw new FileTransferException(FileErrorCode.BadRequest, $"Expected Data or End, got {type}.");
-                }
-
-                received += channel.Received.Length;
-                if (received > size)
-                {
-                    throw new FileTransferException(FileErrorCode.BadRequest, "More data than the announced size.");
-                }
-
-                hash.AppendData(channel.Received);
-                await part.WriteAsync(channel.ReceivedMemory, cancellationToken).ConfigureAwait(false);
-            }
+            var received = await FileDataPump.ReceiveAsync(channel, part, from, size, hash, "client", null, cancellationToken).ConfigureAwait(false);
 
             var end = new PayloadReader(channel.Received);
             var expected = end.ReadBytes(SHA256.HashSizeInBytes).ToArray();

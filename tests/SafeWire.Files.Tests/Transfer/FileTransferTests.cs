@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using SafeWire.Files.Tests.Support;
 using SafeWire.Files.Transfer;
 using SafeWire.Identity;
@@ -166,6 +168,36 @@ public sealed class FileTransferTests : IAsyncLifetime
 
         Assert.Equal(0, result.ResumedFrom);
         Assert.Equal(TestFiles.Sha256(source), TestFiles.Sha256(Path.Combine(_f.Local, "small.bin")));
+    }
+
+    [Fact]
+    public async Task Upload_with_more_data_than_announced_is_refused_and_not_committed()
+    {
+        var server = new FileServer(_f.Options());
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        using var connect = new TcpClient();
+        await connect.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port, TestContext.Current.CancellationToken);
+        using var accepted = await listener.AcceptTcpClientAsync(TestContext.Current.CancellationToken);
+        var serving = Task.Run(() => server.ServeAsync(accepted.GetStream(), null, CancellationToken.None), TestContext.Current.CancellationToken);
+        var channel = new FileChannel(connect.GetStream());
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+
+        var writer = new PayloadWriter(channel.Payload);
+        writer.WriteString("/over.bin");
+        writer.WriteInt64(10);
+        await channel.SendAsync(FileMessageType.Put, writer.Length, timeout.Token);
+        await channel.ExpectAsync(FileMessageType.PutReady, timeout.Token);
+        writer = new PayloadWriter(channel.Payload);
+        writer.WriteInt64(0);
+        await channel.SendAsync(FileMessageType.PutFrom, writer.Length, timeout.Token);
+        await channel.SendAsync(FileMessageType.Data, 8, timeout.Token);
+        await channel.SendAsync(FileMessageType.Data, 8, timeout.Token);
+
+        // A protocol violation ends the connection: the server stops with BadRequest and commits nothing.
+        var refused = await Assert.ThrowsAsync<FileTransferException>(() => serving.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
+        Assert.Equal(FileErrorCode.BadRequest, refused.Code);
+        Assert.False(File.Exists(Path.Combine(_f.Root, "over.bin")));
     }
 
     [Theory]

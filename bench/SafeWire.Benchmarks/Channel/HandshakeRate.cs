@@ -85,7 +85,14 @@ internal static class HandshakeRate
         stop.Cancel();
         listener.Stop();
         await acceptLoop;
-        return new Result(total / watch.Elapsed.TotalSeconds, total, Interlocked.Read(ref resumed), Interlocked.Read(ref serverFailures));
+        long resumedCount = Interlocked.Read(ref resumed);
+        if (resumption && contender == Contender.SecureStream && resumedCount != total)
+        {
+            // A resumed row is only meaningful if the clients really resumed (they need the ticket from their read).
+            throw new InvalidOperationException($"Only {resumedCount} of {total} SecureStream handshakes in the resumption run resumed.");
+        }
+
+        return new Result(total / watch.Elapsed.TotalSeconds, total, resumedCount, Interlocked.Read(ref serverFailures));
     }
 
     /// <returns>False if the server side failed before it could write its byte.</returns>

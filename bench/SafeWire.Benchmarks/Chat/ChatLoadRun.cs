@@ -248,7 +248,9 @@ internal static class ChatLoadRun
                 UseShellExecute = false,
             };
             var entry = Environment.GetCommandLineArgs()[0];
-            if (entry.EndsWith(".dll", StringComparison.OrdinalIgnoreCase))
+            // Under the dotnet host the entry assembly is the first argument; the apphost (dotnet run) needs none.
+            if (entry.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)
+                && Path.GetFileNameWithoutExtension(Environment.ProcessPath!).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
             {
                 info.ArgumentList.Add(entry);
             }

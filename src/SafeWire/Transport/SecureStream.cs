@@ -162,7 +162,19 @@ public sealed class SecureStream : Stream
         // The sync adapter never yields, so this completes synchronously and decrypts straight into our buffer.
         var fill = FillPlaintextAsync<SyncReadWriteAdapter>(CancellationToken.None);
         bool available = fill.IsCompleted ? fill.Result : fill.AsTask().GetAwaiter().GetResult();
-        return available ? CopyPlaintext(buffer) : 0;
+        if (!available)
+        {
+            return 0;
+        }
+
+        try
+        {
+            return CopyPlaintextAndDrain(buffer);
+        }
+        catch (Exception e) when (e is not SecureChannelException and not OperationCanceledException)
+        {
+            throw FailAsync(e).AsTask().GetAwaiter().GetResult();
+        }
     }
 
     public override int ReadByte()
@@ -369,7 +381,129 @@ public sealed class SecureStream : Stream
     private async ValueTask<int> ReadSlowAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
         bool available = await FillPlaintextAsync<AsyncReadWriteAdapter>(cancellationToken).ConfigureAwait(false);
-        return available ? CopyPlaintext(buffer.Span) : 0;
+        if (!available)
+        {
+            return 0;
+        }
+
+        try
+        {
+            return CopyPlaintextAndDrain(buffer.Span);
+        }
+        catch (Exception e) when (e is not SecureChannelException and not OperationCanceledException)
+        {
+            throw await FailAsync(e).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Copies the pending plaintext, then keeps opening records into the rest of <paramref name="destination"/> as
+    /// long as a complete one is already buffered or a <see cref="NetworkStream"/> can supply it without blocking:
+    /// a bulk read returns up to the caller's whole buffer, not one record, yet never waits once it has data.
+    /// Each record is authenticated (opened in place) before any of its bytes are copied out.
+    /// </summary>
+    private int CopyPlaintextAndDrain(Span<byte> destination)
+    {
+        int copied = CopyPlaintext(destination);
+        while (copied < destination.Length && !_readClosed && TryTakeBufferedRecord(out int start, out int length))
+        {
+            var kind = _connection!.ProcessRecord(_receive.AsSpan(start, length), out int offset, out int plainLength);
+            switch (kind)
+            {
+                case RecordKind.ApplicationData:
+                    _plainStart = start + offset;
+                    _plainEnd = _plainStart + plainLength;
+                    copied += CopyPlaintext(destination[copied..]);
+                    break;
+                case RecordKind.CloseNotify:
+                    _readClosed = true;
+                    ReleaseReceiveBufferIfEmpty();
+                    break;
+                default:
+                    ReleaseReceiveBufferIfEmpty();
+                    break;
+            }
+        }
+
+        return copied;
+    }
+
+    /// <summary>
+    /// Without blocking: finds the next complete record in the receive buffer, reading from a NetworkStream only
+    /// what it already has. Called only when no plaintext is pending.
+    /// </summary>
+    private bool TryTakeBufferedRecord(out int start, out int length)
+    {
+        if (_receive is null)
+        {
+            if (_inner is not NetworkStream { DataAvailable: true })
+            {
+                start = length = 0;
+                return false;
+            }
+
+            _receive = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
+        }
+
+        _plainStart = _plainEnd = 0;
+        while (true)
+        {
+            if (TrySliceRecord(out start, out length, out int needed))
+            {
+                return true;
+            }
+
+            if (_inner is not NetworkStream { DataAvailable: true } network)
+            {
+                ReleaseReceiveBufferIfEmpty();
+                return false;
+            }
+
+            CompactFor(needed);
+            int read = network.Read(_receive.AsSpan(_receiveEnd));
+            if (read == 0)
+            {
+                // End of stream: the next read reports it (truncation or not) the usual way.
+                ReleaseReceiveBufferIfEmpty();
+                return false;
+            }
+
+            _receiveEnd += read;
+        }
+    }
+
+    /// <summary>Takes the next complete record off the receive buffer, or says how many bytes it needs.</summary>
+    private bool TrySliceRecord(out int start, out int length, out int needed)
+    {
+        int available = _receiveEnd - _recordStart;
+        needed = ProtocolConstants.RecordHeaderLength;
+        if (RecordHeader.TryRead(_receive.AsSpan(_recordStart, available), out var header))
+        {
+            // The announced length was checked against the maximum before we wait for its bytes.
+            needed += header.Length;
+            if (available >= needed)
+            {
+                start = _recordStart;
+                length = needed;
+                _recordStart += needed;
+                return true;
+            }
+        }
+
+        start = length = 0;
+        return false;
+    }
+
+    /// <summary>Moves a partial record to the front if the rest of it would not fit (no plaintext is pending).</summary>
+    private void CompactFor(int needed)
+    {
+        if (_recordStart + needed > _receive!.Length)
+        {
+            int available = _receiveEnd - _recordStart;
+            _receive.AsSpan(_recordStart, available).CopyTo(_receive);
+            _recordStart = 0;
+            _receiveEnd = available;
+        }
     }
 
     /// <summary>Reads and opens records until decrypted data is buffered (true) or the peer has closed (false).</summary>
@@ -439,28 +573,12 @@ public sealed class SecureStream : Stream
 
         while (true)
         {
-            int available = _receiveEnd - _recordStart;
-            int needed = ProtocolConstants.RecordHeaderLength;
-            if (RecordHeader.TryRead(buffer.AsSpan(_recordStart, available), out var header))
+            if (TrySliceRecord(out int start, out int length, out int needed))
             {
-                // The announced length was checked against the maximum before we wait for its bytes.
-                needed += header.Length;
-                if (available >= needed)
-                {
-                    int start = _recordStart;
-                    _recordStart += needed;
-                    return (start, needed);
-                }
+                return (start, length);
             }
 
-            if (_recordStart + needed > buffer.Length)
-            {
-                // Compact: move the partial record to the front (no plaintext is pending at this point).
-                buffer.AsSpan(_recordStart, available).CopyTo(buffer);
-                _recordStart = 0;
-                _receiveEnd = available;
-            }
-
+            CompactFor(needed);
             int read = await TAdapter.ReadAsync(_inner, buffer.AsMemory(_receiveEnd), cancellationToken).ConfigureAwait(false);
             if (read == 0)
             {

@@ -1,0 +1,72 @@
+using System.Security.Cryptography;
+using SafeWire.Tests.Support;
+
+namespace SafeWire.Tests.Transport;
+
+/// <summary>A read keeps opening records that are already buffered until the caller's buffer is full.</summary>
+public sealed class ReadCoalescingTests
+{
+    private const int RecordPlaintext = 16 * 1024;
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task OneRead_ReturnsMoreThanOneRecord_WhenTheyAreBuffered(bool sync)
+    {
+        using var serverKey = Channels.NewRawKey();
+        var (client, server) = await Channels.ConnectAsync(Channels.ClientPinning(serverKey), Channels.ServerOptions(serverKey));
+        await using (client)
+        await using (server)
+        {
+            var ct = TestContext.Current.CancellationToken;
+            var sent = RandomNumberGenerator.GetBytes(4 * RecordPlaintext);
+            await client.WriteAsync(sent, ct); // four full records in one inner write
+
+            var received = new byte[sent.Length];
+            int first = sync ? server.Read(received) : await server.ReadAsync(received, ct);
+            Assert.True(first > RecordPlaintext, $"one read returned {first} bytes: only one record");
+
+            int total = first;
+            while (total < sent.Length)
+            {
+                int n = sync ? server.Read(received.AsSpan(total)) : await server.ReadAsync(received.AsMemory(total), ct);
+                Assert.True(n > 0);
+                total += n;
+            }
+
+            Assert.Equal(sent, received);
+            Assert.False(server.HoldsReceiveBuffer);
+        }
+    }
+
+    [Fact]
+    public async Task DataFollowedByCloseNotify_IsReturnedThenTheStreamEnds()
+    {
+        using var serverKey = Channels.NewRawKey();
+        var (client, server) = await Channels.ConnectAsync(Channels.ClientPinning(serverKey), Channels.ServerOptions(serverKey));
+        await using (client)
+        await using (server)
+        {
+            var ct = TestContext.Current.CancellationToken;
+            await client.WriteAsync(new byte[] { 1, 2, 3 }, ct);
+            await client.WriteAsync(new byte[] { 4, 5 }, ct);
+            await client.ShutdownAsync(ct);
+
+            var buffer = new byte[64];
+            int total = 0;
+            while (true)
+            {
+                int n = await server.ReadAsync(buffer.AsMemory(total), ct).AsTask().WaitAsync(Channels.TestTimeout, ct);
+                if (n == 0)
+                {
+                    break;
+                }
+
+                total += n;
+            }
+
+            Assert.Equal(new byte[] { 1, 2, 3, 4, 5 }, buffer[..total]);
+            Assert.False(server.HoldsReceiveBuffer);
+        }
+    }
+}

@@ -293,6 +293,31 @@ public sealed class FileServer
     }
 
     /// <summary>
+    /// Opens the upload's part file exclusively. A client that resumes right after its connection broke can arrive
+    /// before this server has noticed the break and closed the old handler's part file, so a held part is retried
+    /// for a short, bounded time before the upload is refused as busy.
+    /// </summary>
+    private static async Task<FileStream> OpenPartAsync(string partPath, string virtualPath, CancellationToken cancellationToken)
+    {
+        const int Attempts = 30;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return new FileStream(partPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 0, FileOptions.Asynchronous);
+            }
+            catch (IOException) when (attempt < Attempts)
+            {
+                await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+                throw new FileTransferException(FileErrorCode.Busy, $"{virtualPath} is being uploaded by another connection.");
+            }
+        }
+    }
+
+    /// <summary>
     /// PutReady (i64 offset, SHA-256 of the partial upload's first offset bytes); the client answers PutFrom (i64),
     /// then Data frames and End (SHA-256 of the whole file). The part is moved over the target only if the size and
     /// hash match; a broken connection leaves the part for the next attempt to resume.
@@ -315,15 +340,7 @@ public sealed class FileServer
         }
 
         var partPath = PartialFile.PathFor(target.PhysicalPath);
-        FileStream part;
-        try
-        {
-            part = new FileStream(partPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 0, FileOptions.Asynchronous);
-        }
-        catch (IOException)
-        {
-            throw new FileTransferException(FileErrorCode.Busy, $"{target.VirtualPath} is being uploaded by another connection.");
-        }
+        var part = await OpenPartAsync(partPath, target.VirtualPath, cancellationToken).ConfigureAwait(false);
 
         var complete = false;
         await using (part.ConfigureAwait(false))

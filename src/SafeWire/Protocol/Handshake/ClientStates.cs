@@ -171,12 +171,8 @@ internal sealed class ExpectServerCertificateVerify(ClientKeys keys, PeerIdentit
             throw Unexpected(type);
         }
 
-        var verify = CertificateVerify.Read(body);
-        var content = HandshakeCrypto.SignedContent(HandshakeCrypto.ServerContext, context.TranscriptHash());
-        if (!HandshakeCrypto.Verify(verify, server.SubjectPublicKeyInfo, content))
-        {
-            throw new ProtocolException(Alert.DecryptError, "The server's signature over the handshake transcript does not verify: the handshake was modified in transit, or the server does not hold its certificate's key.");
-        }
+        HandshakeCrypto.CheckPeerSignature(body, server, HandshakeCrypto.ServerContext, context.TranscriptHash(),
+            "The server's signature over the handshake transcript does not verify: the handshake was modified in transit, or the server does not hold its certificate's key.");
 
         context.AddToTranscript(message);
         return new ExpectServerFinished(keys, server, certificateRequested, resumed: false);
@@ -195,11 +191,8 @@ internal sealed class ExpectServerFinished(ClientKeys keys, PeerIdentity server,
             throw Unexpected(type);
         }
 
-        var expected = HandshakeCrypto.FinishedMac(keys.ServerTraffic.FinishedKey(), context.TranscriptHash());
-        if (!CryptographicOperations.FixedTimeEquals(expected, FinishedMessage.Read(body)))
-        {
-            throw new ProtocolException(Alert.DecryptError, "The server's Finished does not match the transcript: the handshake was modified in transit.");
-        }
+        HandshakeCrypto.CheckPeerFinished(keys.ServerTraffic.FinishedKey(), context.TranscriptHash(), body,
+            "The server's Finished does not match the transcript: the handshake was modified in transit.");
 
         context.AddToTranscript(message);
         var serverFinishedHash = context.TranscriptHash();

@@ -133,6 +133,29 @@ internal static class HandshakeCrypto
         return identity;
     }
 
+    /// <summary>
+    /// Checks a peer's CertificateVerify: a signature by the certified key over <paramref name="contextString"/> and
+    /// the transcript hash. Both sides use this one check, so they cannot drift apart.
+    /// </summary>
+    public static void CheckPeerSignature(ReadOnlySpan<byte> body, PeerIdentity peer, byte[] contextString, ReadOnlySpan<byte> transcriptHash, string failure)
+    {
+        var verify = CertificateVerify.Read(body);
+        if (!Verify(verify, peer.SubjectPublicKeyInfo, SignedContent(contextString, transcriptHash)))
+        {
+            throw new ProtocolException(Alert.DecryptError, failure);
+        }
+    }
+
+    /// <summary>Checks a peer's Finished (HMAC over the transcript hash) in constant time; zeroes the finished key.</summary>
+    public static void CheckPeerFinished(byte[] finishedKey, ReadOnlySpan<byte> transcriptHash, ReadOnlySpan<byte> body, string failure)
+    {
+        var expected = FinishedMac(finishedKey, transcriptHash);
+        if (!CryptographicOperations.FixedTimeEquals(expected, FinishedMessage.Read(body)))
+        {
+            throw new ProtocolException(Alert.DecryptError, failure);
+        }
+    }
+
     public static byte[] FinishedMac(byte[] finishedKey, ReadOnlySpan<byte> transcriptHash)
     {
         try

@@ -180,12 +180,15 @@ internal sealed class ExpectClientCertificateVerify(ServerKeys keys, PeerIdentit
             throw Unexpected(type);
         }
 
-        var verify = CertificateVerify.Read(body);
-        var content = HandshakeCrypto.SignedContent(HandshakeCrypto.ClientContext, context.TranscriptHash());
-        if (!HandshakeCrypto.Verify(verify, client.SubjectPublicKeyInfo, content))
+        try
+        {
+            HandshakeCrypto.CheckPeerSignature(body, client, HandshakeCrypto.ClientContext, context.TranscriptHash(),
+                "The client's signature over the handshake transcript does not verify.");
+        }
+        catch (ProtocolException)
         {
             keys.Dispose();
-            throw new ProtocolException(Alert.DecryptError, "The client's signature over the handshake transcript does not verify.");
+            throw;
         }
 
         context.AddToTranscript(message);
@@ -205,11 +208,8 @@ internal sealed class ExpectClientFinished(ServerKeys keys, PeerIdentity? client
             throw Unexpected(type);
         }
 
-        var expected = HandshakeCrypto.FinishedMac(keys.ClientTraffic.FinishedKey(), context.TranscriptHash());
-        if (!CryptographicOperations.FixedTimeEquals(expected, FinishedMessage.Read(body)))
-        {
-            throw new ProtocolException(Alert.DecryptError, "The client's Finished does not match the transcript: the handshake was modified in transit.");
-        }
+        HandshakeCrypto.CheckPeerFinished(keys.ClientTraffic.FinishedKey(), context.TranscriptHash(), body,
+            "The client's Finished does not match the transcript: the handshake was modified in transit.");
 
         context.AddToTranscript(message);
         context.Records.ChangeReadKeys(keys.Suite, keys.ClientApplication);

@@ -8,9 +8,10 @@ namespace SafeWire.Benchmarks.Channel;
 
 /// <summary>
 /// Server memory per idle authenticated connection. The clients run in a child process (this executable in
-/// "idle-clients" mode) so only the server's memory is measured here. Each accepted connection is authenticated
-/// and then waits in a pending 1-byte ReadAsync, as an idle server connection does. Measured between a first
-/// batch (a quarter of the connections, which pays one-time costs: JIT, pools, caches, thread-pool growth) and the full count:
+/// "idle-clients" mode) so only the server's memory is measured here. Each accepted connection is authenticated,
+/// carries one byte each way, and then waits in a pending 1-byte ReadAsync, as an idle server connection does.
+/// Measured between a first batch (a quarter of the connections, which pays one-time costs: JIT, pools, caches,
+/// thread-pool growth) and the full count:
 /// per connection = (memory after all − memory after the first batch) / (connections in the second batch).
 /// </summary>
 internal static class IdleMemory
@@ -50,6 +51,7 @@ internal static class IdleMemory
                     try
                     {
                         var stream = await contenders.AuthenticateServerAsync(contender, socket, resumption: false, stop.Token);
+                        await AnswerOneAsync(stream);
                         idle.Add((stream, stream.ReadAsync(new byte[1]).AsTask()));
                         Interlocked.Increment(ref accepted);
                     }
@@ -155,6 +157,7 @@ internal static class IdleMemory
             var serverTask = contenders.AuthenticateServerAsync(contender, serverSocket, resumption: false, CancellationToken.None);
             var client = await contenders.AuthenticateClientAsync(contender, clientSocket, resumption: false, null, CancellationToken.None);
             var server = await serverTask;
+            await Task.WhenAll(AskOneAsync(client), AnswerOneAsync(server));
             GC.KeepAlive(client);
             kept.Add(clientSocket);
             kept.Add(server);
@@ -193,6 +196,24 @@ internal static class IdleMemory
         return 0;
     }
 
+    // Each connection exchanges one byte each way before it idles, as an idle connection that has been used does:
+    // a server that has read data may leave state behind (a stale socket readiness once made SecureStream hold its
+    // 64 KiB receive buffer on 70% of such connections; connections that never carried data did not show it).
+    private static async Task AskOneAsync(Stream client)
+    {
+        await client.WriteAsync(new byte[] { 1 });
+        await client.FlushAsync();
+        await client.ReadExactlyAsync(new byte[1]);
+    }
+
+    private static async Task AnswerOneAsync(Stream server)
+    {
+        var one = new byte[1];
+        await server.ReadExactlyAsync(one);
+        await server.WriteAsync(one);
+        await server.FlushAsync();
+    }
+
     /// <summary>The first quarter pays the one-time costs (JIT, pools, caches, thread-pool growth); the rest is measured.</summary>
     private static int FirstBatch(int connections) => connections / FirstBatchShare;
 
@@ -205,7 +226,9 @@ internal static class IdleMemory
             {
                 var socket = Contenders.NewSocket();
                 await socket.ConnectAsync(IPAddress.Loopback, port);
-                open.Add(await contenders.AuthenticateClientAsync(contender, socket, resumption: false, null, CancellationToken.None));
+                var stream = await contenders.AuthenticateClientAsync(contender, socket, resumption: false, null, CancellationToken.None);
+                await AskOneAsync(stream);
+                open.Add(stream);
             }
         }));
         await Task.WhenAll(workers);

@@ -326,6 +326,7 @@ internal sealed class ProtocolConnection : IHandshakeRecordLayer, IDisposable
             {
                 _state = _state.Handle(_context, type, body, message);
                 FlushQueued();
+                ReleaseHandshakeBuffersIfDone();
                 return;
             }
 
@@ -355,11 +356,7 @@ internal sealed class ProtocolConnection : IHandshakeRecordLayer, IDisposable
             }
 
             FlushQueued();
-            if (IsHandshakeComplete && !HasOutput)
-            {
-                ReleaseHandshakeBuffers();
-            }
-
+            ReleaseHandshakeBuffersIfDone();
             return;
         }
 
@@ -484,6 +481,18 @@ internal sealed class ProtocolConnection : IHandshakeRecordLayer, IDisposable
     /// An established connection keeps only its record keys: the output buffer, the reassembly buffer and the
     /// transcript are dropped (they are recreated, small, if a KeyUpdate or NewSessionTicket arrives).
     /// </summary>
+    /// <summary>
+    /// A side whose last handshake step sends nothing (a server without tickets) never calls
+    /// <see cref="ClearOutput"/> after the handshake, so the buffers are released here too.
+    /// </summary>
+    private void ReleaseHandshakeBuffersIfDone()
+    {
+        if (IsHandshakeComplete && !HasOutput)
+        {
+            ReleaseHandshakeBuffers();
+        }
+    }
+
     private void ReleaseHandshakeBuffers()
     {
         if (_output is { WrittenCount: 0 })

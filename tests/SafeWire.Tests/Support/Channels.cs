@@ -1,10 +1,12 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using SafeWire.Identity;
 using SafeWire.Transport;
 
 namespace SafeWire.Tests.Support;
 
-/// <summary>Builds connected SecureStream pairs over an in-memory duplex pipe.</summary>
+/// <summary>Builds connected SecureStream pairs over an in-memory duplex pipe (or loopback TCP where sockets matter).</summary>
 internal static class Channels
 {
     public static readonly TimeSpan TestTimeout = TimeSpan.FromSeconds(20);
@@ -27,6 +29,21 @@ internal static class Channels
         var clientTask = client.AuthenticateAsClientAsync(clientOptions);
         var serverTask = server.AuthenticateAsServerAsync(serverOptions);
         await Task.WhenAll(clientTask, serverTask).WaitAsync(TestTimeout);
+        return (client, server);
+    }
+
+    /// <summary>The same over a loopback TCP connection (NetworkStream on both ends).</summary>
+    public static async Task<(SecureStream Client, SecureStream Server)> ConnectTcpAsync(SecureClientOptions clientOptions, SecureServerOptions serverOptions)
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var accept = listener.AcceptSocketAsync();
+        var clientSocket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await clientSocket.ConnectAsync((IPEndPoint)listener.LocalEndpoint);
+        var serverSocket = await accept.WaitAsync(TestTimeout);
+        var client = new SecureStream(new NetworkStream(clientSocket, ownsSocket: true));
+        var server = new SecureStream(new NetworkStream(serverSocket, ownsSocket: true));
+        await Task.WhenAll(client.AuthenticateAsClientAsync(clientOptions), server.AuthenticateAsServerAsync(serverOptions)).WaitAsync(TestTimeout);
         return (client, server);
     }
 

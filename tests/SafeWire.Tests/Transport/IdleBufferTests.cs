@@ -35,6 +35,34 @@ public sealed class IdleBufferTests
     }
 
     [Fact]
+    public async Task IdleRead_AfterData_HoldsNoBuffer()
+    {
+        // After a connection has read data, the socket engine may complete the next zero-byte wait on a stale
+        // readiness event; the idle read must not take the receive buffer then (most connections did before).
+        using var serverKey = Channels.NewRawKey();
+        var ct = TestContext.Current.CancellationToken;
+        for (int i = 0; i < 20; i++)
+        {
+            var (client, server) = await Channels.ConnectTcpAsync(Channels.ClientPinning(serverKey), Channels.ServerOptions(serverKey));
+            await using (client)
+            await using (server)
+            {
+                await client.WriteAsync(new byte[] { 42 }, ct);
+                var one = new byte[1];
+                await server.ReadExactlyAsync(one, ct);
+                var idle = server.ReadAsync(one, ct).AsTask();
+                await Task.Delay(20, ct);
+                Assert.False(idle.IsCompleted);
+                Assert.False(server.HoldsReceiveBuffer, $"connection {i} holds its receive buffer while idle");
+
+                await client.WriteAsync(new byte[] { 7 }, ct);
+                Assert.Equal(1, await idle.WaitAsync(Channels.TestTimeout, ct));
+                Assert.Equal(7, one[0]);
+            }
+        }
+    }
+
+    [Fact]
     public async Task ZeroByteRead_WaitsForData_AndConsumesNothing()
     {
         using var serverKey = Channels.NewRawKey();

@@ -381,9 +381,7 @@ public sealed partial class ChatServer : IAsyncDisposable
         var reason = "left";
         try
         {
-            var others = _registry.All.Where(c => c.Joined && c != client).ToList();
-            var members = others.Select(c => c.Member).OrderBy(m => m.Id).Take(ChatLimits.MaxListedMembers).ToList();
-            client.TryEnqueue(ChatFrameCodec.Encode(new WelcomeMessage(client.Id, client.Name, _options.ServerName, (uint)others.Count, members)));
+            client.TryEnqueue(ChatFrameCodec.Encode(WelcomeFor(client)));
             client.StartSending();
             client.Joined = true;
             var info = client.Info();
@@ -434,6 +432,14 @@ public sealed partial class ChatServer : IAsyncDisposable
                 Raise(new ClientLeft(Now, client.Info(), reason));
             }
         }
+    }
+
+    /// <summary>The welcome lists the others (in its own method: a lambda capturing the client would stay alive in the idle read loop).</summary>
+    private WelcomeMessage WelcomeFor(ClientConnection client)
+    {
+        var others = _registry.All.Where(c => c.Joined && c != client).ToList();
+        var members = others.Select(c => c.Member).OrderBy(m => m.Id).Take(ChatLimits.MaxListedMembers).ToList();
+        return new WelcomeMessage(client.Id, client.Name, _options.ServerName, (uint)others.Count, members);
     }
 
     /// <summary>Acts on one frame from a client in the conversation; false when it said bye.</summary>

@@ -69,7 +69,7 @@ internal sealed class ClientConnection : IDisposable
         Transport.Counter.BytesOut,
         MessagesIn);
 
-    /// <summary>Queues a frame; false when the client is closing or its queue is full (then it is closed as too slow).</summary>
+    /// <summary>Queues a frame; false when the client is closing or its queue is full (then it is cut off as too slow).</summary>
     public bool TryEnqueue(ReadOnlyMemory<byte> frame)
     {
         lock (_gate)
@@ -86,7 +86,9 @@ internal sealed class ClientConnection : IDisposable
             }
         }
 
-        Close("too slow: its outgoing queue was full", finalFrame: null);
+        // Cut, not closed after a drain: a client that stopped reading would never drain, and its blocked writer
+        // and its reader would then wait forever.
+        Abort("too slow: its outgoing queue was full");
         return false;
     }
 

@@ -197,4 +197,30 @@ public sealed class ChatServerTests
         Assert.Equal("sam", first.Client.Name);
         Assert.Equal("sam-2", second.Client.Name);
     }
+
+    [Fact]
+    public async Task AClientThatStopsReading_IsCutOffWhenItsQueueFills_AndTheServerCarriesOn()
+    {
+        await using var harness = new ChatTestHarness(o => o.MaxQueuedFrames = 8);
+        // Connected but never reading: once the socket buffers are full the server's writer blocks and the queue fills.
+        await using var stalled = await ChatClient.ConnectAsync("127.0.0.1", harness.Server.Port, new ChatClientOptions
+        {
+            Name = "stalled",
+            Authenticator = new InsecureTestAuthenticator("stalled"),
+            ConnectTimeout = ChatTestHarness.Timeout,
+        }, Ct);
+        var text = new string('x', ChatLimits.MaxTextBytes);
+        for (var i = 0; i < 20_000 && harness.Server.Broadcast(text) == 1; i++)
+        {
+            if (i % 32 == 31)
+            {
+                await Task.Delay(1, Ct); // let the writer push into the socket
+            }
+        }
+
+        await harness.WaitForEventAsync<ClientLeft>(e => e.Client.Name == "stalled" && e.Reason.StartsWith("too slow", StringComparison.Ordinal));
+        Assert.Empty(harness.Server.List());
+        var alice = await harness.ConnectAsync("alice");
+        Assert.Equal(0u, (await alice.Client.SendAsync("still serving", Ct).WaitAsync(ChatTestHarness.Timeout, Ct)).DeliveredTo);
+    }
 }

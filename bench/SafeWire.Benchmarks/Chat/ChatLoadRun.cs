@@ -125,18 +125,30 @@ internal static class ChatLoadRun
         return lost == 0 && duplicates == 0 ? 0 : 1;
     }
 
+    /// <summary>
+    /// Whole-server managed heap (after a full compacting collection) and RSS, before, with half and with all the
+    /// clients connected and idle. The delta divided by the count includes the server's fixed costs (thread pool,
+    /// pooled arrays); the slope between half and all is the cost of one more idle connection alone.
+    /// </summary>
     private static async Task<int> IdleAsync(int count)
     {
         using var pki = new ClientPki();
         await using var server = await ServerProcess.StartAsync();
         var before = await server.MemoryAsync();
         var watch = Stopwatch.StartNew();
-        var (clients, runs) = await ConnectManyAsync(count, i => pki.Options($"idle{i}", sendOnly: true), server.Port);
+        var half = count / 2;
+        var (clients, runs) = await ConnectManyAsync(half, i => pki.Options($"idle{i}", sendOnly: true), server.Port);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var atHalf = await server.MemoryAsync();
+        var (more, moreRuns) = await ConnectManyAsync(count - half, i => pki.Options($"idle{half + i}", sendOnly: true), server.Port);
+        clients.AddRange(more);
+        runs.AddRange(moreRuns);
         Console.WriteLine($"chat-idle: {count} clients connected in {watch.Elapsed.TotalSeconds:F1} s");
         await Task.Delay(TimeSpan.FromSeconds(2));
         var after = await server.MemoryAsync();
-        Console.WriteLine($"server memory: before {before}; with {count} idle clients {after}");
-        Console.WriteLine($"per connection: managed heap {(after.Heap - before.Heap) / count / 1024.0:F2} KiB, RSS {(after.Rss - before.Rss) / count / 1024.0:F2} KiB");
+        Console.WriteLine($"server memory: before {before}; with {half} idle clients {atHalf}; with {count} {after}");
+        Console.WriteLine($"per connection (whole server / {count}): managed heap {(after.Heap - before.Heap) / count / 1024.0:F2} KiB, RSS {(after.Rss - before.Rss) / count / 1024.0:F2} KiB");
+        Console.WriteLine($"per connection (from {half} to {count} clients): managed heap {(after.Heap - atHalf.Heap) / (double)(count - half) / 1024.0:F2} KiB, RSS {(after.Rss - atHalf.Rss) / (double)(count - half) / 1024.0:F2} KiB");
         foreach (var client in clients)
         {
             await client.DisposeAsync();

@@ -22,8 +22,10 @@ public sealed class OpenAdmissionVerifier : IPeerVerifier
 
         try
         {
-            var certificate = X509CertificateLoader.LoadCertificate(credential.CertificateChain[0]);
-            return new PeerIdentity(string.Empty, fingerprint, credential.SubjectPublicKeyInfo, certificate);
+            // Parsed only to refuse a malformed certificate; not kept: the server needs the key's fingerprint, and an
+            // X509Certificate2 per connection (with its native copy) would be most of an idle connection's cost.
+            using var certificate = X509CertificateLoader.LoadCertificate(credential.CertificateChain[0]);
+            return new PeerIdentity(string.Empty, fingerprint, credential.SubjectPublicKeyInfo, null);
         }
         catch (CryptographicException e)
         {

@@ -23,8 +23,7 @@ public sealed partial class ChatServer : IAsyncDisposable
     private readonly SemaphoreSlim _handshakeSlots;
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly HashSet<Task> _connections = [];
-    private readonly object _gate = new();
+    private readonly TaskCompletionSource _allClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly DateTimeOffset _startedAt;
     private TcpListener? _listener;
     private Task? _acceptLoop;
@@ -36,6 +35,7 @@ public sealed partial class ChatServer : IAsyncDisposable
     private long _closedBytesIn;
     private long _closedBytesOut;
     private int _stopRequested;
+    private int _open; // connections being handled (a count, not a collection: nothing per connection)
 
     public ChatServer(ChatServerOptions options, ILogger<ChatServer>? logger = null)
     {
@@ -136,16 +136,20 @@ public sealed partial class ChatServer : IAsyncDisposable
                 client.Close("server stopped", new ServerStoppingMessage(reason));
             }
 
-            Task[] pending;
-            lock (_gate)
+            if (Volatile.Read(ref _open) == 0)
             {
-                pending = [.. _connections];
+                _allClosed.TrySetResult();
             }
 
             // Clients leave on their own once they read ServerStopping; after the drain time they are cut off.
-            await Task.WhenAny(Task.WhenAll(pending), Task.Delay(_options.DrainTimeout, _options.Time)).ConfigureAwait(false);
+            await Task.WhenAny(_allClosed.Task, Task.Delay(_options.DrainTimeout, _options.Time)).ConfigureAwait(false);
             await _stopping.CancelAsync().ConfigureAwait(false);
-            await Task.WhenAny(Task.WhenAll(pending), Task.Delay(TimeSpan.FromSeconds(2), _options.Time)).ConfigureAwait(false);
+            foreach (var client in _registry.All)
+            {
+                client.Abort("server stopped");
+            }
+
+            await Task.WhenAny(_allClosed.Task, Task.Delay(TimeSpan.FromSeconds(2), _options.Time)).ConfigureAwait(false);
             if (_acceptLoop is not null)
             {
                 await _acceptLoop.ConfigureAwait(false);
@@ -195,28 +199,9 @@ public sealed partial class ChatServer : IAsyncDisposable
             }
 
             Interlocked.Increment(ref _accepted);
-            Track(HandleConnectionAsync(socket, Port));
+            Interlocked.Increment(ref _open);
+            _ = HandleConnectionAsync(socket, Port);
         }
-    }
-
-    private void Track(Task connection)
-    {
-        lock (_gate)
-        {
-            _connections.Add(connection);
-        }
-
-        connection.ContinueWith(
-            t =>
-            {
-                lock (_gate)
-                {
-                    _connections.Remove(t);
-                }
-            },
-            CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
     }
 
     /// <summary>One connection's whole life in one try/finally (STYLE 26).</summary>
@@ -236,7 +221,7 @@ public sealed partial class ChatServer : IAsyncDisposable
 
             var hello = await ReadFirstAsync<HelloMessage>(control).ConfigureAwait(false);
             var name = ChooseName(control, hello.Name);
-            client = new ClientConnection(_registry.NextId(), name, control, Now, _options.MaxQueuedFrames, _stopping.Token) { SendOnly = hello.SendOnly };
+            client = new ClientConnection(_registry.NextId(), name, control, Now, _options.MaxQueuedFrames) { SendOnly = hello.SendOnly };
             if (_stopRequested == 1 || !_registry.TryAdd(client))
             {
                 var full = _stopRequested == 1
@@ -282,7 +267,7 @@ public sealed partial class ChatServer : IAsyncDisposable
                 _registry.Remove(client);
                 Interlocked.Add(ref _closedBytesIn, client.Transport.Counter.BytesIn);
                 Interlocked.Add(ref _closedBytesOut, client.Transport.Counter.BytesOut);
-                client.DisposeLifetime();
+                client.Dispose();
             }
 
             if (control is not null)
@@ -292,6 +277,11 @@ public sealed partial class ChatServer : IAsyncDisposable
             else
             {
                 socket.Dispose();
+            }
+
+            if (Interlocked.Decrement(ref _open) == 0 && Volatile.Read(ref _stopRequested) == 1)
+            {
+                _allClosed.TrySetResult();
             }
         }
     }
@@ -385,20 +375,38 @@ public sealed partial class ChatServer : IAsyncDisposable
         }
     }
 
+    /// <summary>The conversation: welcome, then one frame at a time until the client leaves or is cut off.</summary>
     private async Task RunClientAsync(ClientConnection client)
     {
-        var writer = client.RunWriterAsync();
         var reason = "left";
         try
         {
-            var others = _registry.All.Where(c => c.Joined && c != client).ToList();
-            var members = others.Select(c => c.Member).OrderBy(m => m.Id).Take(ChatLimits.MaxListedMembers).ToList();
-            client.TryEnqueue(ChatFrameCodec.Encode(new WelcomeMessage(client.Id, client.Name, _options.ServerName, (uint)others.Count, members)));
+            client.TryEnqueue(ChatFrameCodec.Encode(WelcomeFor(client)));
+            client.StartSending();
             client.Joined = true;
             var info = client.Info();
             Raise(new ClientJoined(Now, info));
             SendToOthers(client, ChatFrameCodec.Encode(new MemberJoinedMessage(client.Member)), chatOnly: true);
-            reason = await ReadLoopAsync(client).ConfigureAwait(false);
+
+            // The server-wide token, not one per connection: the socket's cached receive operation keeps its last
+            // cancellation registration, and one from a finished per-connection source (the handshake's timeout)
+            // would keep that source and its registrations alive for as long as the client stays idle.
+            var frames = client.Transport.Frames;
+            reason = "disconnected"; // unless it says bye
+            while (await frames.ReadAsync(_stopping.Token).ConfigureAwait(false) is { } message)
+            {
+                if (client.IsClosing)
+                {
+                    continue; // kicked or stopping: the client has not read that yet
+                }
+
+                client.Transport.Session.Received(message.Type);
+                if (!Handle(client, message))
+                {
+                    reason = "left";
+                    break;
+                }
+            }
         }
         catch (ChatProtocolException e)
         {
@@ -415,8 +423,8 @@ public sealed partial class ChatServer : IAsyncDisposable
         finally
         {
             reason = client.CloseReason ?? reason;
-            client.Abort(reason);
-            await writer.ConfigureAwait(false);
+            client.StopWriting(reason);
+            await client.WriterStopped.ConfigureAwait(false);
             _registry.Remove(client);
             if (client.Joined)
             {
@@ -426,48 +434,41 @@ public sealed partial class ChatServer : IAsyncDisposable
         }
     }
 
-    private async Task<string> ReadLoopAsync(ClientConnection client)
+    /// <summary>The welcome lists the others (in its own method: a lambda capturing the client would stay alive in the idle read loop).</summary>
+    private WelcomeMessage WelcomeFor(ClientConnection client)
     {
-        var frames = client.Transport.Frames;
-        while (true)
+        var others = _registry.All.Where(c => c.Joined && c != client).ToList();
+        var members = others.Select(c => c.Member).OrderBy(m => m.Id).Take(ChatLimits.MaxListedMembers).ToList();
+        return new WelcomeMessage(client.Id, client.Name, _options.ServerName, (uint)others.Count, members);
+    }
+
+    /// <summary>Acts on one frame from a client in the conversation; false when it said bye.</summary>
+    private bool Handle(ClientConnection client, ChatMessage message)
+    {
+        switch (message)
         {
-            var message = await frames.ReadAsync(client.Lifetime).ConfigureAwait(false);
-            if (message is null)
-            {
-                return client.CloseReason ?? "disconnected";
-            }
-
-            if (client.IsClosing)
-            {
-                continue; // kicked or stopping: the client has not read that yet
-            }
-
-            client.Transport.Session.Received(message.Type);
-            switch (message)
-            {
-                case ChatTextMessage chat:
-                    client.CountMessage();
-                    Raise(new MessageReceived(Now, client.Id, client.Name, chat.Text));
-                    var delivered = SendToOthers(client, ChatFrameCodec.Encode(new RelayedMessage(client.Id, client.Name, Now, chat.Text)), chatOnly: true);
-                    Interlocked.Increment(ref _relayed);
-                    client.TryEnqueue(ChatFrameCodec.Encode(new AckMessage(chat.MessageId, (uint)delivered)));
-                    break;
-                case WhoMessage:
-                    var everyone = _registry.All.Where(c => c.Joined).ToList();
-                    var members = everyone.Select(c => c.Member).OrderBy(m => m.Id).Take(ChatLimits.MaxListedMembers).ToList();
-                    client.TryEnqueue(ChatFrameCodec.Encode(new WhoListMessage((uint)everyone.Count, members)));
-                    break;
-                case DirectDataMessage data:
-                    ForwardDirect(client, data.PeerId, data.ChannelId, data.FromInitiator, data with { PeerId = client.Id }, data.Data.Length);
-                    break;
-                case DirectCloseMessage close:
-                    ForwardDirect(client, close.PeerId, close.ChannelId, close.FromInitiator, close with { PeerId = client.Id }, 0);
-                    break;
-                case ByeMessage:
-                    return "left";
-                default:
-                    throw new ChatProtocolException($"A client may not send {message.Type} frames.");
-            }
+            case ChatTextMessage chat:
+                client.CountMessage();
+                Raise(new MessageReceived(Now, client.Id, client.Name, chat.Text));
+                var delivered = SendToOthers(client, ChatFrameCodec.Encode(new RelayedMessage(client.Id, client.Name, Now, chat.Text)), chatOnly: true);
+                Interlocked.Increment(ref _relayed);
+                client.TryEnqueue(ChatFrameCodec.Encode(new AckMessage(chat.MessageId, (uint)delivered)));
+                return true;
+            case WhoMessage:
+                var everyone = _registry.All.Where(c => c.Joined).ToList();
+                var members = everyone.Select(c => c.Member).OrderBy(m => m.Id).Take(ChatLimits.MaxListedMembers).ToList();
+                client.TryEnqueue(ChatFrameCodec.Encode(new WhoListMessage((uint)everyone.Count, members)));
+                return true;
+            case DirectDataMessage data:
+                ForwardDirect(client, data.PeerId, data.ChannelId, data.FromInitiator, data with { PeerId = client.Id }, data.Data.Length);
+                return true;
+            case DirectCloseMessage close:
+                ForwardDirect(client, close.PeerId, close.ChannelId, close.FromInitiator, close with { PeerId = client.Id }, 0);
+                return true;
+            case ByeMessage:
+                return false;
+            default:
+                throw new ChatProtocolException($"A client may not send {message.Type} frames.");
         }
     }
 

@@ -26,17 +26,23 @@ public sealed class ChatFramer : IAsyncDisposable
     public ChatFrameObserver? Observer { get; set; }
 
     /// <summary>The next message, or null when the peer closed the stream cleanly between frames.</summary>
+    /// <remarks>
+    /// One async method with its read loops inline: while a connection is idle this is what waits, and every nested
+    /// async call would keep one more state machine alive per connection. The frame buffer is rented only once the
+    /// header is in.
+    /// </remarks>
     public async ValueTask<ChatMessage?> ReadAsync(CancellationToken cancellationToken)
     {
-        var got = await FillAsync(_header, cancellationToken).ConfigureAwait(false);
-        if (got == 0)
+        var got = 0;
+        while (got < _header.Length)
         {
-            return null;
-        }
+            var read = await _stream.ReadAsync(_header.AsMemory(got), cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                return got == 0 ? null : throw new ChatProtocolException("The connection closed in the middle of a frame header.");
+            }
 
-        if (got < _header.Length)
-        {
-            throw new ChatProtocolException("The connection closed in the middle of a frame header.");
+            got += read;
         }
 
         var (type, length) = ChatFrameCodec.ReadHeader(_header);
@@ -44,14 +50,19 @@ public sealed class ChatFramer : IAsyncDisposable
         try
         {
             _header.CopyTo(frame, 0);
-            var payload = frame.AsMemory(ChatFrameCodec.HeaderLength, length);
-            if (await FillAsync(payload, cancellationToken).ConfigureAwait(false) < length)
+            for (got = 0; got < length;)
             {
-                throw new ChatProtocolException($"The connection closed in the middle of a {type} frame.");
+                var read = await _stream.ReadAsync(frame.AsMemory(ChatFrameCodec.HeaderLength + got, length - got), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    throw new ChatProtocolException($"The connection closed in the middle of a {type} frame.");
+                }
+
+                got += read;
             }
 
             Observer?.Invoke(true, frame.AsSpan(0, ChatFrameCodec.HeaderLength + length));
-            return ChatFrameCodec.Decode(type, payload.Span);
+            return ChatFrameCodec.Decode(type, frame.AsSpan(ChatFrameCodec.HeaderLength, length));
         }
         finally
         {
@@ -82,22 +93,5 @@ public sealed class ChatFramer : IAsyncDisposable
     {
         await _stream.DisposeAsync().ConfigureAwait(false);
         _writeLock.Dispose();
-    }
-
-    private async ValueTask<int> FillAsync(Memory<byte> buffer, CancellationToken cancellationToken)
-    {
-        var filled = 0;
-        while (filled < buffer.Length)
-        {
-            var read = await _stream.ReadAsync(buffer[filled..], cancellationToken).ConfigureAwait(false);
-            if (read == 0)
-            {
-                break;
-            }
-
-            filled += read;
-        }
-
-        return filled;
     }
 }

@@ -116,11 +116,11 @@ internal static class ServeCommand
             }
 
             var list = AllowList.Load(allowFile.FullName);
-            return (new AllowListVerifier(list), $"allow-list {allowFile.FullName} ({list.Entries.Count} keys); other clients are refused");
+            return (new IdentityOnlyVerifier(new AllowListVerifier(list)), $"allow-list {allowFile.FullName} ({list.Entries.Count} keys); other clients are refused");
         }
 
         return requireCert
-            ? (home.CreateCaVerifier(), $"clients need a certificate from the CA {home.CaCertificatePath}")
+            ? (new IdentityOnlyVerifier(home.CreateCaVerifier()), $"clients need a certificate from the CA {home.CaCertificatePath}")
             : (new OpenAdmissionVerifier(), "open: any client may join; each is recorded by its key in " + home.ClientRegistryPath);
     }
 

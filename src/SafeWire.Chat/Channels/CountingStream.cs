@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using SafeWire.Transport;
 
 namespace SafeWire.Chat.Channels;
 
@@ -31,7 +32,9 @@ internal sealed class CountingStream(NetworkStream inner) : Stream
     public override int Read(Span<byte> buffer) => Counted(inner.Read(buffer));
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        buffer.IsEmpty ? WaitForDataAsync(cancellationToken) : CountedReadAsync(buffer, cancellationToken);
+        buffer.IsEmpty
+            ? SocketReadiness.WaitForDataAsync(inner, cancellationToken) // SecureStream's idle wait: it cannot see the socket through us
+            : CountedReadAsync(buffer, cancellationToken);
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
@@ -79,24 +82,6 @@ internal sealed class CountingStream(NetworkStream inner) : Stream
 
     private async ValueTask<int> CountedReadAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
         Counted(await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false));
-
-    /// <summary>
-    /// A zero-byte read is how SecureStream waits for the peer without holding its 64 KiB receive buffer. On Linux
-    /// the socket engine completes a queued zero-byte read on any readiness event, also a stale one for bytes
-    /// already read, so it can return while nothing is there; SecureStream would then rent its buffer for a read
-    /// that waits as long as the client stays idle (a third of idle connections did). So wait again until the
-    /// socket really has data or has ended.
-    /// </summary>
-    private async ValueTask<int> WaitForDataAsync(CancellationToken cancellationToken)
-    {
-        do
-        {
-            await inner.ReadAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
-        }
-        while (!inner.Socket.Poll(0, SelectMode.SelectRead));
-
-        return 0;
-    }
 
     private int Counted(int read)
     {

@@ -14,7 +14,7 @@ internal sealed partial class FtpSession
 {
     private const int TransferBufferSize = 256 * 1024;
 
-    private FtpPassiveListener? _passive;
+    private FtpPendingDataConnection? _passive;
     private bool _extendedPassiveOnly;
     private long _restartOffset;
 
@@ -63,8 +63,14 @@ internal sealed partial class FtpSession
     private int? OpenPassive()
     {
         ClosePassive();
-        _passive = FtpPassiveListener.Open(_local.Address, _remote.Address, _options.PassivePorts, _options.DataTimeout);
-        return _passive?.EndPoint.Port;
+        if (FtpPassiveListener.Open(_local.Address, _remote.Address, _options.PassivePorts, _options.DataTimeout) is not { } listener)
+        {
+            return null;
+        }
+
+        var tls = _protection == DataProtection.Private ? _server.TlsOptions : null;
+        _passive = new FtpPendingDataConnection(listener, tls, _options.HandshakeTimeout, _options.Log is null ? null : m => Log(m));
+        return _passive.Port;
     }
 
     private void ClosePassive()
@@ -217,8 +223,9 @@ internal sealed partial class FtpSession
     }
 
     /// <summary>
-    /// The common shape of every data command: 150, accept the passive connection (from the client's address
-    /// only), TLS if PROT P, move the bytes, close_notify, close, then 226 or the error.
+    /// The common shape of every data command: 150, take the passive connection (accepted from the client's address
+    /// only and, under PROT P, authenticated with TLS in the background since PASV/EPSV), move the bytes,
+    /// close_notify, close, then 226 or the error.
     /// </summary>
     private async Task<FtpReply?> TransferAsync(string what, Func<Stream, CancellationToken, Task<long>> transfer, bool sending, CancellationToken cancellationToken)
     {
@@ -234,37 +241,49 @@ internal sealed partial class FtpSession
             return new FtpReply(425, "Use PASV or EPSV first.");
         }
 
-        Socket socket;
+        FtpDataConnection connection;
         using (passive)
         {
+            if (passive.Protected && _protection == DataProtection.Clear)
+            {
+                return new FtpReply(425, "PROT C came after PASV/EPSV: open the data port again.");
+            }
+
             await ReplyAsync(new FtpReply(150, "Opening " + (_protection == DataProtection.Private ? "TLS" : "clear") + " data connection."), cancellationToken).ConfigureAwait(false);
             try
             {
-                socket = await passive.AcceptAsync(_options.Log is null ? null : m => Log(m), cancellationToken).ConfigureAwait(false);
+                connection = await passive.TakeAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
                 return new FtpReply(425, "No data connection arrived in time.");
             }
+            catch (Exception e) when (e is IOException or AuthenticationException or Win32Exception || e is OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                Log($"{what}: data TLS handshake failed: {e.Message}");
+                return new FtpReply(425, "TLS handshake on the data connection failed.");
+            }
         }
 
-        Stream data = new NetworkStream(socket, ownsSocket: true);
-        try
+        var socket = connection.Socket;
+        var data = connection.Stream;
+        if (!passive.Protected && _protection == DataProtection.Private)
         {
-            if (_protection == DataProtection.Private)
+            // PROT P came after PASV/EPSV: the handshake runs now.
+            var tls = new SslStream(data, leaveInnerStreamOpen: false);
+            data = tls;
+            try
             {
-                var tls = new SslStream(data, leaveInnerStreamOpen: false);
-                data = tls;
                 using var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 handshake.CancelAfter(_options.HandshakeTimeout);
                 await tls.AuthenticateAsServerAsync(_server.TlsOptions!, handshake.Token).ConfigureAwait(false);
             }
-        }
-        catch (Exception e) when (e is IOException or AuthenticationException or OperationCanceledException or Win32Exception)
-        {
-            await data.DisposeAsync().ConfigureAwait(false);
-            Log($"{what}: data TLS handshake failed: {e.Message}");
-            return new FtpReply(425, "TLS handshake on the data connection failed.");
+            catch (Exception e) when (e is IOException or AuthenticationException or OperationCanceledException or Win32Exception)
+            {
+                await data.DisposeAsync().ConfigureAwait(false);
+                Log($"{what}: data TLS handshake failed: {e.Message}");
+                return new FtpReply(425, "TLS handshake on the data connection failed.");
+            }
         }
 
         await using (data.ConfigureAwait(false))

@@ -72,13 +72,29 @@ public sealed class FileChannel : IAsyncDisposable
     }
 
     /// <summary>Receives one frame; null at a clean end of stream between frames.</summary>
-    public async ValueTask<FileMessageType?> ReceiveAsync(CancellationToken cancellationToken)
+    public async ValueTask<FileMessageType?> ReceiveAsync(CancellationToken cancellationToken) =>
+        (await ReceiveAsync(null, cancellationToken).ConfigureAwait(false)).Type;
+
+    /// <summary>
+    /// Receives one frame like <see cref="ReceiveAsync(CancellationToken)"/>, except that the payload of a Data frame is
+    /// read straight into <paramref name="dataBuffer"/> (at least <see cref="MaxFrame"/> bytes), so a receiver can hand
+    /// it on without a copy; returns the type and that payload's length (0 for other frames, which land in
+    /// <see cref="Received"/> as usual).
+    /// </summary>
+    public ValueTask<(FileMessageType? Type, int DataLength)> ReceiveDataAsync(byte[] dataBuffer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(dataBuffer);
+        ArgumentOutOfRangeException.ThrowIfLessThan(dataBuffer.Length, MaxFrame);
+        return ReceiveAsync(dataBuffer, cancellationToken);
+    }
+
+    private async ValueTask<(FileMessageType? Type, int DataLength)> ReceiveAsync(byte[]? dataBuffer, CancellationToken cancellationToken)
     {
         var header = _receive.AsMemory(0, HeaderSize);
         var first = await _stream.ReadAsync(header, cancellationToken).ConfigureAwait(false);
         if (first == 0)
         {
-            return null;
+            return (null, 0);
         }
 
         if (first < HeaderSize)
@@ -92,9 +108,18 @@ public sealed class FileChannel : IAsyncDisposable
             throw new FileTransferException(FileErrorCode.BadRequest, $"Frame length {length} is outside 1..{MaxFrame}.");
         }
 
-        _received = (int)length - 1;
+        var type = (FileMessageType)_receive[4];
+        var payload = (int)length - 1;
+        if (dataBuffer is not null && type == FileMessageType.Data)
+        {
+            _received = 0;
+            await _stream.ReadExactlyAsync(dataBuffer.AsMemory(0, payload), cancellationToken).ConfigureAwait(false);
+            return (type, payload);
+        }
+
+        _received = payload;
         await _stream.ReadExactlyAsync(_receive.AsMemory(HeaderSize, _received), cancellationToken).ConfigureAwait(false);
-        return (FileMessageType)_receive[4];
+        return (type, 0);
     }
 
     /// <summary>Receives a frame that must be <paramref name="expected"/>; an Error frame becomes a <see cref="FileTransferException"/>.</summary>

@@ -5,63 +5,85 @@ namespace SafeWire.Files.Transfer;
 
 /// <summary>
 /// The Data-frame loops of get and put, shared by client and server. Each overlaps the disk and the hash with the
-/// channel: the sender reads and hashes the next chunk while the current one is encrypted and sent; the receiver
-/// hashes and writes one chunk while the next is received and decrypted. The hash still covers every byte in order,
+/// channel through a few pooled frame buffers: the sender reads and hashes the next chunks while the current one is
+/// encrypted and sent; the receiver decrypts frames straight into free buffers while earlier ones are hashed and
+/// written. Disk-and-hash steps run one after another in file order, so the hash still covers every byte in order,
 /// exactly once, from the same buffer that goes to the wire or the disk.
 /// </summary>
 internal static class FileDataPump
 {
+    /// <summary>
+    /// Frame buffers per transfer: one on the wire and up to two on the disk-and-hash side, so a short stall of
+    /// either side (the two ends share the CPU on loopback) does not stop the other at once.
+    /// </summary>
+    private const int Buffers = 3;
+
     /// <summary>
     /// Sends up to <paramref name="count"/> bytes of <paramref name="file"/> from its position as Data frames,
     /// appending them to <paramref name="hash"/>. Returns the bytes sent: fewer than asked if the file shrank.
     /// </summary>
     public static async Task<long> SendAsync(FileChannel channel, FileStream file, long count, IncrementalHash hash, Action<long>? sent, CancellationToken cancellationToken)
     {
-        var current = ArrayPool<byte>.Shared.Rent(FileChannel.HeaderSize + FileChannel.DataChunk);
-        var next = ArrayPool<byte>.Shared.Rent(FileChannel.HeaderSize + FileChannel.DataChunk);
+        var frames = new byte[Buffers][];
+        var fills = new Task<int>[Buffers];
         var remaining = count;
         long total = 0;
-        var filling = Fill(current);
+        Task filling = Task.CompletedTask;
         try
         {
-            while (true)
+            for (var i = 0; i < Buffers; i++)
             {
-                var read = await filling.ConfigureAwait(false);
+                frames[i] = ArrayPool<byte>.Shared.Rent(FileChannel.HeaderSize + FileChannel.DataChunk);
+                fills[i] = Fill(frames[i]);
+            }
+
+            for (var i = 0; ; i = (i + 1) % Buffers)
+            {
+                var read = await fills[i].ConfigureAwait(false);
                 if (read == 0)
                 {
                     return total;
                 }
 
-                remaining -= read;
-                filling = Fill(next);
-                await channel.SendFrameAsync(FileMessageType.Data, current, read, cancellationToken).ConfigureAwait(false);
+                await channel.SendFrameAsync(FileMessageType.Data, frames[i], read, cancellationToken).ConfigureAwait(false);
                 total += read;
                 sent?.Invoke(total);
-                (current, next) = (next, current);
+                fills[i] = Fill(frames[i]);
             }
         }
         finally
         {
-            // A read may still be filling a buffer (the send failed): let it finish before the buffers go back.
-            await ((Task)filling).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            ArrayPool<byte>.Shared.Return(current);
-            ArrayPool<byte>.Shared.Return(next);
+            // Reads may still be filling buffers (the send failed): let them finish before the buffers go back.
+            await filling.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            foreach (var frame in frames)
+            {
+                if (frame is not null)
+                {
+                    ArrayPool<byte>.Shared.Return(frame);
+                }
+            }
         }
 
+        // Reads the next chunk into frame after the previous read finished (file order, hashed in order).
         Task<int> Fill(byte[] frame)
         {
-            if (remaining <= 0)
+            var length = (int)Math.Min(FileChannel.DataChunk, remaining);
+            remaining -= length;
+            if (length == 0)
             {
                 return Task.FromResult(0);
             }
 
-            var length = (int)Math.Min(FileChannel.DataChunk, remaining);
-            return Task.Run(async () =>
+            var previous = filling;
+            var fill = Task.Run(async () =>
             {
-                var read = await file.ReadAsync(frame.AsMemory(FileChannel.HeaderSize, length), cancellationToken).ConfigureAwait(false);
+                await previous.ConfigureAwait(false);
+                var read = await file.ReadAtLeastAsync(frame.AsMemory(FileChannel.HeaderSize, length), length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
                 hash.AppendData(frame, FileChannel.HeaderSize, read);
                 return read;
             }, cancellationToken);
+            filling = fill;
+            return fill;
         }
     }
 
@@ -72,17 +94,30 @@ internal static class FileDataPump
     /// </summary>
     public static async Task<long> ReceiveAsync(FileChannel channel, FileStream part, long received, long size, IncrementalHash hash, string peer, Action<long>? progress, CancellationToken cancellationToken)
     {
-        var chunk = ArrayPool<byte>.Shared.Rent(FileChannel.MaxFrame);
+        var buffers = new byte[Buffers][];
+        var uses = new Task[Buffers];
         var writing = Task.CompletedTask;
         try
         {
-            while (true)
+            for (var i = 0; i < Buffers; i++)
             {
-                var type = await channel.ReceiveAsync(cancellationToken).ConfigureAwait(false)
-                    ?? throw new IOException($"The {peer} closed the connection in the middle of a transfer.");
-                await writing.ConfigureAwait(false);
+                buffers[i] = ArrayPool<byte>.Shared.Rent(FileChannel.MaxFrame);
+                uses[i] = Task.CompletedTask;
+            }
+
+            for (var i = 0; ; i = (i + 1) % Buffers)
+            {
+                // The buffer is free once the write that last used it is done (a failed write fails here).
+                await uses[i].ConfigureAwait(false);
+                var (type, length) = await channel.ReceiveDataAsync(buffers[i], cancellationToken).ConfigureAwait(false);
+                if (type is null)
+                {
+                    throw new IOException($"The {peer} closed the connection in the middle of a transfer.");
+                }
+
                 if (type == FileMessageType.End)
                 {
+                    await writing.ConfigureAwait(false);
                     return received;
                 }
 
@@ -91,27 +126,34 @@ internal static class FileDataPump
                     throw new FileTransferException(FileErrorCode.BadRequest, $"Expected Data or End, got {type}.");
                 }
 
-                var length = channel.Received.Length;
                 received += length;
                 if (received > size)
                 {
                     throw new FileTransferException(FileErrorCode.BadRequest, $"The {peer} sent more than the announced size.");
                 }
 
-                // The channel's buffer is reused by the next receive: hash and write a copy meanwhile.
-                channel.Received.CopyTo(chunk);
-                writing = Task.Run(async () =>
+                var previous = writing;
+                var buffer = buffers[i];
+                writing = uses[i] = Task.Run(async () =>
                 {
-                    hash.AppendData(chunk, 0, length);
-                    await part.WriteAsync(chunk.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+                    await previous.ConfigureAwait(false);
+                    hash.AppendData(buffer, 0, length);
+                    await part.WriteAsync(buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
                 }, cancellationToken);
                 progress?.Invoke(received);
             }
         }
         finally
         {
+            // Writes may still use the buffers (the receive failed): let them finish before the buffers go back.
             await writing.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            ArrayPool<byte>.Shared.Return(chunk);
+            foreach (var buffer in buffers)
+            {
+                if (buffer is not null)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
         }
     }
 }

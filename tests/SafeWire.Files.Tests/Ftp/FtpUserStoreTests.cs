@@ -22,6 +22,26 @@ public class FtpUserStoreTests
     }
 
     [Fact]
+    public void A_remembered_login_lets_only_the_same_password_of_the_same_user_in_again()
+    {
+        using var dir = new TempDirectory();
+        var file = dir["users"];
+        FtpUserStore.AddOrReplace(file, "alice", "secret", readOnly: false, iterations: 1000);
+        FtpUserStore.AddOrReplace(file, "bob", "hunter2", readOnly: true, iterations: 1000);
+        var store = FtpUserStore.Load(file);
+
+        Assert.Equal(new FtpUser("alice", false), store.Authenticate("alice", "secret"));
+        Assert.Equal(new FtpUser("alice", false), store.Authenticate("alice", "secret"));
+        Assert.Null(store.Authenticate("alice", "Secret"));
+        Assert.Null(store.Authenticate("alice", ""));
+        Assert.Null(store.Authenticate("bob", "secret"));
+        Assert.Null(store.Authenticate("carol", "secret"));
+        Assert.Equal(new FtpUser("bob", true), store.Authenticate("bob", "hunter2"));
+        Assert.Null(store.Authenticate("alice", "hunter2"));
+        Assert.Equal(new FtpUser("alice", false), store.Authenticate("alice", "secret"));
+    }
+
+    [Fact]
     public void Adding_again_replaces_the_password()
     {
         using var dir = new TempDirectory();

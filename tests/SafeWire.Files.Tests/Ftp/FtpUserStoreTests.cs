@@ -5,14 +5,20 @@ namespace SafeWire.Files.Tests.Ftp;
 
 public class FtpUserStoreTests
 {
+    /// <summary>A users file with alice (read-write, "secret") and bob (read-only, "hunter2"), and the store loaded from it.</summary>
+    private static (FtpUserStore Store, string File) AliceAndBob(TempDirectory dir)
+    {
+        var file = dir["users"];
+        FtpUserStore.AddOrReplace(file, "alice", "secret", readOnly: false, iterations: 1000);
+        FtpUserStore.AddOrReplace(file, "bob", "hunter2", readOnly: true, iterations: 1000);
+        return (FtpUserStore.Load(file), file);
+    }
+
     [Fact]
     public void Added_users_authenticate_and_keep_their_read_only_flag()
     {
         using var dir = new TempDirectory();
-        var file = dir["users"];
-        FtpUserStore.AddOrReplace(file, "alice", "secret", readOnly: false, iterations: 1000);
-        FtpUserStore.AddOrReplace(file, "bob", "hunter2", readOnly: true, iterations: 1000);
-        var store = FtpUserStore.Load(file);
+        var (store, file) = AliceAndBob(dir);
 
         Assert.Equal(new FtpUser("alice", false), store.Authenticate("alice", "secret"));
         Assert.Equal(new FtpUser("bob", true), store.Authenticate("bob", "hunter2"));
@@ -25,10 +31,7 @@ public class FtpUserStoreTests
     public void A_remembered_login_lets_only_the_same_password_of_the_same_user_in_again()
     {
         using var dir = new TempDirectory();
-        var file = dir["users"];
-        FtpUserStore.AddOrReplace(file, "alice", "secret", readOnly: false, iterations: 1000);
-        FtpUserStore.AddOrReplace(file, "bob", "hunter2", readOnly: true, iterations: 1000);
-        var store = FtpUserStore.Load(file);
+        var (store, _) = AliceAndBob(dir);
 
         Assert.Equal(new FtpUser("alice", false), store.Authenticate("alice", "secret"));
         Assert.Equal(new FtpUser("alice", false), store.Authenticate("alice", "secret"));

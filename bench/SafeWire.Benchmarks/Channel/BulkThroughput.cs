@@ -16,13 +16,10 @@ internal static class BulkThroughput
 
     public static async Task<Result> MeasureAsync(Contenders contenders, Contender contender, long total, bool sync)
     {
-        using var listener = Contenders.Listen();
-        var (clientSocket, serverSocket) = await Contenders.ConnectPairAsync(listener);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var serverTask = contenders.AuthenticateServerAsync(contender, serverSocket, resumption: false, timeout.Token);
-        await using var client = await contenders.AuthenticateClientAsync(contender, clientSocket, resumption: false, null, timeout.Token);
-        await using var server = await serverTask;
-        listener.Stop();
+        var (client, server) = await contenders.ConnectAuthenticatedAsync(contender, timeout.Token);
+        await using var clientStream = client;
+        await using var serverStream = server;
 
         var data = new byte[WriteSize];
         Random.Shared.NextBytes(data);

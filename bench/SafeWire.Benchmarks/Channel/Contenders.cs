@@ -97,6 +97,37 @@ internal sealed class Contenders : IDisposable
         return (client, server);
     }
 
+    /// <summary>One connection on a fresh listener, authenticated at both ends (no resumption).</summary>
+    public async Task<(Stream Client, Stream Server)> ConnectAuthenticatedAsync(Contender contender, CancellationToken cancellationToken)
+    {
+        using var listener = Listen();
+        var (clientSocket, serverSocket) = await ConnectPairAsync(listener).ConfigureAwait(false);
+        listener.Stop();
+        var serverTask = AuthenticateServerAsync(contender, serverSocket, resumption: false, cancellationToken);
+        var client = await AuthenticateClientAsync(contender, clientSocket, resumption: false, null, cancellationToken).ConfigureAwait(false);
+        return (client, await serverTask.ConfigureAwait(false));
+    }
+
+    /// <summary>Accepts connections until <paramref name="stop"/> is cancelled, handing each socket (NoDelay) to <paramref name="serve"/> on the thread pool.</summary>
+    public static Task AcceptEachAsync(TcpListener listener, Func<Socket, Task> serve, CancellationToken stop) => Task.Run(async () =>
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await listener.AcceptSocketAsync(stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            socket.NoDelay = true;
+            _ = Task.Run(() => serve(socket), CancellationToken.None);
+        }
+    }, CancellationToken.None);
+
     public async Task<Stream> AuthenticateServerAsync(Contender contender, Socket socket, bool resumption, CancellationToken cancellationToken)
     {
         var inner = new NetworkStream(socket, ownsSocket: true);

@@ -19,31 +19,14 @@ internal static class HandshakeRate
         using var stop = new CancellationTokenSource();
         using var stopClients = new CancellationTokenSource();
         long serverFailures = 0;
-        var acceptLoop = Task.Run(async () =>
+        var acceptLoop = Contenders.AcceptEachAsync(listener, async socket =>
         {
-            while (!stop.IsCancellationRequested)
+            socket.LingerState = new System.Net.Sockets.LingerOption(true, 0);
+            if (!await ServeOneAsync(contenders, contender, socket, resumption))
             {
-                System.Net.Sockets.Socket socket;
-                try
-                {
-                    socket = await listener.AcceptSocketAsync(stop.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-
-                socket.NoDelay = true;
-                socket.LingerState = new System.Net.Sockets.LingerOption(true, 0);
-                _ = Task.Run(async () =>
-                {
-                    if (!await ServeOneAsync(contenders, contender, socket, resumption))
-                    {
-                        Interlocked.Increment(ref serverFailures);
-                    }
-                });
+                Interlocked.Increment(ref serverFailures);
             }
-        });
+        }, stop.Token);
 
         long counted = 0;
         long resumed = 0;

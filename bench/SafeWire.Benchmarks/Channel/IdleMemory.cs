@@ -31,38 +31,21 @@ internal static class IdleMemory
         var idle = new ConcurrentBag<(Stream Stream, Task<int> PendingRead)>();
         long accepted = 0;
         long failed = 0;
-        var acceptLoop = Task.Run(async () =>
+        var acceptLoop = Contenders.AcceptEachAsync(listener, async socket =>
         {
-            while (!stop.IsCancellationRequested)
+            try
             {
-                System.Net.Sockets.Socket socket;
-                try
-                {
-                    socket = await listener.AcceptSocketAsync(stop.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-
-                socket.NoDelay = true;
-                _ = Task.Run(async () =>
-                {
-                    try
-                    {
-                        var stream = await contenders.AuthenticateServerAsync(contender, socket, resumption: false, stop.Token);
-                        await AnswerOneAsync(stream);
-                        idle.Add((stream, stream.ReadAsync(new byte[1]).AsTask()));
-                        Interlocked.Increment(ref accepted);
-                    }
-                    catch (Exception e) when (e is IOException or OperationCanceledException or System.Security.Authentication.AuthenticationException)
-                    {
-                        Interlocked.Increment(ref failed);
-                        socket.Dispose();
-                    }
-                });
+                var stream = await contenders.AuthenticateServerAsync(contender, socket, resumption: false, stop.Token);
+                await AnswerOneAsync(stream);
+                idle.Add((stream, stream.ReadAsync(new byte[1]).AsTask()));
+                Interlocked.Increment(ref accepted);
             }
-        });
+            catch (Exception e) when (e is IOException or OperationCanceledException or System.Security.Authentication.AuthenticationException)
+            {
+                Interlocked.Increment(ref failed);
+                socket.Dispose();
+            }
+        }, stop.Token);
 
         using var child = StartChild(contender, ((IPEndPoint)listener.LocalEndpoint).Port, connections, rootPath);
         try

@@ -9,13 +9,10 @@ internal static class RoundTripLatency
 
     public static async Task<Result> MeasureAsync(Contenders contenders, Contender contender, int warmUp, int count)
     {
-        using var listener = Contenders.Listen();
-        var (clientSocket, serverSocket) = await Contenders.ConnectPairAsync(listener);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var serverTask = contenders.AuthenticateServerAsync(contender, serverSocket, resumption: false, timeout.Token);
-        await using var client = await contenders.AuthenticateClientAsync(contender, clientSocket, resumption: false, null, timeout.Token);
-        await using var server = await serverTask;
-        listener.Stop();
+        var (client, server) = await contenders.ConnectAuthenticatedAsync(contender, timeout.Token);
+        await using var clientStream = client;
+        await using var serverStream = server;
 
         int total = warmUp + count;
         var echo = Task.Run(async () =>

@@ -1,4 +1,5 @@
 using System.Net.Security;
+using System.Security.Authentication;
 using System.Net.Sockets;
 
 namespace SafeWire.Files.Ftp;
@@ -53,21 +54,27 @@ internal sealed class FtpPendingDataConnection : IDisposable
     {
         _cancel.Cancel();
         _listener.Dispose();
-        var taken = _taken;
-        _ = Connection.ContinueWith(
-            async t =>
-            {
-                _ = t.Exception; // observed: a port nobody connected to, or a failed handshake, is not an error here
-                if (t.IsCompletedSuccessfully && !taken)
-                {
-                    await t.Result.DisposeAsync().ConfigureAwait(false);
-                }
+        _ = CloseUntakenAsync(_taken);
+    }
 
-                _cancel.Dispose();
-            },
-            CancellationToken.None,
-            TaskContinuationOptions.None,
-            TaskScheduler.Default);
+    private async Task CloseUntakenAsync(bool taken)
+    {
+        try
+        {
+            var connection = await Connection.ConfigureAwait(false);
+            if (!taken)
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException or IOException or SocketException or AuthenticationException or ObjectDisposedException)
+        {
+            // A port nobody connected to, or a failed handshake, is not an error here.
+        }
+        finally
+        {
+            _cancel.Dispose();
+        }
     }
 
     private async Task<FtpDataConnection> ConnectAsync(SslServerAuthenticationOptions? tls, TimeSpan handshakeTimeout, Action<string>? log)

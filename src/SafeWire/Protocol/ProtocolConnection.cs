@@ -82,10 +82,7 @@ internal sealed class ProtocolConnection : IHandshakeRecordLayer, IDisposable
     public void ClearOutput()
     {
         _output?.ResetWrittenCount();
-        if (IsHandshakeComplete)
-        {
-            ReleaseHandshakeBuffers();
-        }
+        ReleaseHandshakeBuffersIfDone();
     }
 
     /// <summary>Records sealed under the current write key (tests watch key updates through it).</summary>
@@ -482,8 +479,8 @@ internal sealed class ProtocolConnection : IHandshakeRecordLayer, IDisposable
     /// transcript are dropped (they are recreated, small, if a KeyUpdate or NewSessionTicket arrives).
     /// </summary>
     /// <summary>
-    /// A side whose last handshake step sends nothing (a server without tickets) never calls
-    /// <see cref="ClearOutput"/> after the handshake, so the buffers are released here too.
+    /// Called after output is written and after each received handshake message: a side whose last handshake step
+    /// sends nothing (a server without tickets) never writes again, so <see cref="ClearOutput"/> alone would not do.
     /// </summary>
     private void ReleaseHandshakeBuffersIfDone()
     {

@@ -81,14 +81,13 @@ public sealed class FileChannel : IAsyncDisposable
     /// it on without a copy; returns the type and that payload's length (0 for other frames, which land in
     /// <see cref="Received"/> as usual).
     /// </summary>
-    public ValueTask<(FileMessageType? Type, int DataLength)> ReceiveDataAsync(byte[] dataBuffer, CancellationToken cancellationToken)
+    public ValueTask<(FileMessageType? Type, int DataLength)> ReceiveDataAsync(Memory<byte> dataBuffer, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(dataBuffer);
         ArgumentOutOfRangeException.ThrowIfLessThan(dataBuffer.Length, MaxFrame);
         return ReceiveAsync(dataBuffer, cancellationToken);
     }
 
-    private async ValueTask<(FileMessageType? Type, int DataLength)> ReceiveAsync(byte[]? dataBuffer, CancellationToken cancellationToken)
+    private async ValueTask<(FileMessageType? Type, int DataLength)> ReceiveAsync(Memory<byte>? dataBuffer, CancellationToken cancellationToken)
     {
         var header = _receive.AsMemory(0, HeaderSize);
         var first = await _stream.ReadAsync(header, cancellationToken).ConfigureAwait(false);
@@ -113,7 +112,7 @@ public sealed class FileChannel : IAsyncDisposable
         if (dataBuffer is not null && type == FileMessageType.Data)
         {
             _received = 0;
-            await _stream.ReadExactlyAsync(dataBuffer.AsMemory(0, payload), cancellationToken).ConfigureAwait(false);
+            await _stream.ReadExactlyAsync(dataBuffer.Value[..payload], cancellationToken).ConfigureAwait(false);
             return (type, payload);
         }
 

@@ -69,7 +69,8 @@ public sealed class FileClient : IAsyncDisposable
         await using (part.ConfigureAwait(false))
         {
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            var offset = part.Length;
+            var offset = SequentialFileWriter.AlignDown(part.Length);
+            part.SetLength(offset);
             await FileServer.HashPrefixAsync(part, offset, hash, _channel.PayloadMemory, cancellationToken).ConfigureAwait(false);
             var writer = new PayloadWriter(_channel.Payload);
             writer.WriteString(remote);
@@ -95,9 +96,8 @@ public sealed class FileClient : IAsyncDisposable
                 part.SetLength(0);
             }
 
-            part.Position = start;
             progress?.Report(new TransferProgress(remote, start, size));
-            var received = await FileDataPump.ReceiveAsync(_channel, part, start, size, hash, "server", progress is null ? null : n => progress.Report(new TransferProgress(remote, n, size)), cancellationToken).ConfigureAwait(false);
+            var received = await FileDataPump.ReceiveAsync(_channel, new SequentialFileWriter(part.SafeFileHandle, start), start, size, hash, "server", progress is null ? null : n => progress.Report(new TransferProgress(remote, n, size)), cancellationToken).ConfigureAwait(false);
 
             var end = new PayloadReader(_channel.Received);
             var expected = end.ReadBytes(SHA256.HashSizeInBytes).ToArray();

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Security.Cryptography;
+using SafeWire.Files.Storage;
 
 namespace SafeWire.Files.Transfer;
 
@@ -91,17 +92,19 @@ internal static class FileDataPump
     /// Receives Data frames into <paramref name="part"/> at its position until End, appending them to
     /// <paramref name="hash"/>; <paramref name="received"/> counts from where the transfer starts and may not pass
     /// <paramref name="size"/>. Returns the final count; the End payload is then in <see cref="FileChannel.Received"/>.
+    /// Frames land in aligned buffers so that whole blocks can go to disk around the page cache
+    /// (<see cref="SequentialFileWriter"/>).
     /// </summary>
-    public static async Task<long> ReceiveAsync(FileChannel channel, FileStream part, long received, long size, IncrementalHash hash, string peer, Action<long>? progress, CancellationToken cancellationToken)
+    public static async Task<long> ReceiveAsync(FileChannel channel, SequentialFileWriter part, long received, long size, IncrementalHash hash, string peer, Action<long>? progress, CancellationToken cancellationToken)
     {
-        var buffers = new byte[Buffers][];
+        var buffers = new SequentialFileWriter.AlignedBuffer[Buffers];
         var uses = new Task[Buffers];
         var writing = Task.CompletedTask;
         try
         {
             for (var i = 0; i < Buffers; i++)
             {
-                buffers[i] = ArrayPool<byte>.Shared.Rent(FileChannel.MaxFrame);
+                buffers[i] = SequentialFileWriter.RentAligned(FileChannel.MaxFrame);
                 uses[i] = Task.CompletedTask;
             }
 
@@ -109,7 +112,7 @@ internal static class FileDataPump
             {
                 // The buffer is free once the write that last used it is done (a failed write fails here).
                 await uses[i].ConfigureAwait(false);
-                var (type, length) = await channel.ReceiveDataAsync(buffers[i], cancellationToken).ConfigureAwait(false);
+                var (type, length) = await channel.ReceiveDataAsync(buffers[i].Memory, cancellationToken).ConfigureAwait(false);
                 if (type is null)
                 {
                     throw new IOException($"The {peer} closed the connection in the middle of a transfer.");
@@ -133,12 +136,12 @@ internal static class FileDataPump
                 }
 
                 var previous = writing;
-                var buffer = buffers[i];
+                var data = buffers[i].Memory[..length];
                 writing = uses[i] = Task.Run(async () =>
                 {
                     await previous.ConfigureAwait(false);
-                    hash.AppendData(buffer, 0, length);
-                    await part.WriteAsync(buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+                    hash.AppendData(data.Span);
+                    part.Write(data.Span);
                 }, cancellationToken);
                 progress?.Invoke(received);
             }
@@ -149,10 +152,7 @@ internal static class FileDataPump
             await writing.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             foreach (var buffer in buffers)
             {
-                if (buffer is not null)
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                }
+                buffer?.Dispose();
             }
         }
     }

@@ -346,7 +346,7 @@ public sealed class FileServer
         await using (part.ConfigureAwait(false))
         {
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            var offset = Math.Min(part.Length, size);
+            var offset = SequentialFileWriter.AlignDown(Math.Min(part.Length, size));
             await HashPrefixAsync(part, offset, hash, channel.PayloadMemory, cancellationToken).ConfigureAwait(false);
             var writer = new PayloadWriter(channel.Payload);
             writer.WriteInt64(offset);
@@ -369,8 +369,7 @@ public sealed class FileServer
             }
 
             part.SetLength(from);
-            part.Position = from;
-            var received = await FileDataPump.ReceiveAsync(channel, part, from, size, hash, "client", null, cancellationToken).ConfigureAwait(false);
+            var received = await FileDataPump.ReceiveAsync(channel, new SequentialFileWriter(part.SafeFileHandle, from), from, size, hash, "client", null, cancellationToken).ConfigureAwait(false);
 
             var end = new PayloadReader(channel.Received);
             var expected = end.ReadBytes(SHA256.HashSizeInBytes).ToArray();

@@ -158,6 +158,34 @@ public sealed class FileTransferTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_partial_download_resumes_from_its_last_whole_block()
+    {
+        var source = TestFiles.Random(Path.Combine(_f.Root, "file.bin"), 3 * 1024 * 1024 + 17, seed: 10);
+        var part = Path.Combine(_f.Local, ".file.bin.safewire-part");
+        File.WriteAllBytes(part, File.ReadAllBytes(source)[..1_000_000]);
+
+        await using var client = await _f.ConnectPlainAsync();
+        var result = await client.GetAsync("/file.bin", Path.Combine(_f.Local, "file.bin"));
+
+        Assert.Equal(999_424, result.ResumedFrom); // 244 blocks of 4096: direct writes stay aligned after a resume
+        Assert.Equal(TestFiles.Sha256(source), TestFiles.Sha256(Path.Combine(_f.Local, "file.bin")));
+        Assert.False(File.Exists(part));
+    }
+
+    [Fact]
+    public async Task A_partial_upload_resumes_from_its_last_whole_block()
+    {
+        var source = TestFiles.Random(Path.Combine(_f.Local, "file.bin"), 3 * 1024 * 1024 + 17, seed: 11);
+        File.WriteAllBytes(Path.Combine(_f.Root, ".file.bin.safewire-part"), File.ReadAllBytes(source)[..1_000_000]);
+
+        await using var client = await _f.ConnectPlainAsync();
+        var result = await client.PutAsync(source, "/file.bin");
+
+        Assert.Equal(999_424, result.ResumedFrom);
+        Assert.Equal(TestFiles.Sha256(source), TestFiles.Sha256(Path.Combine(_f.Root, "file.bin")));
+    }
+
+    [Fact]
     public async Task A_partial_longer_than_the_file_is_not_trusted()
     {
         var source = TestFiles.Random(Path.Combine(_f.Root, "small.bin"), 1000, seed: 9);

@@ -8,16 +8,17 @@ namespace SafeWire.Files.Transfer;
 /// The Data-frame loops of get and put, shared by client and server. Each overlaps the disk and the hash with the
 /// channel through a few pooled frame buffers: the sender reads and hashes the next chunks while the current one is
 /// encrypted and sent; the receiver decrypts frames straight into free buffers while earlier ones are hashed and
-/// written. Disk-and-hash steps run one after another in file order, so the hash still covers every byte in order,
-/// exactly once, from the same buffer that goes to the wire or the disk.
+/// written (the hash and the disk each in file order, side by side). The hash covers every byte in order, exactly
+/// once, from the same buffer that goes to the wire or the disk.
 /// </summary>
 internal static class FileDataPump
 {
     /// <summary>
-    /// Frame buffers per transfer: one on the wire and up to two on the disk-and-hash side, so a short stall of
-    /// either side (the two ends share the CPU on loopback) does not stop the other at once.
+    /// Frame buffers per transfer: one on the wire and up to three on the disk and hash side, so a short stall of
+    /// either side (the two ends share the CPU on loopback, a direct write waits for the disk) does not stop the
+    /// other at once.
     /// </summary>
-    private const int Buffers = 3;
+    private const int Buffers = 4;
 
     /// <summary>
     /// Sends up to <paramref name="count"/> bytes of <paramref name="file"/> from its position as Data frames,
@@ -99,6 +100,7 @@ internal static class FileDataPump
     {
         var buffers = new SequentialFileWriter.AlignedBuffer[Buffers];
         var uses = new Task[Buffers];
+        var hashing = Task.CompletedTask;
         var writing = Task.CompletedTask;
         try
         {
@@ -120,7 +122,7 @@ internal static class FileDataPump
 
                 if (type == FileMessageType.End)
                 {
-                    await writing.ConfigureAwait(false);
+                    await Task.WhenAll(hashing, writing).ConfigureAwait(false);
                     return received;
                 }
 
@@ -135,21 +137,28 @@ internal static class FileDataPump
                     throw new FileTransferException(FileErrorCode.BadRequest, $"The {peer} sent more than the announced size.");
                 }
 
-                var previous = writing;
+                // Hashing and writing each keep file order, but run side by side: a direct write waits on the
+                // disk (≈ 1 ms per MiB here) without the CPU, which meanwhile hashes the next chunk.
+                var (previousHash, previousWrite) = (hashing, writing);
                 var data = buffers[i].Memory[..length];
-                writing = uses[i] = Task.Run(async () =>
+                hashing = Task.Run(async () =>
                 {
-                    await previous.ConfigureAwait(false);
+                    await previousHash.ConfigureAwait(false);
                     hash.AppendData(data.Span);
+                }, cancellationToken);
+                writing = Task.Run(async () =>
+                {
+                    await previousWrite.ConfigureAwait(false);
                     part.Write(data.Span);
                 }, cancellationToken);
+                uses[i] = Task.WhenAll(hashing, writing);
                 progress?.Invoke(received);
             }
         }
         finally
         {
-            // Writes may still use the buffers (the receive failed): let them finish before the buffers go back.
-            await writing.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            // Hashes and writes may still use the buffers (the receive failed): let them finish before the buffers go back.
+            await Task.WhenAll(hashing, writing).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             foreach (var buffer in buffers)
             {
                 buffer?.Dispose();

@@ -57,7 +57,7 @@ public sealed class FileTransferTests : IAsyncLifetime
         var expected = TestFiles.Sha256(source);
         Assert.Equal(expected, TestFiles.Sha256(Path.Combine(_f.Root, "big.bin")));
         Assert.Equal(expected, TestFiles.Sha256(Path.Combine(_f.Local, "big-back.bin")));
-        Assert.True(reports >= 800, $"{reports} progress reports"); // one per 256 KiB chunk each way
+        Assert.True(reports >= 2 * (100 * 1024 * 1024 / FileChannel.DataChunk), $"{reports} progress reports"); // one per chunk each way
     }
 
     [Fact]

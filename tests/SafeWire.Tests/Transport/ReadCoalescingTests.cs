@@ -40,6 +40,45 @@ public sealed class ReadCoalescingTests
     }
 
     [Fact]
+    public async Task BulkStreamOverTcp_MovesToTheBulkBuffer_AndKeepsEveryByte()
+    {
+        using var serverKey = Channels.NewRawKey();
+        var (client, server) = await Channels.ConnectTcpAsync(Channels.ClientPinning(serverKey), Channels.ServerOptions(serverKey));
+        await using (client)
+        await using (server)
+        {
+            var ct = TestContext.Current.CancellationToken;
+            var sent = RandomNumberGenerator.GetBytes(8 * 1024 * 1024);
+            var writing = Task.Run(
+                async () =>
+                {
+                    for (int offset = 0; offset < sent.Length; offset += 256 * 1024)
+                    {
+                        await client.WriteAsync(sent.AsMemory(offset, 256 * 1024), ct);
+                    }
+                },
+                ct);
+            await Task.Delay(200, ct); // let the socket fill, so reads find more than the small buffer holds
+
+            var received = new byte[sent.Length];
+            int total = 0;
+            int largest = 0;
+            while (total < sent.Length)
+            {
+                int n = await server.ReadAsync(received.AsMemory(total, Math.Min(100_003, sent.Length - total)), ct).AsTask().WaitAsync(Channels.TestTimeout, ct);
+                Assert.True(n > 0);
+                total += n;
+                largest = Math.Max(largest, server.ReceiveBufferLength);
+            }
+
+            await writing;
+            Assert.Equal(sent, received);
+            Assert.Equal(256 * 1024, largest);
+            Assert.False(server.HoldsReceiveBuffer);
+        }
+    }
+
+    [Fact]
     public async Task DataFollowedByCloseNotify_IsReturnedThenTheStreamEnds()
     {
         using var serverKey = Channels.NewRawKey();

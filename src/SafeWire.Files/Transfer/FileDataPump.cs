@@ -29,6 +29,7 @@ internal static class FileDataPump
         var frames = new byte[Buffers][];
         var fills = new Task<int>[Buffers];
         var remaining = count;
+        var position = file.Position;
         long total = 0;
         Task filling = Task.CompletedTask;
         try
@@ -44,6 +45,7 @@ internal static class FileDataPump
                 var read = await fills[i].ConfigureAwait(false);
                 if (read == 0)
                 {
+                    file.Position += total;
                     return total;
                 }
 
@@ -77,11 +79,26 @@ internal static class FileDataPump
             }
 
             var previous = filling;
+            var at = position;
+            position += length;
             var fill = Task.Run(async () =>
             {
                 await previous.ConfigureAwait(false);
-                var read = await file.ReadAtLeastAsync(frame.AsMemory(FileChannel.HeaderSize, length), length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-                hash.AppendData(frame, FileChannel.HeaderSize, read);
+                // A plain pread on this pool thread: the async file API would queue the same call to another one.
+                var chunk = frame.AsSpan(FileChannel.HeaderSize, length);
+                var read = 0;
+                while (read < length)
+                {
+                    var n = RandomAccess.Read(file.SafeFileHandle, chunk[read..], at + read);
+                    if (n == 0)
+                    {
+                        break; // the file shrank: send what there is
+                    }
+
+                    read += n;
+                }
+
+                hash.AppendData(chunk[..read]);
                 return read;
             }, cancellationToken);
             filling = fill;

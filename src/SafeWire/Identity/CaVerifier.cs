@@ -21,6 +21,12 @@ public sealed class CaVerifier : IPeerVerifier
     private const int MaxCachedChains = 1024;
     private const string OidServerAuth = "1.3.6.1.5.5.7.3.1";
     private const string OidClientAuth = "1.3.6.1.5.5.7.3.2";
+    private const string OidSubjectKeyIdentifier = "2.5.29.14";
+    private const string OidKeyUsage = "2.5.29.15";
+    private const string OidSubjectAltName = "2.5.29.17";
+    private const string OidBasicConstraints = "2.5.29.19";
+    private const string OidAuthorityKeyIdentifier = "2.5.29.35";
+    private const string OidExtendedKeyUsage = "2.5.29.37";
 
     private readonly X509Certificate2Collection _roots = [];
     private readonly CrlSource[] _crls;
@@ -127,6 +133,17 @@ public sealed class CaVerifier : IPeerVerifier
     /// <summary>Builds the chain leaf → root at <paramref name="now"/>; the result holds while every certificate in it is valid.</summary>
     private CachedChain Build(PeerCredential credential, CachedChain parsed, DateTimeOffset now)
     {
+        if (credential.CertificateChain.Count == 1 && DirectIssuer(parsed.Leaf, now) is { } root)
+        {
+            X509Certificate2[] direct = [new X509Certificate2(parsed.Leaf), new X509Certificate2(root)];
+            return parsed with
+            {
+                Chain = direct,
+                ValidFrom = direct.Max(c => new DateTimeOffset(c.NotBefore)),
+                ValidTo = direct.Min(c => new DateTimeOffset(c.NotAfter)),
+            };
+        }
+
         using var chain = new X509Chain();
         var policy = chain.ChainPolicy;
         policy.TrustMode = X509ChainTrustMode.CustomRootTrust;
@@ -170,6 +187,53 @@ public sealed class CaVerifier : IPeerVerifier
                 extra.Dispose();
             }
         }
+    }
+
+    /// <summary>
+    /// The common case without <see cref="X509Chain"/>: a leaf signed directly by one of the roots. On Linux the first
+    /// chain build in a process loads the whole system trust store even for a custom root (≈ 70 ms of every CLI
+    /// command's start). Only a plain case is taken: same issuer name, a signature that verifies with the root's key
+    /// (ECDSA or RSA PKCS#1, the algorithm named the same inside and out), a root that is a CA valid now with no
+    /// constraints beyond basic constraints and key usage, matching key identifiers, and no critical extension in the
+    /// leaf that the later checks do not cover. Anything else returns null and <see cref="X509Chain"/> decides, so this
+    /// path can only accept what the chain build would accept.
+    /// </summary>
+    private X509Certificate2? DirectIssuer(X509Certificate2 leaf, DateTimeOffset now)
+    {
+        foreach (var root in _roots)
+        {
+            if (leaf.IssuerName.RawData.AsSpan().SequenceEqual(root.SubjectName.RawData)
+                && now >= root.NotBefore && now <= root.NotAfter
+                && IsPlainCa(root)
+                && HasOnlyKnownCriticalExtensions(leaf)
+                && KeyIdentifiersMatch(leaf, root)
+                && X509Signature.IsCertificateSignedBy(leaf, root))
+            {
+                return root;
+            }
+        }
+
+        return null;
+    }
+
+    private static bool IsPlainCa(X509Certificate2 root)
+    {
+        var basic = root.Extensions.OfType<X509BasicConstraintsExtension>().FirstOrDefault();
+        var usage = root.Extensions.OfType<X509KeyUsageExtension>().FirstOrDefault();
+        return basic is { CertificateAuthority: true }
+            && (usage is null || (usage.KeyUsages & X509KeyUsageFlags.KeyCertSign) != 0)
+            && root.Extensions.All(e => e.Oid?.Value is OidBasicConstraints or OidKeyUsage or OidSubjectKeyIdentifier or OidAuthorityKeyIdentifier);
+    }
+
+    private static bool HasOnlyKnownCriticalExtensions(X509Certificate2 leaf) =>
+        leaf.Extensions.All(e => !e.Critical || e.Oid?.Value is OidBasicConstraints or OidKeyUsage or OidExtendedKeyUsage or OidSubjectAltName);
+
+    /// <summary>When the leaf names its issuer's key and the root names its own, they must be the same key.</summary>
+    private static bool KeyIdentifiersMatch(X509Certificate2 leaf, X509Certificate2 root)
+    {
+        var authority = leaf.Extensions.OfType<X509AuthorityKeyIdentifierExtension>().FirstOrDefault()?.KeyIdentifier;
+        var subject = root.Extensions.OfType<X509SubjectKeyIdentifierExtension>().FirstOrDefault()?.SubjectKeyIdentifierBytes;
+        return authority is null || subject is null || authority.Value.Span.SequenceEqual(subject.Value.Span);
     }
 
     private static TrustException ChainFailure(X509Chain chain, string name, DateTimeOffset now)

@@ -143,29 +143,7 @@ public sealed class RevocationList
             return false;
         }
 
-        var hash = _signatureAlgorithm switch
-        {
-            "1.2.840.10045.4.3.2" or "1.2.840.113549.1.1.11" => HashAlgorithmName.SHA256,
-            "1.2.840.10045.4.3.3" or "1.2.840.113549.1.1.12" => HashAlgorithmName.SHA384,
-            "1.2.840.10045.4.3.4" or "1.2.840.113549.1.1.13" => HashAlgorithmName.SHA512,
-            _ => default,
-        };
-        if (hash == default)
-        {
-            return false;
-        }
-
-        using var ec = issuer.GetECDsaPublicKey();
-        if (ec is not null)
-        {
-            return _signatureAlgorithm.StartsWith("1.2.840.10045.4.3.", StringComparison.Ordinal)
-                && ec.VerifyData(_tbs, _signature, hash, DSASignatureFormat.Rfc3279DerSequence);
-        }
-
-        using var rsa = issuer.GetRSAPublicKey();
-        return rsa is not null
-            && _signatureAlgorithm.StartsWith("1.2.840.113549.1.1.", StringComparison.Ordinal)
-            && rsa.VerifyData(_tbs, _signature, hash, RSASignaturePadding.Pkcs1);
+        return X509Signature.IsValid(_tbs, _signatureAlgorithm, _signature, issuer);
     }
 
     private static bool IsTime(Asn1Tag tag) =>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
@@ -83,27 +84,21 @@ internal sealed class SequentialFileWriter
 
         internal AlignedBuffer(int length)
         {
-            _array = System.Buffers.ArrayPool<byte>.Shared.Rent(length + Alignment);
+            _array = ArrayPool<byte>.Shared.Rent(length + Alignment);
             _pin = GCHandle.Alloc(_array, GCHandleType.Pinned);
             var misalignment = (int)(_pin.AddrOfPinnedObject() % Alignment);
-            Offset = misalignment == 0 ? 0 : Alignment - misalignment;
-            Memory = _array.AsMemory(Offset, length);
+            Memory = _array.AsMemory(misalignment == 0 ? 0 : Alignment - misalignment, length);
         }
 
         /// <summary>The aligned window.</summary>
         public Memory<byte> Memory { get; }
-
-        /// <summary>The array behind <see cref="Memory"/> and where the window starts in it.</summary>
-        public byte[] Array => _array;
-
-        public int Offset { get; }
 
         public void Dispose()
         {
             if (_pin.IsAllocated)
             {
                 _pin.Free();
-                System.Buffers.ArrayPool<byte>.Shared.Return(_array);
+                ArrayPool<byte>.Shared.Return(_array);
             }
         }
     }

@@ -129,7 +129,7 @@ internal static class FileDataPump
 
             for (var i = 0; ; i = (i + 1) % Buffers)
             {
-                // The buffer is free once the write that last used it is done (a failed write fails here).
+                // The buffer is free once the hash and the write that last used it are done (a failure fails here).
                 await uses[i].ConfigureAwait(false);
                 var (type, length) = await channel.ReceiveDataAsync(buffers[i].Memory, cancellationToken).ConfigureAwait(false);
                 if (type is null)

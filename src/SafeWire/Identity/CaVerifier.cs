@@ -200,12 +200,16 @@ public sealed class CaVerifier : IPeerVerifier
     /// </summary>
     private X509Certificate2? DirectIssuer(X509Certificate2 leaf, DateTimeOffset now)
     {
+        if (!HasOnlyKnownCriticalExtensions(leaf))
+        {
+            return null;
+        }
+
         foreach (var root in _roots)
         {
             if (leaf.IssuerName.RawData.AsSpan().SequenceEqual(root.SubjectName.RawData)
                 && now >= root.NotBefore && now <= root.NotAfter
                 && IsPlainCa(root)
-                && HasOnlyKnownCriticalExtensions(leaf)
                 && KeyIdentifiersMatch(leaf, root)
                 && X509Signature.IsCertificateSignedBy(leaf, root))
             {

@@ -452,7 +452,7 @@ public sealed class SecureStream : Stream
                 return false;
             }
 
-            _receive = ArrayPool<byte>.Shared.Rent(_bulkReceive ? BulkReceiveBufferSize : ReceiveBufferSize);
+            _receive = RentReceiveBuffer();
         }
 
         _plainStart = _plainEnd = 0;
@@ -504,7 +504,6 @@ public sealed class SecureStream : Stream
         return false;
     }
 
-    /// <summary>Moves a partial record to the front if the rest of it would not fit (no plaintext is pending).</summary>
     /// <summary>
     /// Makes room for <paramref name="needed"/> bytes from the current record on: moves the unprocessed bytes to the
     /// front (into a bulk-sized buffer once the connection has shown bulk traffic) and clears what they leave behind
@@ -593,7 +592,7 @@ public sealed class SecureStream : Stream
                 await TAdapter.WaitForDataAsync(_inner, cancellationToken).ConfigureAwait(false);
             }
 
-            _receive = ArrayPool<byte>.Shared.Rent(_bulkReceive ? BulkReceiveBufferSize : ReceiveBufferSize);
+            _receive = RentReceiveBuffer();
         }
 
         if (_plainStart == _plainEnd)
@@ -620,6 +619,9 @@ public sealed class SecureStream : Stream
         }
     }
 
+    private byte[] RentReceiveBuffer() => ArrayPool<byte>.Shared.Rent(_bulkReceive ? BulkReceiveBufferSize : ReceiveBufferSize);
+
+    /// <summary>Counts bytes just read into the receive buffer; a read that filled most of it marks bulk traffic.</summary>
     private void AddReceived(int read)
     {
         if (read >= ReceiveBufferSize / 2 && _receiveEnd + read == _receive!.Length)

@@ -47,13 +47,6 @@ public sealed record ElectionDefinition
             throw new VotingException("--names has an empty name.");
         }
     }
-
-    internal static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
 }
 
 /// <summary>Election names and voter IDs: short, printable, safe as file names.</summary>
@@ -73,3 +66,13 @@ public static class Identifiers
         }
     }
 }
+
+/// <summary>
+/// The JSON shape of the election's files (election.json, voter credentials, receipts): camelCase, indented, nulls left
+/// out. Generated at compile time, so the native (ahead-of-time) build needs no reflection.
+/// </summary>
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(ElectionDefinition))]
+[JsonSerializable(typeof(VoterCredential))]
+[JsonSerializable(typeof(ReceiptFile))]
+internal sealed partial class VotingJson : JsonSerializerContext;

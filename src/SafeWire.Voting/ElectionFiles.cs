@@ -83,7 +83,7 @@ public sealed class ElectionFiles
 
         SecureFile.WriteAllText(files.VotersPath, VoterRegistry.Header, isPrivate: false);
         // The definition is written last: its presence marks a complete election folder.
-        SecureFile.WriteAllText(files.DefinitionPath, JsonSerializer.Serialize(definition, ElectionDefinition.JsonOptions), isPrivate: true);
+        SecureFile.WriteAllText(files.DefinitionPath, JsonSerializer.Serialize(definition, VotingJson.Default.ElectionDefinition), isPrivate: true);
         return files;
     }
 
@@ -100,7 +100,7 @@ public sealed class ElectionFiles
         ElectionDefinition? definition;
         try
         {
-            definition = JsonSerializer.Deserialize<ElectionDefinition>(File.ReadAllText(path), ElectionDefinition.JsonOptions);
+            definition = JsonSerializer.Deserialize(File.ReadAllText(path), VotingJson.Default.ElectionDefinition);
         }
         catch (JsonException e)
         {

@@ -60,13 +60,13 @@ public sealed record ReceiptFile
     };
 
     public void Save(string path) =>
-        SecureFile.WriteAllText(path, JsonSerializer.Serialize(this, ElectionDefinition.JsonOptions), isPrivate: true);
+        SecureFile.WriteAllText(path, JsonSerializer.Serialize(this, VotingJson.Default.ReceiptFile), isPrivate: true);
 
     public static ReceiptFile Load(string path)
     {
         try
         {
-            var file = JsonSerializer.Deserialize<ReceiptFile>(File.ReadAllText(path), ElectionDefinition.JsonOptions);
+            var file = JsonSerializer.Deserialize(File.ReadAllText(path), VotingJson.Default.ReceiptFile);
             return file is not null && file.Format == FormatName ? file : throw new VotingException($"{path} is not a SafeWire vote receipt.");
         }
         catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)

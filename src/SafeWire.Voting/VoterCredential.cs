@@ -31,13 +31,13 @@ public sealed record VoterCredential
     public string? CaCertificate { get; init; }
 
     public void Save(string path) =>
-        SecureFile.WriteAllText(path, JsonSerializer.Serialize(this, ElectionDefinition.JsonOptions), isPrivate: true, overwrite: false);
+        SecureFile.WriteAllText(path, JsonSerializer.Serialize(this, VotingJson.Default.VoterCredential), isPrivate: true, overwrite: false);
 
     public static VoterCredential Load(string path)
     {
         try
         {
-            var credential = JsonSerializer.Deserialize<VoterCredential>(File.ReadAllText(path), ElectionDefinition.JsonOptions);
+            var credential = JsonSerializer.Deserialize(File.ReadAllText(path), VotingJson.Default.VoterCredential);
             if (credential is null || credential.Format != FormatName)
             {
                 throw new VotingException($"{path} is not a SafeWire voter credential.");

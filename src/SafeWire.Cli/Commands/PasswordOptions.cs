@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Security.Cryptography;
 using System.Text;
-using Spectre.Console;
 
 namespace SafeWire.Cli.Commands;
 
@@ -74,16 +73,12 @@ internal sealed class PasswordOptions
             return string.IsNullOrEmpty(line) ? throw new CliException($"no password for {What} on standard input") : line.ToCharArray();
         }
 
-        var first = AnsiConsole.Prompt(new TextPrompt<string>($"Password for {What}:").Secret());
         if (confirm)
         {
-            var second = AnsiConsole.Prompt(new TextPrompt<string>("Repeat the password:").Secret());
-            if (!string.Equals(first, second, StringComparison.Ordinal))
-            {
-                throw new CliException("the passwords do not match");
-            }
+            return HiddenPrompt.ReadNew($"Password for {What}:");
         }
 
-        return first.Length > 0 ? first.ToCharArray() : throw new CliException("an empty password is not allowed");
+        var typed = HiddenPrompt.Read($"Password for {What}:");
+        return typed.Length > 0 ? typed : throw new CliException("an empty password is not allowed");
     }
 }

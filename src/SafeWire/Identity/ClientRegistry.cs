@@ -14,12 +14,6 @@ public sealed record ClientRecord(string Fingerprint, string Name, DateTimeOffse
 /// </summary>
 public sealed class ClientRegistry
 {
-    private static readonly JsonSerializerOptions s_json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
-
     private readonly string _path;
     private readonly object _gate = new();
     private readonly Dictionary<string, ClientRecord> _records = new(StringComparer.Ordinal);
@@ -45,7 +39,7 @@ public sealed class ClientRegistry
 
             try
             {
-                var record = JsonSerializer.Deserialize<ClientRecord>(line, s_json);
+                var record = JsonSerializer.Deserialize(line, ClientRegistryJson.Default.ClientRecord);
                 if (record is null || !AllowList.IsFingerprint(record.Fingerprint) || record.Name is null)
                 {
                     throw new JsonException("missing fields");
@@ -106,9 +100,14 @@ public sealed class ClientRegistry
         var text = new StringBuilder();
         foreach (var record in _records.Values.OrderBy(r => r.FirstSeen))
         {
-            text.Append(JsonSerializer.Serialize(record, s_json)).Append('\n');
+            text.Append(JsonSerializer.Serialize(record, ClientRegistryJson.Default.ClientRecord)).Append('\n');
         }
 
         SecureFile.WriteText(_path, text.ToString(), secret: false);
     }
 }
+
+/// <summary>One registry line: snake_case, nulls left out; generated at compile time (no reflection in the native build).</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(ClientRecord))]
+internal sealed partial class ClientRegistryJson : JsonSerializerContext;

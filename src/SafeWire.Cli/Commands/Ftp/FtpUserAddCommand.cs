@@ -1,6 +1,5 @@
 using System.CommandLine;
 using SafeWire.Files.Ftp;
-using Spectre.Console;
 
 namespace SafeWire.Cli.Commands.Ftp;
 
@@ -23,11 +22,9 @@ internal static class FtpUserAddCommand
         }
         else
         {
-            password = AnsiConsole.Prompt(new TextPrompt<string>($"Password for {name}:").Secret());
-            if (password != AnsiConsole.Prompt(new TextPrompt<string>("Repeat the password:").Secret()))
-            {
-                throw new CliException("the passwords do not match");
-            }
+            var chars = HiddenPrompt.ReadNew($"Password for {name}:");
+            password = new string(chars);   // FtpUserStore hashes a string
+            chars.AsSpan().Clear();
         }
 
         if (string.IsNullOrEmpty(password))

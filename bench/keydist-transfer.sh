@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Key distribution throughput: one file (default 1 GiB) sent peer to peer on loopback in each mode
-# (cbc, cfb, e2e) through the real safewire executable (Release), side by side with a plain TCP copy of the
+# (cbc, cfb, e2e) through the real safewire executable (native, as it ships), side by side with a plain TCP copy of the
 # same file in the same run. Prints a Markdown table for docs/BENCHMARKS.md.
 #
 #   bench/keydist-transfer.sh [SIZE_MIB]        (default 1024)
@@ -22,8 +22,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-dotnet build src/SafeWire.Cli -c Release -o "$work/bin" -v quiet -nologo >/dev/null
-sw=(dotnet "$work/bin/safewire.dll")
+scripts/publish-native.sh "$work/bin"   # safewire as it ships: the native executable
+sw=("$work/bin/safewire")
 home="$work/home"
 file="$work/payload.bin"
 head -c "$((size_mib * 1024 * 1024))" /dev/urandom >"$file"

@@ -18,9 +18,6 @@ if ((${#need[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-dotnet build src/SafeWire.Cli -c Release -v quiet -nologo >/dev/null
-sw=(dotnet "$PWD/src/SafeWire.Cli/bin/Release/net10.0/safewire.dll")
-
 work=$(mktemp -d /tmp/safewire-bench-XXXXXX)
 pids=()
 cleanup() {
@@ -28,6 +25,10 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+
+# safewire as it ships: the native executable (scripts/publish-native.sh).
+scripts/publish-native.sh "$work/bin"
+sw=("$work/bin/safewire")
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_for() { for _ in $(seq 1 200); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; echo "timeout waiting for $2 in $1" >&2; cat "$1" >&2; exit 1; }

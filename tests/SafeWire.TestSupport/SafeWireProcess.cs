@@ -37,6 +37,27 @@ public sealed class SafeWireProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>
+    /// Set to the path of a native build (<c>dotnet publish -c Release src/SafeWire.Cli</c>) to run every test that
+    /// starts the executable against that build instead (<c>.ci/run</c> does, so the shipped binary is what is tested).
+    /// </summary>
+    public const string NativeExecutableVariable = "SAFEWIRE_EXE";
+
+    /// <summary>The native executable named by <see cref="NativeExecutableVariable"/>, or null to run safewire.dll.</summary>
+    public static string? NativeExecutable
+    {
+        get
+        {
+            var exe = Environment.GetEnvironmentVariable(NativeExecutableVariable);
+            if (string.IsNullOrEmpty(exe))
+            {
+                return null;
+            }
+
+            return File.Exists(exe) ? Path.GetFullPath(exe) : throw new InvalidOperationException($"{NativeExecutableVariable}={exe}: no such file.");
+        }
+    }
+
     public static string ExecutablePath
     {
         get
@@ -54,7 +75,8 @@ public sealed class SafeWireProcess : IAsyncDisposable
     /// <summary>Starts <c>safewire ARGS</c>; the environment gets <paramref name="environment"/> on top of this process's.</summary>
     public static SafeWireProcess Start(IEnumerable<string> args, IDictionary<string, string?>? environment = null, string? workingDirectory = null)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var native = NativeExecutable;
+        var info = new ProcessStartInfo(native ?? "dotnet")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -64,7 +86,11 @@ public sealed class SafeWireProcess : IAsyncDisposable
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
         };
-        info.ArgumentList.Add(ExecutablePath);
+        if (native is null)
+        {
+            info.ArgumentList.Add(ExecutablePath);
+        }
+
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);

@@ -187,13 +187,22 @@ public sealed class CliFlowTests : IAsyncLifetime
         await using var alice = SafeWireProcess.Start(["peer", "send", KeyManager, "--home", _home.Path, "--name", "alice", "--to", "bob", "--mode", "cbc", file]);
 
         await relay.Paused.WaitAsync(s_step, TestContext.Current.CancellationToken);
-        Assert.NotEmpty(Directory.GetFileSystemEntries(_out.Path, "*", new EnumerationOptions { AttributesToSkip = 0 })); // the hidden .part file
+        // The relay has forwarded the first chunks; the receiver creates its hidden .part file as it takes them in.
+        var deadline = DateTime.UtcNow + s_step;
+        while (OutputEntries().Length == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+
+        Assert.NotEmpty(OutputEntries());
         alice.Kill();
         await _km!.WaitForOutputAsync("FAILED", s_step);
         Assert.Contains("alice left", _km.Output, StringComparison.Ordinal);
         await relay.DisposeAsync();
 
         Assert.Equal(1, await bob.WaitForExitAsync(s_step));
-        Assert.Empty(Directory.GetFileSystemEntries(_out.Path, "*", new EnumerationOptions { AttributesToSkip = 0 }));
+        Assert.Empty(OutputEntries());
+
+        string[] OutputEntries() => Directory.GetFileSystemEntries(_out.Path, "*", new EnumerationOptions { AttributesToSkip = 0 });
     }
 }

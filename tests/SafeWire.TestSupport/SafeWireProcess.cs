@@ -43,8 +43,13 @@ public sealed class SafeWireProcess : IAsyncDisposable
     /// </summary>
     public const string NativeExecutableVariable = "SAFEWIRE_EXE";
 
-    /// <summary>The native executable named by <see cref="NativeExecutableVariable"/>, or null to run safewire.dll.</summary>
-    public static string? NativeExecutable
+    /// <summary>
+    /// How to start safewire: the native executable named by <see cref="NativeExecutableVariable"/>, else dotnet with
+    /// safewire.dll. The program, then the arguments that come before safewire's own.
+    /// </summary>
+    public static string[] Command => NativeExecutable is { } native ? [native] : ["dotnet", ExecutablePath];
+
+    private static string? NativeExecutable
     {
         get
         {
@@ -58,7 +63,7 @@ public sealed class SafeWireProcess : IAsyncDisposable
         }
     }
 
-    public static string ExecutablePath
+    private static string ExecutablePath
     {
         get
         {
@@ -75,8 +80,8 @@ public sealed class SafeWireProcess : IAsyncDisposable
     /// <summary>Starts <c>safewire ARGS</c>; the environment gets <paramref name="environment"/> on top of this process's.</summary>
     public static SafeWireProcess Start(IEnumerable<string> args, IDictionary<string, string?>? environment = null, string? workingDirectory = null)
     {
-        var native = NativeExecutable;
-        var info = new ProcessStartInfo(native ?? "dotnet")
+        var command = Command;
+        var info = new ProcessStartInfo(command[0])
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -86,12 +91,7 @@ public sealed class SafeWireProcess : IAsyncDisposable
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
         };
-        if (native is null)
-        {
-            info.ArgumentList.Add(ExecutablePath);
-        }
-
-        foreach (var arg in args)
+        foreach (var arg in command.Skip(1).Concat(args))
         {
             info.ArgumentList.Add(arg);
         }

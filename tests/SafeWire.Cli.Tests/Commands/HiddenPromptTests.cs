@@ -73,8 +73,7 @@ public sealed class HiddenPromptTests
 
         public static TerminalSession Start(IEnumerable<string> args)
         {
-            var command = SafeWireProcess.NativeExecutable is { } native ? [native] : new[] { "dotnet", SafeWireProcess.ExecutablePath };
-            var line = string.Join(' ', command.Concat(args).Select(a => "'" + a.Replace("'", "'\\''", StringComparison.Ordinal) + "'"));
+            var line = string.Join(' ', SafeWireProcess.Command.Concat(args).Select(a => "'" + a.Replace("'", "'\\''", StringComparison.Ordinal) + "'"));
             var info = new ProcessStartInfo("script", ["--quiet", "--flush", "--return", "--command", line, "/dev/null"])
             {
                 RedirectStandardInput = true,

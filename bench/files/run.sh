@@ -4,8 +4,7 @@
 #   safewire ftp serve (FTPS)   vs  vsftpd (temporary config), both driven by the same curl command
 # usage: bench/files/run.sh [SIZE_MIB]   (default 1024 = 1 GiB). Needs root for sshd/vsftpd; installs
 # openssh-server, openssh-client, vsftpd, curl (and clang, for the native build) from Debian if missing. ROUNDS=N
-# (default 3) rounds of all
-# transfers; prints a Markdown table of medians.
+# (default 3) rounds of all transfers; prints a Markdown table of medians.
 set -euo pipefail
 size_mib=${1:-1024}
 cd "$(dirname "$0")/../.."

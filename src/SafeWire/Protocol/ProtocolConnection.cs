@@ -41,6 +41,7 @@ internal sealed class ProtocolConnection : IHandshakeRecordLayer, IDisposable
     private RecordProtection? _write;
     private ApplicationTrafficSecret? _readSecret;
     private ApplicationTrafficSecret? _writeSecret;
+    private bool _failed;
 
     // Records waiting to be sent (handshake flights, NewSessionTicket); created when needed and dropped once the
     // handshake is over and written, so an established connection holds no output buffer.
@@ -99,6 +100,37 @@ internal sealed class ProtocolConnection : IHandshakeRecordLayer, IDisposable
     /// </summary>
     public RecordKind ProcessRecord(Span<byte> record, out int offset, out int length)
     {
+        if (_failed)
+        {
+            throw new InvalidOperationException("This connection has already failed; it accepts no more records.");
+        }
+
+        // Until the peer has received our first flight it cannot hold our keys: if this record fails after it made
+        // us derive write keys (a ClientHello followed by stray bytes), the alert must still go out in plaintext.
+        bool hadWriteKeys = _write is not null;
+        try
+        {
+            return ProcessRecordCore(record, out offset, out length);
+        }
+        catch
+        {
+            _failed = true;
+            if (!IsHandshakeComplete)
+            {
+                _state.Dispose();
+            }
+
+            if (!hadWriteKeys && _write is not null)
+            {
+                ForgetUnsentKeys();
+            }
+
+            throw;
+        }
+    }
+
+    private RecordKind ProcessRecordCore(Span<byte> record, out int offset, out int length)
+    {
         offset = 0;
         length = 0;
         if (!RecordHeader.TryRead(record, out var header) || record.Length != ProtocolConstants.RecordHeaderLength + header.Length)
@@ -131,6 +163,13 @@ internal sealed class ProtocolConnection : IHandshakeRecordLayer, IDisposable
         }
         else
         {
+            if (header.Type == ContentType.Alert && !_read.IsApplication)
+            {
+                // A peer that fails before it has keys alerts in plaintext (section 5); during the handshake it
+                // may not have them yet even though we already read with handshake keys.
+                return ProcessAlert(record[ProtocolConstants.RecordHeaderLength..]);
+            }
+
             if (header.Type != ContentType.ApplicationData)
             {
                 throw new ProtocolException(Alert.UnexpectedMessage, $"Expected an encrypted record, got a plaintext {header.Type} record.");
@@ -227,6 +266,11 @@ internal sealed class ProtocolConnection : IHandshakeRecordLayer, IDisposable
 
     void IHandshakeRecordLayer.QueueHandshake(byte[] message)
     {
+        if (_settings.RewriteOutgoing is { } rewrite)
+        {
+            message = rewrite(message);
+        }
+
         _queued.Add(message);
         Observe(sent: true, message);
     }
@@ -263,6 +307,7 @@ internal sealed class ProtocolConnection : IHandshakeRecordLayer, IDisposable
 
     public void Dispose()
     {
+        _state.Dispose();
         _read?.Dispose();
         _write?.Dispose();
         _readSecret?.Dispose();
@@ -270,6 +315,21 @@ internal sealed class ProtocolConnection : IHandshakeRecordLayer, IDisposable
         _context.Result?.Dispose();
         _context.Dispose();
         CryptographicOperations.ZeroMemory(_handshakeBuffer);
+    }
+
+    /// <summary>
+    /// Drops write keys and output the peer never received: the next alert goes out as a plaintext record with the
+    /// all-zero session ID, which is what the peer can read.
+    /// </summary>
+    private void ForgetUnsentKeys()
+    {
+        _write?.Dispose();
+        _write = null;
+        _writeSecret?.Dispose();
+        _writeSecret = null;
+        _queued.Clear();
+        _output?.Clear();
+        Array.Clear(_sessionId);
     }
 
     private void ProcessHandshake(ReadOnlySpan<byte> content)

@@ -38,7 +38,7 @@ public sealed class HandshakeTamperTests
 
         ConnectionPair.Feed(pair.Server, hello, new FeedResult());
         var flight = pair.Server.Output.ToArray();
-        Assert.Equal((byte)CipherSuite.ChaCha20Poly1305, flight[25 + 2 + 32 + 1]); // the server was fooled into a weaker choice...
+        Assert.Equal((byte)CipherSuite.Aes256CbcHmacSha256, flight[25 + 2 + 32 + 1]); // the server was fooled into the client's "first choice"...
 
         // ...but the handshake keys come from Transcript-Hash(ClientHello..ServerHello), which now differs between
         // the two ends: the client cannot even open the server's first encrypted record.

@@ -61,9 +61,20 @@ internal sealed class ExpectServerHello(ECDiffieHellman ephemeral, ClientTicket?
 {
     public override string Expecting => "ServerHello";
 
+    /// <summary>The ephemeral key and the offered ticket's PSK are needed only here.</summary>
+    protected override void ReleaseSecrets()
+    {
+        ephemeral.Dispose();
+        if (ticket is not null)
+        {
+            CryptographicOperations.ZeroMemory(ticket.PreSharedKey);
+        }
+    }
+
     public override HandshakeState Handle(HandshakeContext context, HandshakeType type, ReadOnlySpan<byte> body, byte[] message)
     {
-        using var key = ephemeral;
+        using var state = this;
+        var key = ephemeral;
         if (type != HandshakeType.ServerHello)
         {
             throw Unexpected(type);
@@ -89,24 +100,26 @@ internal sealed class ExpectServerHello(ECDiffieHellman ephemeral, ClientTicket?
         var shared = HandshakeCrypto.SharedSecret(key, hello.KeyShare);
         context.AddToTranscript(message);
         var hash = context.TranscriptHash();
+        using var pending = new PendingSecrets();
         ClientKeys keys;
         using (var early = EarlySecret.Create(context.Derivation, hello.Resumed ? ticket!.PreSharedKey : []))
         {
-            var handshake = early.ToHandshakeSecret(shared);
+            var handshake = pending.Add(early.ToHandshakeSecret(shared));
             CryptographicOperations.ZeroMemory(shared);
-            keys = new ClientKeys
+            keys = pending.Add(new ClientKeys
             {
                 Suite = suite,
                 SessionId = hello.SessionId,
                 Handshake = handshake,
-                ClientTraffic = handshake.ClientTrafficSecret(hash),
-                ServerTraffic = handshake.ServerTrafficSecret(hash),
-            };
+                ClientTraffic = pending.Add(handshake.ClientTrafficSecret(hash)),
+                ServerTraffic = pending.Add(handshake.ServerTrafficSecret(hash)),
+            });
         }
 
         context.Records.SetSessionId(hello.SessionId);
         context.Records.ChangeReadKeys(suite, keys.ServerTraffic);
         context.Records.ChangeWriteKeys(suite, keys.ClientTraffic);
+        pending.Keep();
         return hello.Resumed
             ? new ExpectServerFinished(keys, ticket!.Server, certificateRequested: false, resumed: true)
             : new ExpectCertificateRequestOrCertificate(keys);
@@ -116,6 +129,8 @@ internal sealed class ExpectServerHello(ECDiffieHellman ephemeral, ClientTicket?
 internal sealed class ExpectCertificateRequestOrCertificate(ClientKeys keys) : HandshakeState
 {
     public override string Expecting => "CertificateRequest or Certificate";
+
+    protected override void ReleaseSecrets() => keys.Dispose();
 
     public override HandshakeState Handle(HandshakeContext context, HandshakeType type, ReadOnlySpan<byte> body, byte[] message)
     {
@@ -128,7 +143,6 @@ internal sealed class ExpectCertificateRequestOrCertificate(ClientKeys keys) : H
             case HandshakeType.Certificate:
                 return new ExpectServerCertificate(keys, certificateRequested: false).Handle(context, type, body, message);
             default:
-                keys.Dispose();
                 throw Unexpected(type);
         }
     }
@@ -138,11 +152,12 @@ internal sealed class ExpectServerCertificate(ClientKeys keys, bool certificateR
 {
     public override string Expecting => "Certificate";
 
+    protected override void ReleaseSecrets() => keys.Dispose();
+
     public override HandshakeState Handle(HandshakeContext context, HandshakeType type, ReadOnlySpan<byte> body, byte[] message)
     {
         if (type != HandshakeType.Certificate)
         {
-            keys.Dispose();
             throw Unexpected(type);
         }
 
@@ -163,11 +178,12 @@ internal sealed class ExpectServerCertificateVerify(ClientKeys keys, PeerIdentit
 {
     public override string Expecting => "CertificateVerify";
 
+    protected override void ReleaseSecrets() => keys.Dispose();
+
     public override HandshakeState Handle(HandshakeContext context, HandshakeType type, ReadOnlySpan<byte> body, byte[] message)
     {
         if (type != HandshakeType.CertificateVerify)
         {
-            keys.Dispose();
             throw Unexpected(type);
         }
 
@@ -183,9 +199,10 @@ internal sealed class ExpectServerFinished(ClientKeys keys, PeerIdentity server,
 {
     public override string Expecting => "Finished";
 
+    protected override void ReleaseSecrets() => keys.Dispose();
+
     public override HandshakeState Handle(HandshakeContext context, HandshakeType type, ReadOnlySpan<byte> body, byte[] message)
     {
-        using var k = keys;
         if (type != HandshakeType.Finished)
         {
             throw Unexpected(type);
@@ -196,10 +213,11 @@ internal sealed class ExpectServerFinished(ClientKeys keys, PeerIdentity server,
 
         context.AddToTranscript(message);
         var serverFinishedHash = context.TranscriptHash();
+        using var pending = new PendingSecrets();
         using var master = keys.Handshake.ToMasterSecret();
-        var clientApp = master.ClientTrafficSecret(serverFinishedHash);
-        var serverApp = master.ServerTrafficSecret(serverFinishedHash);
-        var exporter = master.ExporterSecret(serverFinishedHash);
+        var clientApp = pending.Add(master.ClientTrafficSecret(serverFinishedHash));
+        var serverApp = pending.Add(master.ServerTrafficSecret(serverFinishedHash));
+        var exporter = pending.Add(master.ExporterSecret(serverFinishedHash));
         context.Records.ChangeReadKeys(keys.Suite, serverApp);
 
         var s = context.Settings;
@@ -226,8 +244,10 @@ internal sealed class ExpectServerFinished(ClientKeys keys, PeerIdentity server,
             Peer = server,
             Resumed = resumed,
             Exporter = exporter,
-            Resumption = master.ResumptionSecret(context.TranscriptHash()),
+            Resumption = pending.Add(master.ResumptionSecret(context.TranscriptHash())),
         };
+        pending.Keep();
+        keys.Dispose();
         return Established.Instance;
     }
 

@@ -74,7 +74,7 @@ internal sealed class HandshakeContext : IDisposable
 /// One handshake state: it accepts exactly the messages it names and returns the next state. Anything
 /// else is "expected X, got Y".
 /// </summary>
-internal abstract class HandshakeState
+internal abstract class HandshakeState : IDisposable
 {
     /// <summary>What this state waits for, for error messages and diagnostics.</summary>
     public abstract string Expecting { get; }
@@ -83,6 +83,49 @@ internal abstract class HandshakeState
     public abstract HandshakeState Handle(HandshakeContext context, HandshakeType type, ReadOnlySpan<byte> body, byte[] message);
 
     protected ProtocolException Unexpected(HandshakeType got) => new(Alert.UnexpectedMessage, $"Expected {Expecting}, got {got}.");
+
+    /// <summary>
+    /// Releases the secrets this state owns. Ownership moves with each transition (a state hands its secrets to the
+    /// state it returns), so the connection disposes only the state that is current when the handshake fails, or
+    /// when the connection is disposed mid-handshake. Idempotent.
+    /// </summary>
+    public void Dispose() => ReleaseSecrets();
+
+    /// <summary>Zeroes and disposes what this state owns (nothing by default).</summary>
+    protected virtual void ReleaseSecrets()
+    {
+    }
+}
+
+/// <summary>
+/// Secrets a handler creates before anything owns them: disposed (zeroed) if the handler fails before
+/// <see cref="Keep"/>, so a failure halfway through a flight leaves no secret behind.
+/// </summary>
+internal sealed class PendingSecrets : IDisposable
+{
+    private readonly List<IDisposable> _items = [];
+    private bool _kept;
+
+    public T Add<T>(T item)
+        where T : IDisposable
+    {
+        _items.Add(item);
+        return item;
+    }
+
+    /// <summary>Everything added now has an owner.</summary>
+    public void Keep() => _kept = true;
+
+    public void Dispose()
+    {
+        if (!_kept)
+        {
+            foreach (var item in _items)
+            {
+                item.Dispose();
+            }
+        }
+    }
 }
 
 /// <summary>The handshake is over; post-handshake messages are handled by the connection.</summary>

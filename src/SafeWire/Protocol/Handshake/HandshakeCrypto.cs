@@ -92,6 +92,7 @@ internal static class HandshakeCrypto
     public static CertificateVerify Sign(LocalCredential credential, byte[] content) => credential.Key switch
     {
         ECDsa ecdsa => new CertificateVerify(SignatureScheme.EcdsaSecp256r1Sha256, ecdsa.SignData(content, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence)),
+        // RSASSA-PSS: SHA-256, MGF1 with SHA-256, salt length 32 (.NET's Pss padding uses the hash length).
         RSA rsa => new CertificateVerify(SignatureScheme.RsaPssRsaeSha256, rsa.SignData(content, HashAlgorithmName.SHA256, RSASignaturePadding.Pss)),
         _ => throw new InvalidOperationException("A credential key must be ECDSA or RSA."),
     };
@@ -100,7 +101,13 @@ internal static class HandshakeCrypto
     public static bool Verify(CertificateVerify verify, byte[] spki, byte[] content) =>
         PeerKeyCache.Verify(verify.Scheme, spki, verify.Signature, content);
 
-    /// <summary>Turns a Certificate message into a credential and asks the trust policy; trust failures become alerts.</summary>
+    /// <summary>
+    /// Turns a Certificate message into a credential and asks the trust policy. Everything the peer got wrong maps to
+    /// its own alert, never to internal_error: an unparsable certificate, or a key SafeWire cannot verify with (not
+    /// ECDSA P-256 or RSA of at least 2048 bits; a corrupted curve; a certificate where a bare key belongs) is
+    /// bad_certificate before the trust policy sees it (so trust on first use never records an unusable key);
+    /// the policy's refusals map through <see cref="AlertMapping.ForTrustFailure"/>.
+    /// </summary>
     public static PeerIdentity VerifyPeer(CertificateMessage message, IPeerVerifier verifier, PeerVerificationContext context)
     {
         PeerCredential credential;
@@ -114,6 +121,19 @@ internal static class HandshakeCrypto
         {
             throw new ProtocolException(AlertMapping.ForTrustFailure(e.Reason), e.Message, e.Reason, inner: e);
         }
+        catch (Exception e) when (IsMalformedInput(e))
+        {
+            throw new ProtocolException(Alert.BadCertificate, "The peer's certificate could not be parsed: " + e.Message, TrustFailureReason.Malformed, inner: e);
+        }
+
+        if (!PeerKeyCache.IsAcceptableKey(credential.SubjectPublicKeyInfo))
+        {
+            throw new ProtocolException(Alert.BadCertificate,
+                message.RawPublicKey
+                    ? "The peer's raw key is not an ECDSA P-256 or RSA (2048 bits or more) public key."
+                    : "The peer's certificate holds a key SafeWire does not accept: it must be ECDSA P-256 or RSA of 2048 bits or more.",
+                TrustFailureReason.Malformed);
+        }
 
         PeerIdentity identity;
         try
@@ -124,6 +144,12 @@ internal static class HandshakeCrypto
         {
             throw new ProtocolException(AlertMapping.ForTrustFailure(e.Reason), e.Message, e.Reason, inner: e);
         }
+        catch (Exception e) when (IsMalformedInput(e))
+        {
+            // A trust policy that trips over the peer's bytes (e.g. while parsing an extension) is refusing a
+            // malformed credential: the peer's fault, reported as such.
+            throw new ProtocolException(Alert.BadCertificate, "The peer's certificate could not be checked: " + e.Message, TrustFailureReason.Malformed, inner: e);
+        }
 
         if (!CryptographicOperations.FixedTimeEquals(identity.SubjectPublicKeyInfo, credential.SubjectPublicKeyInfo))
         {
@@ -132,6 +158,10 @@ internal static class HandshakeCrypto
 
         return identity;
     }
+
+    /// <summary>The exceptions parsers throw for bytes they cannot make sense of.</summary>
+    private static bool IsMalformedInput(Exception e) =>
+        e is CryptographicException or NotSupportedException or FormatException or System.Formats.Asn1.AsnContentException or ArgumentException;
 
     /// <summary>
     /// Checks a peer's CertificateVerify: a signature by the certified key over <paramref name="contextString"/> and

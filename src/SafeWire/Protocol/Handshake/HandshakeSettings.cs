@@ -49,6 +49,12 @@ internal sealed class HandshakeSettings
     /// <summary>Sees messages and secrets (safewire trace, key logs); null almost always.</summary>
     public IHandshakeObserver? Observer { get; init; }
 
+    /// <summary>
+    /// Tests and the fuzzer only (null otherwise): rewrites each handshake message this side sends after it entered
+    /// the transcript, as an active attacker holding this side's keys would, so the peer's decoders see it.
+    /// </summary>
+    public Func<byte[], byte[]>? RewriteOutgoing { get; init; }
+
     /// <summary>Ticket cache key for this client's server.</summary>
     public string TicketKey => ServerName ?? string.Empty;
 }

@@ -10,9 +10,14 @@ namespace SafeWire.Protocol.Handshake;
 //         -> ExpectClientFinished -> (sends NewSessionTicket) -> Established
 //         resumed: (sends ServerHello, Finished) -> ExpectClientFinished
 
-/// <summary>Secrets the server carries from its flight to the client's Finished.</summary>
+/// <summary>
+/// Secrets the server carries from its flight to the client's Finished. It owns all of them until
+/// <see cref="HandOver"/> (the client application secret then belongs to the record layer, the exporter to the result).
+/// </summary>
 internal sealed class ServerKeys : IDisposable
 {
+    private bool _handedOver;
+
     public required CipherSuite Suite { get; init; }
 
     public required byte[] SessionId { get; init; }
@@ -27,10 +32,18 @@ internal sealed class ServerKeys : IDisposable
 
     public required bool Resumed { get; init; }
 
+    /// <summary>The client application secret and the exporter now have other owners.</summary>
+    public void HandOver() => _handedOver = true;
+
     public void Dispose()
     {
         ClientTraffic.Dispose();
         Master.Dispose();
+        if (!_handedOver)
+        {
+            ClientApplication.Dispose();
+            Exporter.Dispose();
+        }
     }
 }
 
@@ -54,8 +67,9 @@ internal sealed class ExpectClientHello : HandshakeState
             throw new ProtocolException(Alert.ProtocolVersion, $"The client offered protocol version 0x{hello.Version:x4}; this server speaks 0x{ProtocolConstants.Version:x4} (SafeWire 1).");
         }
 
-        var offered = hello.CipherSuites.Where(CipherSuites.IsKnown).Select(c => (CipherSuite)c).ToHashSet();
-        var chosen = s.CipherSuites.FirstOrDefault(offered.Contains);
+        // The client lists its suites in preference order: the first one this server accepts wins.
+        var offered = hello.CipherSuites.Where(CipherSuites.IsKnown).Select(c => (CipherSuite)c).ToList();
+        var chosen = offered.FirstOrDefault(s.CipherSuites.Contains);
         if (chosen == default)
         {
             throw new ProtocolException(Alert.NoCommonCipherSuite, $"No common cipher suite: the client offered [{string.Join(", ", hello.CipherSuites.Select(c => "0x" + c.ToString("x4", null)))}], this server accepts [{string.Join(", ", s.CipherSuites)}].");
@@ -75,6 +89,7 @@ internal sealed class ExpectClientHello : HandshakeState
         }
 
         var suite = resumed?.Suite ?? chosen;
+        using var pending = new PendingSecrets();
         using var ephemeral = s.CreateEphemeralKey();
         var shared = HandshakeCrypto.SharedSecret(ephemeral, hello.KeyShare);
         context.AddToTranscript(message);
@@ -94,7 +109,7 @@ internal sealed class ExpectClientHello : HandshakeState
             CryptographicOperations.ZeroMemory(resumed.PreSharedKey);
         }
 
-        var clientTraffic = handshake.ClientTrafficSecret(hash);
+        var clientTraffic = pending.Add(handshake.ClientTrafficSecret(hash));
         using var serverTraffic = handshake.ServerTrafficSecret(hash);
         context.Records.ChangeWriteKeys(suite, serverTraffic);
         context.Records.SetSessionId(sessionId);
@@ -116,19 +131,20 @@ internal sealed class ExpectClientHello : HandshakeState
 
         context.Send(FinishedMessage.Encode(HandshakeCrypto.FinishedMac(serverTraffic.FinishedKey(), context.TranscriptHash())));
         var serverFinishedHash = context.TranscriptHash();
-        var master = handshake.ToMasterSecret();
-        var serverApp = master.ServerTrafficSecret(serverFinishedHash);
-        var keys = new ServerKeys
+        var master = pending.Add(handshake.ToMasterSecret());
+        var serverApp = pending.Add(master.ServerTrafficSecret(serverFinishedHash));
+        var keys = pending.Add(new ServerKeys
         {
             Suite = suite,
             SessionId = sessionId,
             ClientTraffic = clientTraffic,
             Master = master,
-            ClientApplication = master.ClientTrafficSecret(serverFinishedHash),
-            Exporter = master.ExporterSecret(serverFinishedHash),
+            ClientApplication = pending.Add(master.ClientTrafficSecret(serverFinishedHash)),
+            Exporter = pending.Add(master.ExporterSecret(serverFinishedHash)),
             Resumed = resumed is not null,
-        };
+        });
         context.Records.ChangeWriteKeys(suite, serverApp);
+        pending.Keep();
 
         return requestCertificate
             ? new ExpectClientCertificate(keys)
@@ -140,11 +156,12 @@ internal sealed class ExpectClientCertificate(ServerKeys keys) : HandshakeState
 {
     public override string Expecting => "Certificate";
 
+    protected override void ReleaseSecrets() => keys.Dispose();
+
     public override HandshakeState Handle(HandshakeContext context, HandshakeType type, ReadOnlySpan<byte> body, byte[] message)
     {
         if (type != HandshakeType.Certificate)
         {
-            keys.Dispose();
             throw Unexpected(type);
         }
 
@@ -154,7 +171,6 @@ internal sealed class ExpectClientCertificate(ServerKeys keys) : HandshakeState
         {
             if (s.RequireClientCredential)
             {
-                keys.Dispose();
                 throw new ProtocolException(Alert.CertificateRequired, "This server requires a client certificate or key, and the client sent none.", TrustFailureReason.UnknownKey);
             }
 
@@ -172,24 +188,17 @@ internal sealed class ExpectClientCertificateVerify(ServerKeys keys, PeerIdentit
 {
     public override string Expecting => "CertificateVerify";
 
+    protected override void ReleaseSecrets() => keys.Dispose();
+
     public override HandshakeState Handle(HandshakeContext context, HandshakeType type, ReadOnlySpan<byte> body, byte[] message)
     {
         if (type != HandshakeType.CertificateVerify)
         {
-            keys.Dispose();
             throw Unexpected(type);
         }
 
-        try
-        {
-            HandshakeCrypto.CheckPeerSignature(body, client, HandshakeCrypto.ClientContext, context.TranscriptHash(),
-                "The client's signature over the handshake transcript does not verify.");
-        }
-        catch (ProtocolException)
-        {
-            keys.Dispose();
-            throw;
-        }
+        HandshakeCrypto.CheckPeerSignature(body, client, HandshakeCrypto.ClientContext, context.TranscriptHash(),
+            "The client's signature over the handshake transcript does not verify.");
 
         context.AddToTranscript(message);
         return new ExpectClientFinished(keys, client);
@@ -200,9 +209,10 @@ internal sealed class ExpectClientFinished(ServerKeys keys, PeerIdentity? client
 {
     public override string Expecting => "Finished";
 
+    protected override void ReleaseSecrets() => keys.Dispose();
+
     public override HandshakeState Handle(HandshakeContext context, HandshakeType type, ReadOnlySpan<byte> body, byte[] message)
     {
-        using var k = keys;
         if (type != HandshakeType.Finished)
         {
             throw Unexpected(type);
@@ -226,6 +236,7 @@ internal sealed class ExpectClientFinished(ServerKeys keys, PeerIdentity? client
             context.Records.QueueHandshake(new NewSessionTicket((uint)store.Lifetime.TotalSeconds, nonce, ticket).Encode());
         }
 
+        keys.HandOver();
         context.Result = new HandshakeResult
         {
             Suite = keys.Suite,
@@ -234,6 +245,7 @@ internal sealed class ExpectClientFinished(ServerKeys keys, PeerIdentity? client
             Resumed = keys.Resumed,
             Exporter = keys.Exporter,
         };
+        keys.Dispose();
         return Established.Instance;
     }
 }

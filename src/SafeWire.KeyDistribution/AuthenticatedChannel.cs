@@ -14,6 +14,9 @@ namespace SafeWire.KeyDistribution;
 /// <param name="SessionCheck">Optional short code both ends derive from the channel's exporter (e2e), for comparing out of band.</param>
 public sealed record AuthenticatedChannel(Stream Stream, PeerIdentity Remote, IPAddress? RemoteAddress, IPAddress? LocalAddress, string? SessionCheck = null) : IAsyncDisposable
 {
+    /// <summary>What else the channel holds (the listener's tracked connection); disposed after the stream.</summary>
+    internal IAsyncDisposable? Owner { get; init; }
+
     /// <summary>Ends a SafeWire channel with close_notify (best effort), then disposes the stream.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -31,5 +34,9 @@ public sealed record AuthenticatedChannel(Stream Stream, PeerIdentity Remote, IP
         }
 
         await Stream.DisposeAsync().ConfigureAwait(false);
+        if (Owner is not null)
+        {
+            await Owner.DisposeAsync().ConfigureAwait(false);
+        }
     }
 }

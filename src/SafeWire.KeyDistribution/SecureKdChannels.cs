@@ -32,32 +32,20 @@ public sealed class SecureKdChannels : IKdChannels
 
     public async Task<AuthenticatedChannel> ConnectKeyManagerAsync(string host, int port, CancellationToken cancellationToken)
     {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        var stream = await SecureConnector.ConnectAsync(host, port, new SecureClientOptions
+        {
+            ServerVerifier = _caVerifier,
+            ServerName = host,
+            ClientCredential = _credential,
+            TimeProvider = _time,
+        }, cancellationToken).ConfigureAwait(false);
         try
         {
-            await socket.ConnectAsync(host, port, cancellationToken).ConfigureAwait(false);
-            var stream = new SecureStream(new NetworkStream(socket, ownsSocket: true));
-            try
-            {
-                await stream.AuthenticateAsClientAsync(new SecureClientOptions
-                {
-                    ServerVerifier = _caVerifier,
-                    ServerName = host,
-                    ClientCredential = _credential,
-                    TimeProvider = _time,
-                }, cancellationToken).ConfigureAwait(false);
-            }
-            catch
-            {
-                await stream.DisposeAsync().ConfigureAwait(false);
-                throw;
-            }
-
-            return Channel(stream, socket);
+            return Channel(stream, ((NetworkStream)stream.InnerStream).Socket);
         }
         catch
         {
-            socket.Dispose();
+            await stream.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
@@ -65,45 +53,25 @@ public sealed class SecureKdChannels : IKdChannels
     public async Task<AuthenticatedChannel> SecurePeerAsClientAsync(Socket socket, string expectedFingerprint, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(socket);
-        var stream = new SecureStream(new NetworkStream(socket, ownsSocket: false));
-        try
+        var stream = await SecureConnector.AuthenticateAsClientAsync(new NetworkStream(socket, ownsSocket: false), new SecureClientOptions
         {
-            await stream.AuthenticateAsClientAsync(new SecureClientOptions
-            {
-                ServerVerifier = new IntroducedPeerVerifier(_caVerifier, expectedFingerprint),
-                ClientCredential = _credential,
-                TimeProvider = _time,
-            }, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            await stream.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-
+            ServerVerifier = new IntroducedPeerVerifier(_caVerifier, expectedFingerprint),
+            ClientCredential = _credential,
+            TimeProvider = _time,
+        }, leaveInnerStreamOpen: false, cancellationToken).ConfigureAwait(false);
         return Channel(stream, socket, withSessionCheck: true);
     }
 
     public async Task<AuthenticatedChannel> SecurePeerAsServerAsync(Socket socket, string expectedFingerprint, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(socket);
-        var stream = new SecureStream(new NetworkStream(socket, ownsSocket: false));
-        try
+        var stream = await SecureConnector.AuthenticateAsServerAsync(new NetworkStream(socket, ownsSocket: false), new SecureServerOptions
         {
-            await stream.AuthenticateAsServerAsync(new SecureServerOptions
-            {
-                ServerCredential = _credential,
-                ClientVerifier = new IntroducedPeerVerifier(_caVerifier, expectedFingerprint),
-                RequireClientCredential = true,
-                TimeProvider = _time,
-            }, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            await stream.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-
+            ServerCredential = _credential,
+            ClientVerifier = new IntroducedPeerVerifier(_caVerifier, expectedFingerprint),
+            RequireClientCredential = true,
+            TimeProvider = _time,
+        }, leaveInnerStreamOpen: false, cancellationToken).ConfigureAwait(false);
         return Channel(stream, socket, withSessionCheck: true);
     }
 
@@ -111,22 +79,28 @@ public sealed class SecureKdChannels : IKdChannels
     /// The key manager's listener: a <see cref="SecureListener"/> that requires a client certificate the
     /// home CA verifies, and hands out each authenticated client as a channel.
     /// </summary>
-    public static SecureListener CreateKeyManagerListener(IPEndPoint endPoint, LocalCredential serverCredential, IPeerVerifier clientVerifier, TimeProvider? time = null) =>
+    public static SecureListener CreateKeyManagerListener(IPEndPoint endPoint, LocalCredential serverCredential, IPeerVerifier clientVerifier, TimeProvider? time = null, AdmissionOptions? admission = null) =>
         new(endPoint, new SecureServerOptions
         {
             ServerCredential = serverCredential,
             ClientVerifier = clientVerifier,
             RequireClientCredential = true,
             TimeProvider = time ?? TimeProvider.System,
-        });
+        }, admission ?? new AdmissionOptions());
 
     /// <summary>The next authenticated client of <paramref name="listener"/>.</summary>
     public static async ValueTask<AuthenticatedChannel> AcceptKeyManagerClientAsync(SecureListener listener, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(listener);
         var connection = await listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
-        var remote = connection.Stream.RemoteIdentity ?? throw new SecureChannelException(Protocol.Alert.HandshakeFailure, "The client did not authenticate.");
-        return new AuthenticatedChannel(connection.Stream, remote, connection.RemoteEndPoint.Address, listener.LocalEndPoint.Address);
+        var remote = connection.Stream.RemoteIdentity;
+        if (remote is null)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw new SecureChannelException(Protocol.Alert.HandshakeFailure, "The client did not authenticate.");
+        }
+
+        return new AuthenticatedChannel(connection.Stream, remote, connection.RemoteEndPoint.Address, listener.LocalEndPoint.Address) { Owner = connection };
     }
 
     private static AuthenticatedChannel Channel(SecureStream stream, Socket socket, bool withSessionCheck = false)

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using SafeWire.Identity;
@@ -12,55 +13,45 @@ namespace SafeWire.Voting;
 /// </summary>
 public static class VoteTransport
 {
+    /// <summary>How long the TCP connect may take.</summary>
     public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(15);
 
+    /// <summary>Connection attempts of a voter whose server is busy (0.5 s, 1 s, 2 s, 4 s, 8 s apart, with jitter).</summary>
+    public const int BusyAttempts = 6;
+
     /// <summary>Server side: runs the handshake on an accepted connection.</summary>
-    public static async Task<SecureStream> AcceptAsync(Stream connection, LocalCredential serverCredential, CancellationToken cancellationToken)
-    {
-        var secure = new SecureStream(connection, leaveInnerStreamOpen: false);
-        try
-        {
-            await secure.AuthenticateAsServerAsync(new SecureServerOptions { ServerCredential = serverCredential }, cancellationToken).ConfigureAwait(false);
-            return secure;
-        }
-        catch
-        {
-            await secure.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-    }
+    public static Task<SecureStream> AcceptAsync(Stream connection, LocalCredential serverCredential, CancellationToken cancellationToken) =>
+        SecureConnector.AuthenticateAsServerAsync(connection, ServerOptions(serverCredential), leaveInnerStreamOpen: false, cancellationToken);
+
+    /// <summary>
+    /// The voting server's listener: voters are not asked for a credential (their ballot signature identifies them);
+    /// a connection counts against <see cref="AdmissionOptions.MaxConnections"/> only once its handshake succeeded.
+    /// </summary>
+    public static SecureListener CreateListener(IPEndPoint endPoint, LocalCredential serverCredential, AdmissionOptions admission) =>
+        new(endPoint, ServerOptions(serverCredential), admission);
 
     /// <summary>Client side: connects (bounded wait) and verifies the server's certificate for <paramref name="serverName"/>.</summary>
-    public static async Task<SecureStream> ConnectAsync(string host, int port, IPeerVerifier serverVerifier, string serverName, CancellationToken cancellationToken)
+    public static Task<SecureStream> ConnectAsync(string host, int port, IPeerVerifier serverVerifier, string serverName, CancellationToken cancellationToken) =>
+        ConnectAsync(host, port, serverVerifier, serverName, 1, null, cancellationToken);
+
+    /// <summary>
+    /// Client side, retrying while the server is busy: up to <paramref name="attempts"/> connections with growing
+    /// waits (no ballot has been sent at that point); <paramref name="retrying"/> hears of each wait.
+    /// </summary>
+    public static async Task<SecureStream> ConnectAsync(string host, int port, IPeerVerifier serverVerifier, string serverName, int attempts, Action<SecureChannelException, TimeSpan>? retrying, CancellationToken cancellationToken)
     {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        var options = new SecureClientOptions { ServerVerifier = serverVerifier, ServerName = serverName };
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(ConnectTimeout);
-            await socket.ConnectAsync(host, port, timeout.Token).ConfigureAwait(false);
+            return await SecureConnector.ConnectWithRetryAsync(host, port, options, attempts, retrying, cancellationToken).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (TimeoutException e)
         {
-            socket.Dispose();
-            throw new VotingException($"Could not connect to {host}:{port} within {ConnectTimeout.TotalSeconds:0} seconds.");
+            throw new VotingException($"Could not connect to {host}:{port} within {ConnectTimeout.TotalSeconds:0} seconds.", e);
         }
         catch (SocketException e)
         {
-            socket.Dispose();
             throw new VotingException($"Could not connect to {host}:{port}: {e.Message}", e);
-        }
-
-        var secure = new SecureStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
-        try
-        {
-            await secure.AuthenticateAsClientAsync(new SecureClientOptions { ServerVerifier = serverVerifier, ServerName = serverName }, cancellationToken).ConfigureAwait(false);
-            return secure;
-        }
-        catch
-        {
-            await secure.DisposeAsync().ConfigureAwait(false);
-            throw;
         }
     }
 
@@ -86,4 +77,6 @@ public static class VoteTransport
 
         return File.ReadAllText(home.CaCertificatePath);
     }
+
+    private static SecureServerOptions ServerOptions(LocalCredential serverCredential) => new() { ServerCredential = serverCredential };
 }

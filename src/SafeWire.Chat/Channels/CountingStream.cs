@@ -4,7 +4,7 @@ using SafeWire.Transport;
 namespace SafeWire.Chat.Channels;
 
 /// <summary>Passes bytes through and counts them (the admin console's bytes in/out are bytes on the wire).</summary>
-internal sealed class CountingStream(NetworkStream inner) : Stream
+internal sealed class CountingStream(NetworkStream inner) : Stream, IStreamReadiness
 {
     private long _bytesIn;
     private long _bytesOut;
@@ -12,6 +12,9 @@ internal sealed class CountingStream(NetworkStream inner) : Stream
     public long BytesIn => Interlocked.Read(ref _bytesIn);
 
     public long BytesOut => Interlocked.Read(ref _bytesOut);
+
+    /// <summary>SecureStream's readiness hook: it waits for the socket without holding a buffer, and drains what has arrived.</summary>
+    public bool DataAvailable => inner.DataAvailable;
 
     public override bool CanRead => true;
 
@@ -33,8 +36,11 @@ internal sealed class CountingStream(NetworkStream inner) : Stream
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
         buffer.IsEmpty
-            ? SocketReadiness.WaitForDataAsync(inner, cancellationToken) // SecureStream's idle wait: it cannot see the socket through us
+            ? SocketReadiness.WaitForDataAsync(inner, cancellationToken)
             : CountedReadAsync(buffer, cancellationToken);
+
+    public async ValueTask WaitForDataAsync(CancellationToken cancellationToken) =>
+        await SocketReadiness.WaitForDataAsync(inner, cancellationToken).ConfigureAwait(false);
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();

@@ -120,19 +120,20 @@ public sealed partial class ChatServer
     /// <summary>Handshake, then the proof: the exporter value of the control session and the same client key.</summary>
     private async Task VerifyHopConnectionAsync(Socket socket, int hopPort, ConnectedTransport control, byte[] expected, TaskCompletionSource<ConnectedTransport> winner)
     {
-        await Task.Yield();
-        var remote = (IPEndPoint)socket.RemoteEndPoint!;
-        var transport = await HandshakeAsync(socket, remote, hopPort, ChatSessionState.AwaitingHopProof).ConfigureAwait(false);
-        if (transport is null)
-        {
-            socket.Dispose();
-            return;
-        }
-
+        ConnectedTransport? transport = null;
+        IPEndPoint? remote = null;
         var won = false;
         try
         {
-            var proof = await ReadFirstAsync<HopProofMessage>(transport).ConfigureAwait(false);
+            await Task.Yield();
+            remote = socket.RemoteEndPoint as IPEndPoint;
+            transport = remote is null ? null : await HandshakeAsync(socket, remote, hopPort, ChatSessionState.AwaitingHopProof, lease: null).ConfigureAwait(false);
+            if (transport is null)
+            {
+                return;
+            }
+
+            var proof = await ReadFirstAsync<HopProofMessage>(transport, lease: null).ConfigureAwait(false);
             var sameKey = control.Channel.RemoteIdentity?.Fingerprint == transport.Channel.RemoteIdentity?.Fingerprint;
             if (CryptographicOperations.FixedTimeEquals(proof.Proof, expected) && sameKey && winner.TrySetResult(transport))
             {
@@ -140,18 +141,20 @@ public sealed partial class ChatServer
                 return;
             }
 
-            Interlocked.Increment(ref _failed);
-            Raise(new ConnectionFailed(Now, remote, hopPort, "unproven connection on the hop port dropped (wrong session proof)"));
+            Failed(remote, hopPort, "unproven connection on the hop port dropped (wrong session proof)");
             await RefuseAsync(transport, new RefusedMessage(RefusalReason.HopProofInvalid, "this port belongs to another session; connection dropped"), null).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or SocketException)
         {
-            Interlocked.Increment(ref _failed);
-            Raise(new ConnectionFailed(Now, remote, hopPort, "unproven connection on the hop port dropped: " + Describe(e)));
+            Failed(remote, hopPort, "unproven connection on the hop port dropped: " + Describe(e));
         }
         finally
         {
-            if (!won)
+            if (transport is null)
+            {
+                socket.Dispose();
+            }
+            else if (!won)
             {
                 await transport.DisposeAsync().ConfigureAwait(false);
             }

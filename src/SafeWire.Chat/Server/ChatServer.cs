@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using SafeWire.Chat.Channels;
 using SafeWire.Chat.Session;
 using SafeWire.Chat.Wire;
+using SafeWire.Transport;
 
 namespace SafeWire.Chat.Server;
 
@@ -17,10 +18,15 @@ namespace SafeWire.Chat.Server;
 /// </summary>
 public sealed partial class ChatServer : IAsyncDisposable
 {
+    /// <summary>The server's own deadline waits this much longer than the authenticator's, so handshake_timeout goes out first.</summary>
+    private static readonly TimeSpan HandshakeGrace = TimeSpan.FromSeconds(1);
+
+    private static readonly byte[] HandshakeTimeoutAlert = SecureListener.AlertRecord(Protocol.Alert.HandshakeTimeout);
+
     private readonly ChatServerOptions _options;
     private readonly ILogger _logger;
     private readonly ConnectionRegistry _registry;
-    private readonly SemaphoreSlim _handshakeSlots;
+    private readonly ConnectionAdmission _admission;
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _allClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -44,9 +50,23 @@ public sealed partial class ChatServer : IAsyncDisposable
         _options = options;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _registry = new ConnectionRegistry(options.MaxClients);
-        _handshakeSlots = new SemaphoreSlim(options.MaxConcurrentHandshakes, options.MaxConcurrentHandshakes);
+        var admission = (options.Admission ?? new AdmissionOptions()).Clone();
+        admission.HandshakeTimeout = options.HandshakeTimeout;
+        admission.MaxPendingConnections = options.MaxConcurrentHandshakes;
+        admission.MaxConnections = options.MaxClients + Math.Max(16, options.MaxConcurrentHandshakes); // room to tell the next ones "server full"
+        admission.TimeProvider = options.Time;
+        var log = admission.Log;
+        admission.Log = line =>
+        {
+            log?.Invoke(line);
+            Raise(new AdmissionSummary(Now, line));
+        };
+        _admission = new ConnectionAdmission(admission);
         _startedAt = options.Time.GetUtcNow();
     }
+
+    /// <summary>Admission and tracking of every open connection (the control port's).</summary>
+    public ConnectionAdmission Admission => _admission;
 
     /// <summary>Everything worth showing: joins, leaves, messages, refusals, hops. Raised on pool threads.</summary>
     public event Action<ChatServerEvent>? EventRaised;
@@ -131,6 +151,7 @@ public sealed partial class ChatServer : IAsyncDisposable
         try
         {
             _listener?.Stop();
+            _admission.BeginStop();
             foreach (var client in _registry.All)
             {
                 client.Close("server stopped", new ServerStoppingMessage(reason));
@@ -165,7 +186,7 @@ public sealed partial class ChatServer : IAsyncDisposable
     {
         await StopAsync().ConfigureAwait(false);
         _stopping.Dispose();
-        _handshakeSlots.Dispose();
+        _admission.Dispose();
     }
 
     private DateTimeOffset Now => _options.Time.GetUtcNow();
@@ -199,7 +220,6 @@ public sealed partial class ChatServer : IAsyncDisposable
             }
 
             Interlocked.Increment(ref _accepted);
-            Interlocked.Increment(ref _open);
             _ = HandleConnectionAsync(socket, Port);
         }
     }
@@ -207,22 +227,32 @@ public sealed partial class ChatServer : IAsyncDisposable
     /// <summary>One connection's whole life in one try/finally (STYLE 26).</summary>
     private async Task HandleConnectionAsync(Socket socket, int localPort)
     {
-        await Task.Yield(); // leave the accept loop at once
-        var remote = (IPEndPoint)socket.RemoteEndPoint!;
+        Interlocked.Increment(ref _open); // counted here and uncounted in the finally, whatever throws in between
+        IPEndPoint? remote = null;
+        ConnectionLease? lease = null;
         ConnectedTransport? control = null;
         ClientConnection? client = null;
         try
         {
-            control = await HandshakeAsync(socket, remote, localPort, ChatSessionState.AwaitingHello).ConfigureAwait(false);
+            await Task.Yield(); // leave the accept loop at once
+            remote = socket.RemoteEndPoint as IPEndPoint;
+            if (_admission.TryAdmit(remote, out lease) != AdmissionResult.Admitted)
+            {
+                Interlocked.Increment(ref _refused);
+                SecureListener.RefuseBusy(socket);
+                return;
+            }
+
+            control = await HandshakeAsync(socket, remote!, localPort, ChatSessionState.AwaitingHello, lease).ConfigureAwait(false);
             if (control is null)
             {
                 return;
             }
 
-            var hello = await ReadFirstAsync<HelloMessage>(control).ConfigureAwait(false);
+            var hello = await ReadFirstAsync<HelloMessage>(control, lease).ConfigureAwait(false);
             var name = ChooseName(control, hello.Name);
             client = new ClientConnection(_registry.NextId(), name, control, Now, _options.MaxQueuedFrames) { SendOnly = hello.SendOnly };
-            if (_stopRequested == 1 || !_registry.TryAdd(client))
+            if (_stopRequested == 1 || !lease!.MarkAuthenticated() || !_registry.TryAdd(client))
             {
                 var full = _stopRequested == 1
                     ? new RefusedMessage(RefusalReason.ServerStopping, "the server is shutting down")
@@ -249,16 +279,14 @@ public sealed partial class ChatServer : IAsyncDisposable
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or SocketException)
         {
-            Interlocked.Increment(ref _failed);
-            Raise(new ConnectionFailed(Now, remote, localPort, Describe(e)));
+            Failed(remote, localPort, Describe(e));
         }
 #pragma warning disable CA1031 // Last resort (STYLE 26): a bug in one connection is logged and ends that connection only.
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            Interlocked.Increment(ref _failed);
             LogConnectionCrashed(_logger, remote, e);
-            Raise(new ConnectionFailed(Now, remote, localPort, $"internal error ({e.GetType().Name}): {e.Message}"));
+            Failed(remote, localPort, $"internal error ({e.GetType().Name}): {e.Message}");
         }
         finally
         {
@@ -270,34 +298,64 @@ public sealed partial class ChatServer : IAsyncDisposable
                 client.Dispose();
             }
 
-            if (control is not null)
+            try
             {
-                await control.DisposeAsync().ConfigureAwait(false);
+                if (control is not null)
+                {
+                    await control.DisposeAsync().ConfigureAwait(false);
+                }
+                else
+                {
+                    socket.Dispose();
+                }
             }
-            else
+            finally
             {
-                socket.Dispose();
-            }
-
-            if (Interlocked.Decrement(ref _open) == 0 && Volatile.Read(ref _stopRequested) == 1)
-            {
-                _allClosed.TrySetResult();
+                lease?.Dispose();
+                if (Interlocked.Decrement(ref _open) == 0 && Volatile.Read(ref _stopRequested) == 1)
+                {
+                    _allClosed.TrySetResult();
+                }
             }
         }
     }
 
-    /// <summary>TCP → handshake under the concurrency cap and the timeout. Null (and an event) when it fails.</summary>
-    private async Task<ConnectedTransport?> HandshakeAsync(Socket socket, IPEndPoint remote, int localPort, ChatSessionState initialState)
+    /// <summary>A connection failed before it joined: the event for the console, and the admission's rate-limited log.</summary>
+    private void Failed(IPEndPoint? remote, int localPort, string reason)
     {
-        var counter = new CountingStream(new NetworkStream(socket, ownsSocket: false));
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-        timeout.CancelAfter(_options.HandshakeTimeout);
-        var slotTaken = false;
+        Interlocked.Increment(ref _failed);
+        _admission.ReportFailure(remote, reason);
+        Raise(new ConnectionFailed(Now, remote, localPort, reason));
+    }
+
+    /// <summary>
+    /// TCP → handshake, bounded by the admission policy: the first bytes within its first-bytes deadline (else a
+    /// plaintext handshake_timeout alert), the handshake by the authenticator's own timeout, with this server's
+    /// deadline a second later as a backstop (so the authenticator is the one to send handshake_timeout), a drop to
+    /// make room, and the server stopping. Null (and an event) when it fails. Hop-port connections come without a lease.
+    /// </summary>
+    private async Task<ConnectedTransport?> HandshakeAsync(Socket socket, IPEndPoint remote, int localPort, ChatSessionState initialState, ConnectionLease? lease)
+    {
+        var network = new NetworkStream(socket, ownsSocket: false);
+        var counter = new CountingStream(network);
+        var limit = lease?.HandshakeTimeLeft ?? _options.HandshakeTimeout;
+        using var backstop = new CancellationTokenSource(limit + HandshakeGrace, _options.Time);
+        using var token = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, backstop.Token, lease?.Aborted ?? CancellationToken.None);
+        using var first = new CancellationTokenSource(Min(_admission.Options.FirstBytesTimeout, limit), _options.Time);
+        using var firstOrAbort = CancellationTokenSource.CreateLinkedTokenSource(token.Token, first.Token);
         try
         {
-            await _handshakeSlots.WaitAsync(timeout.Token).ConfigureAwait(false);
-            slotTaken = true;
-            var channel = await _options.Authenticator.AuthenticateAsServerAsync(counter, timeout.Token).ConfigureAwait(false);
+            try
+            {
+                await SocketReadiness.WaitForDataAsync(network, firstOrAbort.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (first.IsCancellationRequested && !token.IsCancellationRequested)
+            {
+                await network.WriteAsync(HandshakeTimeoutAlert, _stopping.Token).ConfigureAwait(false);
+                throw new TimeoutException($"handshake not finished within {Min(_admission.Options.FirstBytesTimeout, limit).TotalSeconds:0.#} s: the client sent nothing");
+            }
+
+            var channel = await _options.Authenticator.AuthenticateAsServerAsync(counter, token.Token).ConfigureAwait(false);
             LogHandshakeDone(_logger, remote, localPort, channel.RemoteIdentity?.Name);
             var frames = new ChatFramer(channel.Stream, _options.FrameObserver);
             return new ConnectedTransport(socket, counter, channel, frames, new ChatSession(initialState), remote, localPort);
@@ -306,30 +364,32 @@ public sealed partial class ChatServer : IAsyncDisposable
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            Interlocked.Increment(ref _failed);
-            var reason = timeout.IsCancellationRequested && !_stopping.IsCancellationRequested
-                ? $"handshake not finished within {_options.HandshakeTimeout.TotalSeconds:0.#} s"
-                : "handshake failed: " + Describe(e);
-            Raise(new ConnectionFailed(Now, remote, localPort, reason));
+            var reason = e switch
+            {
+                TimeoutException => e.Message,
+                _ when backstop.IsCancellationRequested && !_stopping.IsCancellationRequested => $"handshake not finished within {limit.TotalSeconds:0.#} s",
+                _ when lease is { Aborted.IsCancellationRequested: true } && !_stopping.IsCancellationRequested => "dropped: still in its handshake when a new connection needed its place",
+                _ => "handshake failed: " + Describe(e),
+            };
+            Failed(remote, localPort, reason);
             await counter.DisposeAsync().ConfigureAwait(false);
             return null;
         }
-        finally
-        {
-            if (slotTaken)
-            {
-                _handshakeSlots.Release();
-            }
-        }
     }
 
-    /// <summary>Reads the one frame a fresh connection must start with, within the handshake timeout.</summary>
-    private async Task<T> ReadFirstAsync<T>(ConnectedTransport transport)
+    private static TimeSpan Min(TimeSpan a, TimeSpan b)
+    {
+        var min = a < b ? a : b;
+        return min > TimeSpan.Zero ? min : TimeSpan.FromTicks(1);
+    }
+
+    /// <summary>Reads the one frame a fresh connection must start with, within what is left of the handshake deadline.</summary>
+    private async Task<T> ReadFirstAsync<T>(ConnectedTransport transport, ConnectionLease? lease)
         where T : ChatMessage
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-        timeout.CancelAfter(_options.HandshakeTimeout);
-        var message = await transport.Frames.ReadAsync(timeout.Token).ConfigureAwait(false)
+        using var timeout = new CancellationTokenSource(Min(lease?.HandshakeTimeLeft ?? _options.HandshakeTimeout, _options.HandshakeTimeout) + HandshakeGrace, _options.Time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, timeout.Token, lease?.Aborted ?? CancellationToken.None);
+        var message = await transport.Frames.ReadAsync(linked.Token).ConfigureAwait(false)
             ?? throw new IOException("the client closed the connection before saying hello");
         transport.Session.Received(message.Type);
         return message as T ?? throw new ChatProtocolException($"Expected {typeof(T).Name}, got {message.Type}.");
@@ -534,7 +594,7 @@ public sealed partial class ChatServer : IAsyncDisposable
     private static partial void LogHandshakeDone(ILogger logger, IPEndPoint remote, int localPort, string? peer);
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Error, Message = "Connection from {Remote} failed unexpectedly")]
-    private static partial void LogConnectionCrashed(ILogger logger, IPEndPoint remote, Exception exception);
+    private static partial void LogConnectionCrashed(ILogger logger, IPEndPoint? remote, Exception exception);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Error, Message = "A server event handler failed")]
     private static partial void LogHandlerFailed(ILogger logger, Exception exception);

@@ -17,6 +17,9 @@ public sealed record ClientRefused(DateTimeOffset Time, IPEndPoint? RemoteEndPoi
 /// <summary>A connection failed before it joined: handshake failure (e.g. not on the allow-list), garbage, timeout.</summary>
 public sealed record ConnectionFailed(DateTimeOffset Time, IPEndPoint? RemoteEndPoint, int LocalPort, string Reason) : ChatServerEvent(Time);
 
+/// <summary>The admission policy's line about refused, dropped and failed connections: at most one per interval, however many there were.</summary>
+public sealed record AdmissionSummary(DateTimeOffset Time, string Text) : ChatServerEvent(Time);
+
 /// <summary>A decrypted chat message.</summary>
 public sealed record MessageReceived(DateTimeOffset Time, uint ClientId, string Name, string Text) : ChatServerEvent(Time);
 

@@ -42,11 +42,24 @@ public sealed class ChatServerOptions
     /// <summary>Clients in the conversation at once; the next one is refused with "server full".</summary>
     public int MaxClients { get; set; } = 100;
 
-    /// <summary>Handshakes running at once; more connections wait (they still time out).</summary>
+    /// <summary>Connections in their handshake at once; when all are taken, the one waiting longest is dropped for a newcomer.</summary>
     public int MaxConcurrentHandshakes { get; set; } = 64;
 
-    /// <summary>Time for the handshake and the Hello after it.</summary>
-    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// Time for the handshake and the Hello after it. Give the authenticator's own handshake timeout the same value:
+    /// the server's backstop waits a second longer, so a stalled client is told handshake_timeout first.
+    /// </summary>
+    public TimeSpan HandshakeTimeout { get; set; } = DefaultHandshakeTimeout;
+
+    /// <summary>The default <see cref="HandshakeTimeout"/>: 5 s.</summary>
+    public static TimeSpan DefaultHandshakeTimeout => TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The rest of the admission policy (per-address limit, first-bytes deadline, log interval and log). Its
+    /// handshake timeout and pending cap are taken from <see cref="HandshakeTimeout"/> and
+    /// <see cref="MaxConcurrentHandshakes"/>; its connection cap is <see cref="MaxClients"/> plus room to refuse.
+    /// </summary>
+    public Transport.AdmissionOptions Admission { get; set; } = new();
 
     /// <summary>Port hopping: when set, each client is moved to a fresh port from this range after the handshake.</summary>
     public PortRange? HopPorts { get; set; }

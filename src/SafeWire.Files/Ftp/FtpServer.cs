@@ -5,23 +5,27 @@ using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using SafeWire.Files.Storage;
+using SafeWire.Transport;
 
 namespace SafeWire.Files.Ftp;
 
 /// <summary>
 /// An FTP server with explicit (AUTH TLS) and implicit FTPS. Each control connection is one async session (no
 /// thread per client); the TLS settings, and so the certificate context whose session cache lets data connections
-/// resume the TLS session, are shared by all connections.
+/// resume the TLS session, are shared by all connections. Control connections are admitted by the same policy as
+/// every SafeWire server (<see cref="ConnectionAdmission"/>): per-address and overall caps before login, a login
+/// deadline that commands before login do not extend, a cap on logged-in sessions, rate-limited logging.
 /// </summary>
 public sealed class FtpServer : IAsyncDisposable
 {
     private readonly FtpServerOptions _options;
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentDictionary<long, Task> _sessions = new();
+    private readonly ConcurrentDictionary<long, ConnectionLease> _leases = new();
+    private readonly ConnectionAdmission _admission;
     private readonly List<Socket> _listeners = [];
     private readonly List<Task> _acceptLoops = [];
     private long _nextSessionId;
-    private int _activeSessions;
 
     public FtpServer(FtpServerOptions options)
     {
@@ -37,6 +41,15 @@ public sealed class FtpServer : IAsyncDisposable
         }
 
         _options = options;
+        var admission = options.Admission?.Clone() ?? new AdmissionOptions
+        {
+            MaxPendingPerAddress = 8,
+            MaxPendingConnections = 64,
+            HandshakeTimeout = TimeSpan.FromSeconds(15),
+        };
+        admission.MaxConnections = options.MaxSessions;
+        admission.Log = options.Log;
+        _admission = new ConnectionAdmission(admission);
         Jail = new RootJail(options.Root);
         if (options.Certificate is not null)
         {
@@ -60,6 +73,9 @@ public sealed class FtpServer : IAsyncDisposable
 
     internal FtpServerOptions Options => _options;
 
+    /// <summary>Admission and tracking of the control connections.</summary>
+    public ConnectionAdmission Admission => _admission;
+
     internal RootJail Jail { get; }
 
     internal SslServerAuthenticationOptions? TlsOptions { get; }
@@ -77,6 +93,7 @@ public sealed class FtpServer : IAsyncDisposable
     /// <summary>Stops accepting, ends every session and waits for them.</summary>
     public async ValueTask DisposeAsync()
     {
+        _admission.BeginStop();
         await _stopping.CancelAsync().ConfigureAwait(false);
         foreach (var listener in _listeners)
         {
@@ -85,10 +102,17 @@ public sealed class FtpServer : IAsyncDisposable
 
         await Task.WhenAll(_acceptLoops).ConfigureAwait(false);
         await Task.WhenAll(_sessions.Values).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        _admission.Dispose();
         _stopping.Dispose();
     }
 
     internal void Log(long sessionId, string message) => _options.Log?.Invoke($"[{sessionId}] {message}");
+
+    /// <summary>
+    /// A session logged in: it no longer counts against the limits before login, and its login deadline no longer
+    /// applies. False when the logged-in sessions are at <see cref="FtpServerOptions.MaxSessions"/>: refuse it (421).
+    /// </summary>
+    internal bool LoggedIn(long sessionId) => _leases.TryGetValue(sessionId, out var lease) && lease.MarkAuthenticated();
 
     private IPEndPoint Listen(int port, bool implicitTls)
     {
@@ -96,7 +120,7 @@ public sealed class FtpServer : IAsyncDisposable
         try
         {
             socket.Bind(new IPEndPoint(_options.Host, port));
-            socket.Listen(64);
+            socket.Listen(512); // a flood is refused by the admission policy, not by a full backlog
         }
         catch
         {
@@ -128,46 +152,73 @@ public sealed class FtpServer : IAsyncDisposable
             }
 
             var id = Interlocked.Increment(ref _nextSessionId);
-            if (Interlocked.Increment(ref _activeSessions) > _options.MaxSessions)
+            var session = RunSessionAsync(id, client, implicitTls);
+            if (!session.IsCompleted)
             {
-                Interlocked.Decrement(ref _activeSessions);
-                Log(id, $"refused {client.RemoteEndPoint}: {_options.MaxSessions} sessions already");
-                RefuseBusy(client, implicitTls);
-                continue;
+                _sessions[id] = session;
+                _ = session.ContinueWith(_ => _sessions.TryRemove(id, out var _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             }
-
-            _sessions[id] = RunSessionAsync(id, client, implicitTls);
         }
     }
 
+    /// <summary>One control connection's whole life; its place is freed in the finally, whatever throws.</summary>
     private async Task RunSessionAsync(long id, Socket client, bool implicitTls)
     {
-        await Task.Yield(); // leave the accept loop at once
+        ConnectionLease? lease = null;
         try
         {
+            await Task.Yield(); // leave the accept loop at once
+            var result = _admission.TryAdmit(client.RemoteEndPoint as IPEndPoint, out lease);
+            if (result != AdmissionResult.Admitted)
+            {
+                RefuseBusy(client, implicitTls, result);
+                return;
+            }
+
+            _leases[id] = lease!;
             using var session = new FtpSession(this, id, client, implicitTls);
+
+            // The login deadline (TLS included): it runs from accept and nothing before login extends it. When it
+            // passes, or the connection is dropped to make room for a newcomer, the control connection is closed.
+            using var deadline = lease!.StartDeadline(_stopping.Token);
+            using var enforce = deadline.Token.Register(() =>
+            {
+                if (!lease.IsAuthenticated && !_stopping.IsCancellationRequested)
+                {
+                    _admission.ReportFailure(lease.RemoteEndPoint, deadline.Expired
+                        ? $"not logged in within {_admission.Options.HandshakeTimeout.TotalSeconds:0.#} s; connection closed"
+                        : "dropped before login: a new connection needed its place");
+                    client.Dispose();
+                }
+            });
             await session.RunAsync(_stopping.Token).ConfigureAwait(false);
         }
+#pragma warning disable CA1031 // The session logs what it can handle; anything reaching here is a bug, but must not end the server.
         catch (Exception e)
+#pragma warning restore CA1031
         {
-            // The session logs what it can handle; anything reaching here is a bug, but must not end the server.
             Log(id, "session failed: " + e.Message);
         }
         finally
         {
             client.Dispose();
-            Interlocked.Decrement(ref _activeSessions);
-            _sessions.TryRemove(id, out _);
+            _leases.TryRemove(id, out _);
+            lease?.Dispose();
         }
     }
 
-    private static void RefuseBusy(Socket client, bool implicitTls)
+    private static void RefuseBusy(Socket client, bool implicitTls, AdmissionResult why)
     {
         try
         {
             if (!implicitTls)
             {
-                client.Send(Encoding.ASCII.GetBytes("421 Too many connections, try again later.\r\n"));
+                var text = why == AdmissionResult.TooManyFromAddress
+                    ? "421 Too many connections from your address are waiting to log in; try again later.\r\n"
+                    : "421 Server busy: too many connections; try again later.\r\n";
+                client.Blocking = false;
+                client.Send(Encoding.ASCII.GetBytes(text));
+                client.Shutdown(SocketShutdown.Send);
             }
         }
         catch (SocketException)

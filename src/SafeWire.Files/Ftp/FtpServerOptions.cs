@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
+using SafeWire.Transport;
 
 namespace SafeWire.Files.Ftp;
 
@@ -52,8 +53,17 @@ public sealed class FtpServerOptions
     /// <summary>Longest control line accepted, CR LF excluded.</summary>
     public int MaxLineLength { get; init; } = 1024;
 
-    /// <summary>Concurrent control connections; more are answered 421 and closed.</summary>
+    /// <summary>Logged-in control connections at once; a newcomer beyond them is answered 421 (busy) and closed.</summary>
     public int MaxSessions { get; init; } = 64;
+
+    /// <summary>
+    /// Admission of control connections before login: at most <see cref="AdmissionOptions.MaxPendingPerAddress"/>
+    /// from one address, <see cref="AdmissionOptions.MaxPendingConnections"/> in all (the longest waiting is dropped
+    /// for a newcomer), and the login (TLS included) within <see cref="AdmissionOptions.HandshakeTimeout"/>; NOOP and
+    /// other commands before login do not extend it. Null: 8 per address, 64 in all, 15 s. The connection cap is
+    /// always <see cref="MaxSessions"/>, the log always <see cref="Log"/>.
+    /// </summary>
+    public AdmissionOptions? Admission { get; init; }
 
     /// <summary>Failed logins on one connection before it is closed.</summary>
     public int MaxFailedLogins { get; init; } = 5;

@@ -356,6 +356,12 @@ internal sealed partial class FtpSession : IDisposable
 
         if (user is not null)
         {
+            if (!_server.LoggedIn(_id))
+            {
+                _quit = true;
+                return new FtpReply(421, "Server busy: too many sessions are logged in; try again later.");
+            }
+
             _state = FtpSessionRules.Next(_state, FtpLoginEvent.PasswordAccepted);
             _user = user;
             Log($"logged in as {user.Name}{(user.ReadOnly ? " (read-only)" : "")}");

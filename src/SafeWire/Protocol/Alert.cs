@@ -50,6 +50,8 @@ public enum Alert : byte
     HandshakeTimeout = 201,
     /// <summary>SafeWire (local only, never sent): the transport ended without close_notify.</summary>
     Truncated = 202,
+    /// <summary>SafeWire: the server refused the connection for load before the handshake; retry after a short wait.</summary>
+    ServerBusy = 203,
 }
 
 /// <summary>Mapping between trust failures and alerts.</summary>

@@ -1,5 +1,3 @@
-using System.Net.Sockets;
-
 namespace SafeWire.Transport;
 
 /// <summary>
@@ -8,24 +6,40 @@ namespace SafeWire.Transport;
 /// </summary>
 internal interface IReadWriteAdapter
 {
+    /// <summary>True for the adapter whose calls all complete synchronously (failure handling must stay synchronous too).</summary>
+    static abstract bool IsSync { get; }
+
     static abstract ValueTask<int> ReadAsync(Stream stream, Memory<byte> buffer, CancellationToken cancellationToken);
 
-    /// <summary>Waits until the stream has data (a zero-byte read; the result is meaningless), so no buffer is held while idle.</summary>
-    static abstract ValueTask<int> WaitForDataAsync(Stream stream, CancellationToken cancellationToken);
+    /// <summary>Waits until the stream has data, so no buffer is held while idle.</summary>
+    static abstract ValueTask WaitForDataAsync(Stream stream, IStreamReadiness? readiness, CancellationToken cancellationToken);
 }
 
 internal readonly struct AsyncReadWriteAdapter : IReadWriteAdapter
 {
+    public static bool IsSync => false;
+
     public static ValueTask<int> ReadAsync(Stream stream, Memory<byte> buffer, CancellationToken cancellationToken) => stream.ReadAsync(buffer, cancellationToken);
 
-    public static ValueTask<int> WaitForDataAsync(Stream stream, CancellationToken cancellationToken) =>
-        stream is NetworkStream network ? SocketReadiness.WaitForDataAsync(network, cancellationToken) : stream.ReadAsync(Memory<byte>.Empty, cancellationToken);
+    public static async ValueTask WaitForDataAsync(Stream stream, IStreamReadiness? readiness, CancellationToken cancellationToken)
+    {
+        if (readiness is not null)
+        {
+            await readiness.WaitForDataAsync(cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await stream.ReadAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+        }
+    }
 }
 
 internal readonly struct SyncReadWriteAdapter : IReadWriteAdapter
 {
+    public static bool IsSync => true;
+
     public static ValueTask<int> ReadAsync(Stream stream, Memory<byte> buffer, CancellationToken cancellationToken) => new(stream.Read(buffer.Span));
 
     /// <summary>A blocked thread costs more than a buffer: sync reads rent at once.</summary>
-    public static ValueTask<int> WaitForDataAsync(Stream stream, CancellationToken cancellationToken) => default;
+    public static ValueTask WaitForDataAsync(Stream stream, IStreamReadiness? readiness, CancellationToken cancellationToken) => default;
 }

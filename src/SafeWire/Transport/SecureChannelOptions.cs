@@ -99,4 +99,13 @@ public sealed class SecureServerOptions : SecureChannelOptions
 
     /// <summary>Issues and redeems resumption tickets; null disables resumption.</summary>
     public SessionTicketStore? SessionTickets { get; set; }
+
+    /// <summary>A copy with another handshake timeout (the listener's per-connection deadline).</summary>
+    internal SecureServerOptions WithHandshakeTimeout(TimeSpan timeout)
+    {
+        var copy = (SecureServerOptions)MemberwiseClone();
+        copy.CipherSuites = [.. CipherSuites];
+        copy.HandshakeTimeout = timeout;
+        return copy;
+    }
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
@@ -35,7 +36,16 @@ public sealed class SecureStream : Stream
     // so a 256 KiB write is one inner write and the buffer still comes from the pool's 256 KiB size.
     private const int MaxRecordsPerSend = 13;
 
+    // Who may touch the receive buffer: a read (or the handshake) in flight owns it; Dispose during a read leaves the
+    // buffer to that read, which returns it to the pool when it ends (as SslStream does), never under its feet.
+    private const int ReaderIdle = 0;
+    private const int ReaderBusy = 1;
+    private const int ReaderDisposed = 2;
+
     private readonly Stream _inner;
+    private readonly IStreamReadiness? _readiness;
+    private TimeProvider _time = TimeProvider.System;
+    private int _readerState;
     private readonly bool _leaveInnerStreamOpen;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private ProtocolConnection? _connection;
@@ -55,7 +65,16 @@ public sealed class SecureStream : Stream
         ArgumentNullException.ThrowIfNull(inner);
         _inner = inner;
         _leaveInnerStreamOpen = leaveInnerStreamOpen;
+        _readiness = inner switch
+        {
+            IStreamReadiness readiness => readiness,
+            NetworkStream network => new NetworkStreamReadiness(network),
+            _ => null,
+        };
     }
+
+    /// <summary>The transport stream this channel runs over (e.g. the <see cref="NetworkStream"/>, for its socket's addresses).</summary>
+    public Stream InnerStream => _inner;
 
     /// <summary>True once the handshake has completed.</summary>
     public bool IsAuthenticated => _connection?.IsHandshakeComplete == true && _failure is null;
@@ -163,27 +182,35 @@ public sealed class SecureStream : Stream
     /// </summary>
     public override int Read(Span<byte> buffer)
     {
-        // Fast path: data already decrypted in the receive buffer.
-        if (_plainEnd > _plainStart && _failure is null)
-        {
-            return CopyPlaintext(buffer);
-        }
-
-        // The sync adapter never yields, so this completes synchronously and decrypts straight into our buffer.
-        var fill = FillPlaintextAsync<SyncReadWriteAdapter>(CancellationToken.None);
-        bool available = fill.IsCompleted ? fill.Result : fill.AsTask().GetAwaiter().GetResult();
-        if (!available)
-        {
-            return 0;
-        }
-
+        EnterRead();
         try
         {
-            return CopyPlaintextAndDrain(buffer);
+            // Fast path: data already decrypted in the receive buffer.
+            if (_plainEnd > _plainStart && _failure is null)
+            {
+                return CopyPlaintext(buffer);
+            }
+
+            // The sync adapter never yields (its failure path included), so this completes synchronously.
+            var fill = FillPlaintextAsync<SyncReadWriteAdapter>(CancellationToken.None);
+            Debug.Assert(fill.IsCompleted, "The sync adapter completes synchronously.");
+            if (!fill.GetAwaiter().GetResult())
+            {
+                return 0;
+            }
+
+            try
+            {
+                return CopyPlaintextAndDrain(buffer);
+            }
+            catch (Exception e) when (e is not SecureChannelException and not OperationCanceledException)
+            {
+                throw FailSync(e);
+            }
         }
-        catch (Exception e) when (e is not SecureChannelException and not OperationCanceledException)
+        finally
         {
-            throw FailAsync(e).AsTask().GetAwaiter().GetResult();
+            ExitRead();
         }
     }
 
@@ -202,9 +229,17 @@ public sealed class SecureStream : Stream
     /// <inheritdoc cref="Read(Span{byte})"/>
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        EnterRead();
         if (_plainEnd > _plainStart && _failure is null)
         {
-            return new ValueTask<int>(CopyPlaintext(buffer.Span));
+            try
+            {
+                return new ValueTask<int>(CopyPlaintext(buffer.Span));
+            }
+            finally
+            {
+                ExitRead();
+            }
         }
 
         return ReadSlowAsync(buffer, cancellationToken);
@@ -318,15 +353,58 @@ public sealed class SecureStream : Stream
             }
 
             _connection?.Dispose();
-            if (_receive is not null)
+            if (Interlocked.Exchange(ref _readerState, ReaderDisposed) == ReaderIdle)
             {
-                Array.Clear(_receive);
-                ArrayPool<byte>.Shared.Return(_receive);
-                _receive = null;
+                ReturnReceiveBuffer();
             }
         }
 
         base.Dispose(disposing);
+    }
+
+    /// <summary>Sends <paramref name="alert"/> (encrypted once keys exist) and marks the stream failed; the caller disposes it.</summary>
+    internal async ValueTask AbortWithAlertAsync(Alert alert)
+    {
+        await TrySendAlertAsync(alert, null).ConfigureAwait(false);
+        Fail(new SecureChannelException(alert, $"The connection was ended with {alert}."));
+    }
+
+    /// <summary>True while a read (or the handshake) owns the receive buffer (tests check Dispose leaves it alone).</summary>
+    internal bool ReadInFlight => Volatile.Read(ref _readerState) == ReaderBusy;
+
+    /// <summary>Takes the receive side for one read; one reader at a time, none after Dispose.</summary>
+    private void EnterRead()
+    {
+        switch (Interlocked.CompareExchange(ref _readerState, ReaderBusy, ReaderIdle))
+        {
+            case ReaderIdle:
+                return;
+            case ReaderBusy:
+                throw new NotSupportedException("Another read is already in progress: a SecureStream allows one reader at a time.");
+            default:
+                throw new ObjectDisposedException(nameof(SecureStream));
+        }
+    }
+
+    /// <summary>Gives the receive side back; when the stream was disposed meanwhile, the read returns the buffer now.</summary>
+    private void ExitRead()
+    {
+        if (Interlocked.CompareExchange(ref _readerState, ReaderIdle, ReaderBusy) == ReaderDisposed)
+        {
+            ReturnReceiveBuffer();
+        }
+    }
+
+    private void ReturnReceiveBuffer()
+    {
+        var buffer = _receive;
+        _receive = null;
+        _plainStart = _plainEnd = _recordStart = _receiveEnd = 0;
+        if (buffer is not null)
+        {
+            Array.Clear(buffer);
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     private async Task HandshakeAsync(Protocol.Handshake.HandshakeSettings settings, SecureChannelOptions options, CancellationToken cancellationToken)
@@ -337,6 +415,8 @@ public sealed class SecureStream : Stream
             throw new InvalidOperationException("This SecureStream has already been authenticated (or has tried to be).");
         }
 
+        _time = options.TimeProvider;
+        EnterRead();
         using var timeout = options.HandshakeTimeout == Timeout.InfiniteTimeSpan
             ? new CancellationTokenSource()
             : new CancellationTokenSource(options.HandshakeTimeout, options.TimeProvider);
@@ -375,6 +455,10 @@ public sealed class SecureStream : Stream
         {
             throw await FailAsync(e).ConfigureAwait(false);
         }
+        finally
+        {
+            ExitRead();
+        }
     }
 
     private async ValueTask FlushHandshakeOutputAsync(CancellationToken cancellationToken)
@@ -390,25 +474,32 @@ public sealed class SecureStream : Stream
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadSlowAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
-        bool available = await FillPlaintextAsync<AsyncReadWriteAdapter>(cancellationToken).ConfigureAwait(false);
-        if (!available)
-        {
-            return 0;
-        }
-
         try
         {
-            return CopyPlaintextAndDrain(buffer.Span);
+            bool available = await FillPlaintextAsync<AsyncReadWriteAdapter>(cancellationToken).ConfigureAwait(false);
+            if (!available)
+            {
+                return 0;
+            }
+
+            try
+            {
+                return CopyPlaintextAndDrain(buffer.Span);
+            }
+            catch (Exception e) when (e is not SecureChannelException and not OperationCanceledException)
+            {
+                throw await FailAsync(e).ConfigureAwait(false);
+            }
         }
-        catch (Exception e) when (e is not SecureChannelException and not OperationCanceledException)
+        finally
         {
-            throw await FailAsync(e).ConfigureAwait(false);
+            ExitRead();
         }
     }
 
     /// <summary>
     /// Copies the pending plaintext, then keeps opening records into the rest of <paramref name="destination"/> as
-    /// long as a complete one is already buffered or a <see cref="NetworkStream"/> can supply it without blocking:
+    /// long as a complete one is already buffered or the transport can supply it without blocking (its readiness says so):
     /// a bulk read returns up to the caller's whole buffer, not one record, yet never waits once it has data.
     /// Each record is authenticated (opened in place) before any of its bytes are copied out.
     /// </summary>
@@ -446,7 +537,7 @@ public sealed class SecureStream : Stream
     {
         if (_receive is null)
         {
-            if (_inner is not NetworkStream { DataAvailable: true })
+            if (_readiness is not { DataAvailable: true })
             {
                 start = length = 0;
                 return false;
@@ -463,14 +554,14 @@ public sealed class SecureStream : Stream
                 return true;
             }
 
-            if (_inner is not NetworkStream { DataAvailable: true } network)
+            if (_readiness is not { DataAvailable: true })
             {
                 ReleaseReceiveBufferIfEmpty();
                 return false;
             }
 
             CompactFor(needed);
-            int read = network.Read(_receive.AsSpan(_receiveEnd));
+            int read = _inner.Read(_receive.AsSpan(_receiveEnd));
             if (read == 0)
             {
                 // End of stream: the next read reports it (truncation or not) the usual way.
@@ -574,7 +665,7 @@ public sealed class SecureStream : Stream
         }
         catch (Exception e) when (e is not SecureChannelException and not OperationCanceledException)
         {
-            throw await FailAsync(e).ConfigureAwait(false);
+            throw TAdapter.IsSync ? FailSync(e) : await FailAsync(e).ConfigureAwait(false);
         }
     }
 
@@ -587,9 +678,9 @@ public sealed class SecureStream : Stream
         {
             // Idle until the peer sends: wait without holding a buffer. A socket that already has data skips the
             // wait, which would only add a round through the event loop to every empty-buffer moment of a bulk read.
-            if (_connection!.IsHandshakeComplete && _inner is not NetworkStream { DataAvailable: true })
+            if (_connection!.IsHandshakeComplete && _readiness is not { DataAvailable: true })
             {
-                await TAdapter.WaitForDataAsync(_inner, cancellationToken).ConfigureAwait(false);
+                await TAdapter.WaitForDataAsync(_inner, _readiness, cancellationToken).ConfigureAwait(false);
             }
 
             _receive = RentReceiveBuffer();
@@ -746,16 +837,29 @@ public sealed class SecureStream : Stream
         return Fail(error);
     }
 
+    /// <summary>The synchronous <see cref="FailAsync"/> (sync reads never block on async work).</summary>
+    private SecureChannelException FailSync(Exception e)
+    {
+        var error = Translate(e);
+        if (!error.SentByPeer && error.Alert != Alert.Truncated)
+        {
+            TrySendAlertSync(error.Alert, error.TrustFailure);
+        }
+
+        return Fail(error);
+    }
+
+    /// <summary>Records the first failure; later calls rethrow it. Leaves the reader's buffer indexes alone (a writer may call this).</summary>
     private SecureChannelException Fail(SecureChannelException error)
     {
-        _failure ??= ExceptionDispatchInfo.Capture(error);
-        _plainStart = _plainEnd = 0;
-        return (SecureChannelException)_failure.SourceException;
+        Interlocked.CompareExchange(ref _failure, ExceptionDispatchInfo.Capture(error), null);
+        return (SecureChannelException)_failure!.SourceException;
     }
 
     private static SecureChannelException Translate(Exception e) => e switch
     {
         SecureChannelException s => s,
+        ProtocolException { Alert: Alert.ServerBusy, FromPeer: true } p => new SecureChannelException(Alert.ServerBusy, "The server is busy (too many connections right now); try again in a few seconds.", null, true, p),
         ProtocolException p => new SecureChannelException(p.Alert, p.Message, p.TrustFailure, p.FromPeer, p),
         IOException io => new SecureChannelException(Alert.Truncated, "The connection was lost: " + io.Message, sentByPeer: true, innerException: io),
         ObjectDisposedException od => new SecureChannelException(Alert.Truncated, "The underlying stream was closed.", sentByPeer: true, innerException: od),
@@ -769,7 +873,13 @@ public sealed class SecureStream : Stream
             return;
         }
 
-        if (!await _writeLock.WaitAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false))
+        // Both waits are bounded by the configured clock: a peer that stopped reading costs at most a second.
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(1), _time);
+        try
+        {
+            await _writeLock.WaitAsync(cts.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
         {
             return;
         }
@@ -779,11 +889,36 @@ public sealed class SecureStream : Stream
             _writeClosed = true;
             var record = new byte[128];
             int n = _connection.WriteAlert(alert, reason, record);
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(1));
             await _inner.WriteAsync(record.AsMemory(0, n), cts.Token).ConfigureAwait(false);
             await _inner.FlushAsync(cts.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or NotSupportedException or ProtocolException or InvalidOperationException)
+        {
+            // Best effort: the peer may already be gone.
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>Sends an alert without waiting for anything: skipped when a write is in progress.</summary>
+    private void TrySendAlertSync(Alert alert, TrustFailureReason? reason)
+    {
+        if (_connection is null || _writeClosed || !_writeLock.Wait(0))
+        {
+            return;
+        }
+
+        try
+        {
+            _writeClosed = true;
+            Span<byte> record = stackalloc byte[128];
+            int n = _connection.WriteAlert(alert, reason, record);
+            _inner.Write(record[..n]);
+            _inner.Flush();
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or NotSupportedException or ProtocolException or InvalidOperationException)
         {
             // Best effort: the peer may already be gone.
         }

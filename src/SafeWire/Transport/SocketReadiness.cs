@@ -2,6 +2,20 @@ using System.Net.Sockets;
 
 namespace SafeWire.Transport;
 
+/// <summary>
+/// The readiness hook of a transport stream: a stream that wraps a socket (a byte counter, a rate limiter)
+/// implements it, so that <see cref="SecureStream"/> over it still waits for the peer without holding a receive
+/// buffer and still drains what has already arrived without blocking. A plain <see cref="NetworkStream"/> needs nothing.
+/// </summary>
+public interface IStreamReadiness
+{
+    /// <summary>True when a read would return data at once.</summary>
+    bool DataAvailable { get; }
+
+    /// <summary>Completes when the transport has data or has ended.</summary>
+    ValueTask WaitForDataAsync(CancellationToken cancellationToken);
+}
+
 /// <summary>Waiting for a peer without holding a receive buffer.</summary>
 public static class SocketReadiness
 {
@@ -23,4 +37,13 @@ public static class SocketReadiness
 
         return 0;
     }
+}
+
+/// <summary>The readiness of a plain <see cref="NetworkStream"/>.</summary>
+internal sealed class NetworkStreamReadiness(NetworkStream network) : IStreamReadiness
+{
+    public bool DataAvailable => network.DataAvailable;
+
+    public async ValueTask WaitForDataAsync(CancellationToken cancellationToken) =>
+        await SocketReadiness.WaitForDataAsync(network, cancellationToken).ConfigureAwait(false);
 }

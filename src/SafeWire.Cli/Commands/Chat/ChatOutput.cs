@@ -59,10 +59,10 @@ internal sealed class ChatOutput
         ClientLeft l => $"[{Time(l.Time)}] #{l.Client.Id} {l.Client.Name} left: {l.Reason}",
         MessageReceived m => $"[{Time(m.Time)}] #{m.ClientId} {m.Name}: {m.Text}",
         ClientRefused r => $"[{Time(r.Time)}] refused {r.Name ?? "a client"} from {r.RemoteEndPoint}: {r.Reason}",
-        ConnectionFailed f => $"[{Time(f.Time)}] connection from {f.RemoteEndPoint} on port {f.LocalPort} dropped: {f.Reason}",
+        AdmissionSummary a => $"[{Time(a.Time)}] connections: {a.Text}", // failures, refusals and drops, at most one line per interval
         HopPortOffered h => $"[{Time(h.Time)}] {h.Name}: handshake done on port {h.ControlPort}; conversation moves to port {h.HopPort}",
         HopCompleted h => $"[{Time(h.Time)}] #{h.ClientId} {h.Name} proved its session on port {h.HopPort} and continues there",
-        _ => null, // DirectRelayed: counted in stats, not printed per frame
+        _ => null, // DirectRelayed: counted in stats, not printed per frame; ConnectionFailed: in the admission summary
     };
 
     /// <summary>How a client shows a frame from the server.</summary>

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using SafeWire.Identity;
 using SafeWire.KeyDistribution;
 using SafeWire.KeyDistribution.Manager;
+using SafeWire.Transport;
 using Spectre.Console;
 
 namespace SafeWire.Cli.Commands.Km;
@@ -52,8 +53,9 @@ internal static class KmCommand
             Journal = journal is null ? null : journal.For,
         });
 
-        await using var listener = SecureKdChannels.CreateKeyManagerListener(new IPEndPoint(address, port), credential, verifier);
-        listener.HandshakeFailed += (from, e) => log.SessionClosed(0, from?.ToString() ?? "?", "handshake failed: " + e.Message);
+        // Refusals and failed handshakes reach the console as at most one summary line per interval.
+        var admission = new AdmissionOptions { Log = line => console.WriteLine(line) };
+        await using var listener = SecureKdChannels.CreateKeyManagerListener(new IPEndPoint(address, port), credential, verifier, admission: admission);
         try
         {
             listener.Start();

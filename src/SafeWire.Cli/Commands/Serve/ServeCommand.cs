@@ -53,7 +53,7 @@ internal static class ServeCommand
         using var credential = home.LoadOrCreateServerCredential(name, DnsNames(hostText), IpAddresses(address));
         var (clientVerifier, admission) = ClientPolicy(home, allowFile, requireCert);
         var authenticator = new SecureStreamAuthenticator(
-            new SecureServerOptions { ServerCredential = credential, ClientVerifier = clientVerifier, RequireClientCredential = allowFile is not null || requireCert },
+            new SecureServerOptions { ServerCredential = credential, ClientVerifier = clientVerifier, RequireClientCredential = allowFile is not null || requireCert, HandshakeTimeout = ChatServerOptions.DefaultHandshakeTimeout },
             client: null);
 
         var output = new ChatOutput();

@@ -19,7 +19,14 @@ internal static class VoteCastCommand
         var receiptPath = parse.GetValue(VoteCommandDefinition.ReceiptOut)?.FullName ?? Path.ChangeExtension(credentialPath, ".receipt");
 
         var verifier = VoteTransport.ServerVerifier(credential.CaCertificate, home);
-        await using var stream = await VoteTransport.ConnectAsync(host, port, verifier, parse.GetValue(VoteCommandDefinition.ServerName) ?? host, cancellationToken);
+        await using var stream = await VoteTransport.ConnectAsync(
+            host,
+            port,
+            verifier,
+            parse.GetValue(VoteCommandDefinition.ServerName) ?? host,
+            VoteTransport.BusyAttempts,
+            (busy, wait) => Console.Error.WriteLine($"{busy.Message} Retrying in {wait.TotalSeconds:0.0} s."),
+            cancellationToken);
         Console.WriteLine($"connected to {target} ({stream.RemoteIdentity?.Name}, {stream.CipherSuite}); voter {voterId}, election {credential.Election}");
 
         var result = await VoteClient.CastAsync(stream, credential, voterId, async (no, ct) =>

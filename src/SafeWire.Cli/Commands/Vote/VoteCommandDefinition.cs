@@ -27,7 +27,7 @@ internal static class VoteCommandDefinition
     public static readonly Argument<int?> SeedPort = new("PORT") { Description = "Seed form: port", Arity = ArgumentArity.ZeroOrOne };
     public static readonly Option<int?> Port = new("--port") { Description = $"TCP port (default {VoteServeCommand.DefaultPort})" };
     public static readonly Option<string> Bind = new("--bind") { Description = "Address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
-    public static readonly Option<int> MaxClients = new("--max-clients") { Description = "Most connections served at once", DefaultValueFactory = _ => 256 };
+    public static readonly Option<int> MaxClients = new("--max-clients") { Description = "Most voters served at once (connections still in their handshake do not count)", DefaultValueFactory = _ => 256 };
 
     // cast
     public static readonly Argument<string> Server = new("HOST:PORT") { Description = "The voting server" };

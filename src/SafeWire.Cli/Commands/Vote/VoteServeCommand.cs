@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using System.Net.Sockets;
 using SafeWire.Identity;
+using SafeWire.Transport;
 using SafeWire.Voting;
 using SafeWire.Voting.Protocol;
 using SafeWire.Voting.Storage;
@@ -69,77 +70,36 @@ internal static class VoteServeCommand
             store,
             (sequence, ballotHash, boardHead) => Receipt.Sign(receiptKey, definition.Name, sequence, ballotHash, boardHead));
 
-        var listener = new TcpListener(address, port);
+        // Admission is the listener's: a voter takes one of the --max-clients places only once its handshake is done;
+        // silent or slow connections are limited per address, timed out, and logged as one summary line per interval.
+        var admission = new AdmissionOptions { MaxConnections = maxClients, Log = Console.WriteLine };
+        await using var listener = VoteTransport.CreateListener(new IPEndPoint(address, port), serverCredential, admission);
         try
         {
-            listener.Start(backlog: 512);
+            listener.Start();
         }
         catch (SocketException e)
         {
             throw new VotingException($"Cannot listen on {address}:{port}: {e.Message}", e);
         }
 
-        var endpoint = (IPEndPoint)listener.LocalEndpoint;
+        var endpoint = listener.LocalEndPoint;
         Console.WriteLine($"serving election {definition.Name} ({definition.Candidates} candidates, scores 0-{definition.MaxScore}, {voters.Count} registered voters) on {endpoint}");
         Console.WriteLine($"database: {BallotStore.Describe(files.DatabaseTarget)}; certificate: {serverCredential.Fingerprint}; press Ctrl+C to stop");
 
-        using var slots = new SemaphoreSlim(maxClients, maxClients);
-        var running = new HashSet<Task>();
-        try
-        {
-            while (!cancellationToken.IsCancellationRequested)
-            {
-                TcpClient client;
-                try
-                {
-                    client = await listener.AcceptTcpClientAsync(cancellationToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-
-                if (!slots.Wait(0, CancellationToken.None))
-                {
-                    Console.WriteLine($"{client.Client.RemoteEndPoint}: refused, {maxClients} clients already connected");
-                    client.Dispose();
-                    continue;
-                }
-
-                var task = ServeAsync(server, serverCredential, client, slots, cancellationToken);
-                lock (running)
-                {
-                    running.Add(task);
-                }
-
-                _ = task.ContinueWith(t => { lock (running) { running.Remove(t); } }, TaskScheduler.Default);
-            }
-        }
-        finally
-        {
-            listener.Stop();
-            Task[] pending;
-            lock (running)
-            {
-                pending = [.. running];
-            }
-
-            await Task.WhenAny(Task.WhenAll(pending), Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None));
-        }
-
+        await listener.ServeAsync((connection, stopping) => ServeAsync(server, connection, stopping), cancellationToken);
+        await listener.DisposeAsync();
         Console.WriteLine("server stopped");
         return 0;
     }
 
-    /// <summary>One connection's whole life: serve, log the outcome, always dispose and free the slot.</summary>
-    private static async Task ServeAsync(VoteServer server, LocalCredential credential, TcpClient client, SemaphoreSlim slots, CancellationToken cancellationToken)
+    /// <summary>One authenticated voter's exchange; the listener disposes the connection and frees its place afterwards.</summary>
+    private static async Task ServeAsync(VoteServer server, AcceptedConnection connection, CancellationToken cancellationToken)
     {
-        await Task.Yield();
-        var remote = client.Client.RemoteEndPoint?.ToString() ?? "?";
+        var remote = connection.RemoteEndPoint.ToString();
+        var stream = connection.Stream;
         try
         {
-            client.NoDelay = true;
-            await using var stream = await VoteTransport.AcceptAsync(client.GetStream(), credential, cancellationToken);
             var report = await server.HandleConnectionAsync(stream, cancellationToken);
             try
             {
@@ -149,6 +109,7 @@ internal static class VoteServeCommand
             {
                 // The voter already hung up (after "ok"); nothing is lost.
             }
+
             Console.WriteLine($"{remote}: voter {report.VoterId ?? "-"}: {report.Outcome}{(report.Sequence is { } s ? $" (board #{s})" : "")}");
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -156,13 +117,8 @@ internal static class VoteServeCommand
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            // A failed handshake, a lost connection or a database error ends this connection only.
+            // A lost connection or a database error ends this connection only.
             await Console.Error.WriteLineAsync($"{remote}: connection failed: {CliErrors.Describe(e)}");
-        }
-        finally
-        {
-            client.Dispose();
-            slots.Release();
         }
     }
 }

@@ -31,6 +31,14 @@ public sealed class FtpServerOptions
     /// </summary>
     public SslProtocols TlsProtocols { get; init; } = SslProtocols.Tls12;
 
+    /// <summary>
+    /// Accept a TLS data connection only if it resumes the control connection's TLS session (vsftpd's
+    /// require_ssl_reuse), so a process that connects to a passive port first cannot take or feed another client's
+    /// transfer. curl, lftp and FileZilla reuse the session; Python's ftplib needs a few lines (docs/FILES.md).
+    /// Turning this off leaves only the address check on passive ports.
+    /// </summary>
+    public bool RequireTlsSessionReuse { get; init; } = true;
+
     /// <summary>Serve clients that never send AUTH TLS, and clear (PROT C) data connections.</summary>
     public bool AllowPlain { get; init; }
 

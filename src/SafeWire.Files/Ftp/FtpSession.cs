@@ -29,6 +29,7 @@ internal sealed partial class FtpSession : IDisposable
     private readonly IPEndPoint _local;
     private readonly bool _implicitTls;
     private readonly FtpLineReader _reader;
+    private readonly FtpTlsSessionBinding _binding = new();
     private Stream _stream;
     private SslStream? _tls;
     private FtpLoginState _state = FtpLoginState.Connected;
@@ -265,7 +266,8 @@ internal sealed partial class FtpSession : IDisposable
 
     private async Task<bool> StartTlsAsync(CancellationToken cancellationToken)
     {
-        var tls = new SslStream(_stream, leaveInnerStreamOpen: false);
+        var wire = new FtpTlsWire(_stream);
+        var tls = new SslStream(wire, leaveInnerStreamOpen: false);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.HandshakeTimeout);
         try
@@ -279,6 +281,7 @@ internal sealed partial class FtpSession : IDisposable
             return false;
         }
 
+        _binding.Learn(wire.Facts);
         _tls = tls;
         _stream = tls;
         _reader.Stream = tls;

@@ -43,7 +43,7 @@ public sealed class FtpTestServer : IAsyncDisposable
         return path;
     }
 
-    public static FtpTestServer Start(bool allowPlain = false, SslProtocols protocols = SslProtocols.Tls12, Func<FtpServerOptions, FtpServerOptions>? adjust = null)
+    public static FtpTestServer Start(bool allowPlain = false, SslProtocols protocols = SslProtocols.Tls12, Func<FtpServerOptions, FtpServerOptions>? adjust = null, bool requireTlsSessionReuse = true)
     {
         var directory = new TempDirectory();
         var root = directory["root"];
@@ -62,6 +62,7 @@ public sealed class FtpTestServer : IAsyncDisposable
             CertificateChain = [TestCertificates.Shared.Ca],
             AllowPlain = allowPlain,
             TlsProtocols = protocols,
+            RequireTlsSessionReuse = requireTlsSessionReuse,
             Users = FtpUserStore.Load(users),
             FailedLoginDelay = TimeSpan.FromMilliseconds(10),
             DataTimeout = TimeSpan.FromSeconds(20),

@@ -38,6 +38,7 @@ public sealed class FtpServer : IAsyncDisposable
 
         _options = options;
         Jail = new RootJail(options.Root);
+        LoginThrottle = new FtpLoginThrottle(options.LoginBackoff, options.MaxLoginBackoff, options.TimeProvider);
         if (options.Certificate is not null)
         {
             TlsOptions = new SslServerAuthenticationOptions
@@ -61,6 +62,8 @@ public sealed class FtpServer : IAsyncDisposable
     internal FtpServerOptions Options => _options;
 
     internal RootJail Jail { get; }
+
+    internal FtpLoginThrottle LoginThrottle { get; }
 
     internal SslServerAuthenticationOptions? TlsOptions { get; }
 

@@ -69,6 +69,21 @@ public sealed class FtpServerOptions
     /// <summary>Each failed login waits this long times the number of failures so far before answering 530.</summary>
     public TimeSpan FailedLoginDelay { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Failed logins across connections: after the n-th failure in a row, the client address and the account name
+    /// each wait this long × 2^(n−1) (up to <see cref="MaxLoginBackoff"/>) before the next login is even checked.
+    /// </summary>
+    public TimeSpan LoginBackoff { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest wait <see cref="LoginBackoff"/> grows to; failures are forgotten after this much quiet.</summary>
+    public TimeSpan MaxLoginBackoff { get; init; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Partial uploads (files interrupted before they completed) older than this are deleted.</summary>
+    public TimeSpan PartialMaxAge { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary>The clock for login backoff and partial-file expiry (tests pass a fake one).</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
     /// <summary>Receives one line per notable event (connections, logins, transfers, errors).</summary>
     public Action<string>? Log { get; init; }
 }

@@ -345,7 +345,20 @@ internal sealed partial class FtpSession : IDisposable
     {
         var name = _pendingUser!;
         _pendingUser = null;
-        FtpUser? user;
+        var throttle = _server.LoginThrottle;
+        var wait = throttle.WaitBeforeLogin(_remote.Address, name);
+        FtpUser? user = null;
+        if (wait > TimeSpan.Zero)
+        {
+            // Not even checked (no PBKDF2 run): this address or this name failed too often lately.
+            _state = FtpSessionRules.Next(_state, FtpLoginEvent.PasswordRejected);
+            _failedLogins++;
+            Log($"login for {name} refused: too many failed logins lately ({Seconds(wait)} s to wait)");
+            return _failedLogins >= _options.MaxFailedLogins
+                ? CloseAfterFailures()
+                : new FtpReply(530, $"Too many failed logins from this address or for this user; wait {Seconds(wait)} s and try again.");
+        }
+
         if (_options.Users is null)
         {
             user = name.Equals("anonymous", StringComparison.OrdinalIgnoreCase) || name.Equals("ftp", StringComparison.OrdinalIgnoreCase)
@@ -354,30 +367,35 @@ internal sealed partial class FtpSession : IDisposable
         }
         else
         {
+            // An unknown name costs the same PBKDF2 run (against a dummy hash) as a wrong password.
             user = _options.Users.Authenticate(name, password);
         }
 
         if (user is not null)
         {
+            throttle.Succeeded(_remote.Address, name);
             _state = FtpSessionRules.Next(_state, FtpLoginEvent.PasswordAccepted);
             _user = user;
             Log($"logged in as {user.Name}{(user.ReadOnly ? " (read-only)" : "")}");
             return new FtpReply(230, $"Logged in{(user.ReadOnly ? " (read-only)" : "")}.");
         }
 
+        var backoff = throttle.Failed(_remote.Address, name);
         _state = FtpSessionRules.Next(_state, FtpLoginEvent.PasswordRejected);
         _failedLogins++;
-        Log($"failed login for {name} ({_failedLogins})");
-        // Slow down guessing: each failure waits longer; after the limit the connection is closed.
+        Log($"failed login for {name} ({_failedLogins}); next try from {_remote.Address} or for {name} in {Seconds(backoff)} s");
+        // Slow down guessing on this connection too: each failure waits longer; after the limit it is closed.
         await Task.Delay(_options.FailedLoginDelay * _failedLogins, cancellationToken).ConfigureAwait(false);
-        if (_failedLogins >= _options.MaxFailedLogins)
-        {
-            _quit = true;
-            return new FtpReply(421, "Too many failed logins; closing the connection.");
-        }
-
-        return new FtpReply(530, "Login incorrect.");
+        return _failedLogins >= _options.MaxFailedLogins ? CloseAfterFailures() : new FtpReply(530, "Login incorrect.");
     }
+
+    private FtpReply CloseAfterFailures()
+    {
+        _quit = true;
+        return new FtpReply(421, "Too many failed logins; closing the connection.");
+    }
+
+    private static string Seconds(TimeSpan wait) => Math.Ceiling(wait.TotalSeconds).ToString(CultureInfo.InvariantCulture);
 
     // ---- Session commands ----
 

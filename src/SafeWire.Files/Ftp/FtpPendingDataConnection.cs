@@ -4,10 +4,51 @@ using System.Net.Sockets;
 
 namespace SafeWire.Files.Ftp;
 
-/// <summary>An accepted data connection: the socket (to shut down and drain) and the stream over it (TLS or clear).</summary>
-internal sealed record FtpDataConnection(Socket Socket, Stream Stream) : IAsyncDisposable
+/// <summary>
+/// An accepted data connection: the socket (to shut down and drain), the stream over it (TLS or clear) and, under TLS,
+/// the wire observer that tells whether the transport ended without close_notify.
+/// </summary>
+internal sealed record FtpDataConnection(Socket Socket, Stream Stream, FtpTlsWire? Wire) : IAsyncDisposable
 {
     public ValueTask DisposeAsync() => Stream.DisposeAsync();
+}
+
+/// <summary>A data connection was refused because it did not resume the control connection's TLS session.</summary>
+internal sealed class FtpSessionReuseRequiredException() : Exception("The data connection did not resume the control connection's TLS session.");
+
+/// <summary>The TLS handshake of a data connection, with the session-reuse check.</summary>
+internal static class FtpDataTls
+{
+    /// <summary>
+    /// Authenticates <paramref name="transport"/> as the server; when <paramref name="requireReuse"/>, refuses (throws
+    /// <see cref="FtpSessionReuseRequiredException"/>) a handshake that did not resume the control session.
+    /// </summary>
+    public static async Task<(SslStream Stream, FtpTlsWire Wire)> AuthenticateAsync(Stream transport, SslServerAuthenticationOptions tls, FtpTlsSessionBinding binding, bool requireReuse, TimeSpan handshakeTimeout, CancellationToken cancellationToken)
+    {
+        var wire = new FtpTlsWire(transport);
+        var secure = new SslStream(wire, leaveInnerStreamOpen: false);
+        try
+        {
+            using var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            handshake.CancelAfter(handshakeTimeout);
+            await secure.AuthenticateAsServerAsync(tls, handshake.Token).ConfigureAwait(false);
+            if (binding.IsBound(wire.Facts))
+            {
+                binding.Learn(wire.Facts);
+            }
+            else if (requireReuse)
+            {
+                throw new FtpSessionReuseRequiredException();
+            }
+
+            return (secure, wire);
+        }
+        catch
+        {
+            await secure.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
 }
 
 /// <summary>
@@ -23,11 +64,11 @@ internal sealed class FtpPendingDataConnection : IDisposable
     private readonly CancellationTokenSource _cancel = new();
     private bool _taken;
 
-    public FtpPendingDataConnection(FtpPassiveListener listener, SslServerAuthenticationOptions? tls, TimeSpan handshakeTimeout, Action<string>? log)
+    public FtpPendingDataConnection(FtpPassiveListener listener, SslServerAuthenticationOptions? tls, FtpTlsSessionBinding binding, bool requireReuse, TimeSpan handshakeTimeout, Action<string>? log)
     {
         _listener = listener;
         Protected = tls is not null;
-        Connection = ConnectAsync(tls, handshakeTimeout, log);
+        Connection = ConnectAsync(tls, binding, requireReuse, handshakeTimeout, log);
     }
 
     public int Port => _listener.EndPoint.Port;
@@ -67,7 +108,7 @@ internal sealed class FtpPendingDataConnection : IDisposable
                 await connection.DisposeAsync().ConfigureAwait(false);
             }
         }
-        catch (Exception e) when (e is TimeoutException or OperationCanceledException or IOException or SocketException or AuthenticationException or ObjectDisposedException)
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException or IOException or SocketException or AuthenticationException or ObjectDisposedException or FtpSessionReuseRequiredException)
         {
             // A port nobody connected to, or a failed handshake, is not an error here.
         }
@@ -77,26 +118,24 @@ internal sealed class FtpPendingDataConnection : IDisposable
         }
     }
 
-    private async Task<FtpDataConnection> ConnectAsync(SslServerAuthenticationOptions? tls, TimeSpan handshakeTimeout, Action<string>? log)
+    private async Task<FtpDataConnection> ConnectAsync(SslServerAuthenticationOptions? tls, FtpTlsSessionBinding binding, bool requireReuse, TimeSpan handshakeTimeout, Action<string>? log)
     {
         var socket = await _listener.AcceptAsync(log, _cancel.Token).ConfigureAwait(false);
+        var remote = socket.RemoteEndPoint;
         Stream stream = new NetworkStream(socket, ownsSocket: true);
         if (tls is null)
         {
-            return new FtpDataConnection(socket, stream);
+            return new FtpDataConnection(socket, stream, null);
         }
 
-        var secure = new SslStream(stream, leaveInnerStreamOpen: false);
         try
         {
-            using var handshake = CancellationTokenSource.CreateLinkedTokenSource(_cancel.Token);
-            handshake.CancelAfter(handshakeTimeout);
-            await secure.AuthenticateAsServerAsync(tls, handshake.Token).ConfigureAwait(false);
-            return new FtpDataConnection(socket, secure);
+            var (secure, wire) = await FtpDataTls.AuthenticateAsync(stream, tls, binding, requireReuse, handshakeTimeout, _cancel.Token).ConfigureAwait(false);
+            return new FtpDataConnection(socket, secure, wire);
         }
-        catch
+        catch (FtpSessionReuseRequiredException)
         {
-            await secure.DisposeAsync().ConfigureAwait(false);
+            log?.Invoke($"refused a data connection from {remote}: it did not resume the control connection's TLS session");
             throw;
         }
     }

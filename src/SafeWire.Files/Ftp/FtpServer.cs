@@ -51,6 +51,7 @@ public sealed class FtpServer : IAsyncDisposable
         admission.Log = options.Log;
         _admission = new ConnectionAdmission(admission);
         Jail = new RootJail(options.Root);
+        LoginThrottle = new FtpLoginThrottle(options.LoginBackoff, options.MaxLoginBackoff, options.TimeProvider);
         if (options.Certificate is not null)
         {
             TlsOptions = new SslServerAuthenticationOptions
@@ -77,6 +78,8 @@ public sealed class FtpServer : IAsyncDisposable
     public ConnectionAdmission Admission => _admission;
 
     internal RootJail Jail { get; }
+
+    internal FtpLoginThrottle LoginThrottle { get; }
 
     internal SslServerAuthenticationOptions? TlsOptions { get; }
 

@@ -32,6 +32,14 @@ public sealed class FtpServerOptions
     /// </summary>
     public SslProtocols TlsProtocols { get; init; } = SslProtocols.Tls12;
 
+    /// <summary>
+    /// Accept a TLS data connection only if it resumes the control connection's TLS session (vsftpd's
+    /// require_ssl_reuse), so a process that connects to a passive port first cannot take or feed another client's
+    /// transfer. curl, lftp and FileZilla reuse the session; Python's ftplib needs a few lines (docs/FILES.md).
+    /// Turning this off leaves only the address check on passive ports.
+    /// </summary>
+    public bool RequireTlsSessionReuse { get; init; } = true;
+
     /// <summary>Serve clients that never send AUTH TLS, and clear (PROT C) data connections.</summary>
     public bool AllowPlain { get; init; }
 
@@ -70,6 +78,21 @@ public sealed class FtpServerOptions
 
     /// <summary>Each failed login waits this long times the number of failures so far before answering 530.</summary>
     public TimeSpan FailedLoginDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Failed logins across connections: after the n-th failure in a row, the client address and the account name
+    /// each wait this long × 2^(n−1) (up to <see cref="MaxLoginBackoff"/>) before the next login is even checked.
+    /// </summary>
+    public TimeSpan LoginBackoff { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest wait <see cref="LoginBackoff"/> grows to; failures are forgotten after this much quiet.</summary>
+    public TimeSpan MaxLoginBackoff { get; init; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Partial uploads (files interrupted before they completed) older than this are deleted.</summary>
+    public TimeSpan PartialMaxAge { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary>The clock for login backoff and partial-file expiry (tests pass a fake one).</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
     /// <summary>Receives one line per notable event (connections, logins, transfers, errors).</summary>
     public Action<string>? Log { get; init; }

@@ -14,6 +14,10 @@ internal sealed partial class FtpSession
 {
     private const int TransferBufferSize = 256 * 1024;
 
+    private const string DiskFullMessage = "Insufficient storage space: the server's disk is full; nothing was stored.";
+
+    private static readonly FtpReply SessionReuseRequired = new(425, "Data connection refused: it must resume the control connection's TLS session (TLS session reuse is required).");
+
     private FtpPendingDataConnection? _passive;
     private bool _extendedPassiveOnly;
     private long _restartOffset;
@@ -69,7 +73,7 @@ internal sealed partial class FtpSession
         }
 
         var tls = _protection == DataProtection.Private ? _server.TlsOptions : null;
-        _passive = new FtpPendingDataConnection(listener, tls, _options.HandshakeTimeout, _options.Log is null ? null : m => Log(m));
+        _passive = new FtpPendingDataConnection(listener, tls, _binding, _options.RequireTlsSessionReuse, _options.HandshakeTimeout, _options.Log is null ? null : m => Log(m));
         return _passive.Port;
     }
 
@@ -198,19 +202,57 @@ internal sealed partial class FtpSession
             keep = offset;
         }
 
-        // The upload goes to a hidden partial file and replaces the target only once it is complete.
-        var part = PartialFile.Begin(target.PhysicalPath, keep);
+        // One upload per name at a time: a second one would reset the first one's partial file under it.
+        using var claim = PartialFile.TryClaim(target.PhysicalPath);
+        if (claim is null)
+        {
+            Log($"refused {(append ? "APPE" : "STOR")} {target.VirtualPath}: another upload to it is running");
+            return new FtpReply(450, "Another upload to this file is in progress; try again when it has finished.");
+        }
+
+        // The upload goes to a hidden partial file and replaces the target only once it is complete: after the
+        // client's TLS close_notify, with as many bytes in the partial file as were received.
+        FileStream part;
+        try
+        {
+            part = PartialFile.Begin(target.PhysicalPath, keep);
+        }
+        catch (IOException e) when (StorageFullException.IsDiskFull(e))
+        {
+            PartialFile.Discard(target.PhysicalPath);
+            return new FtpReply(452, DiskFullMessage);
+        }
+
         FtpReply? reply;
+        long received = 0;
+        var complete = false;
         await using (part.ConfigureAwait(false))
         {
-            reply = await TransferAsync((append ? "APPE " : "STOR ") + target.VirtualPath, (data, token) => CopyAsync(data, part, token), sending: false, cancellationToken).ConfigureAwait(false);
+            reply = await TransferAsync((append ? "APPE " : "STOR ") + target.VirtualPath, async (data, token) =>
+            {
+                try
+                {
+                    received = await CopyAsync(data, part, token).ConfigureAwait(false);
+                    return received;
+                }
+                catch (IOException e) when (StorageFullException.IsDiskFull(e))
+                {
+                    throw new StorageFullException(DiskFullMessage, e);
+                }
+            }, sending: false, cancellationToken).ConfigureAwait(false);
             if (reply?.Code == 226)
             {
                 await part.FlushAsync(cancellationToken).ConfigureAwait(false);
+                complete = part.Length == keep + received;
+                if (!complete)
+                {
+                    Log(string.Create(CultureInfo.InvariantCulture, $"{target.VirtualPath}: the partial file holds {part.Length} bytes, expected {keep + received}; discarded"));
+                    reply = new FtpReply(451, "The stored size does not match the bytes received; nothing was stored, send the file again.");
+                }
             }
         }
 
-        if (reply?.Code == 226)
+        if (complete)
         {
             PartialFile.Commit(target.PhysicalPath);
         }
@@ -258,6 +300,10 @@ internal sealed partial class FtpSession
             {
                 return new FtpReply(425, "No data connection arrived in time.");
             }
+            catch (FtpSessionReuseRequiredException)
+            {
+                return SessionReuseRequired;
+            }
             catch (Exception e) when (e is IOException or AuthenticationException or Win32Exception || e is OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
                 Log($"{what}: data TLS handshake failed: {e.Message}");
@@ -267,20 +313,21 @@ internal sealed partial class FtpSession
 
         var socket = connection.Socket;
         var data = connection.Stream;
+        var wire = connection.Wire;
         if (!passive.Protected && _protection == DataProtection.Private)
         {
             // PROT P came after PASV/EPSV: the handshake runs now.
-            var tls = new SslStream(data, leaveInnerStreamOpen: false);
-            data = tls;
             try
             {
-                using var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                handshake.CancelAfter(_options.HandshakeTimeout);
-                await tls.AuthenticateAsServerAsync(_server.TlsOptions!, handshake.Token).ConfigureAwait(false);
+                (data, wire) = await FtpDataTls.AuthenticateAsync(data, _server.TlsOptions!, _binding, _options.RequireTlsSessionReuse, _options.HandshakeTimeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (FtpSessionReuseRequiredException)
+            {
+                Log($"{what}: refused a data connection that did not resume the control connection's TLS session");
+                return SessionReuseRequired;
             }
             catch (Exception e) when (e is IOException or AuthenticationException or OperationCanceledException or Win32Exception)
             {
-                await data.DisposeAsync().ConfigureAwait(false);
                 Log($"{what}: data TLS handshake failed: {e.Message}");
                 return new FtpReply(425, "TLS handshake on the data connection failed.");
             }
@@ -292,7 +339,19 @@ internal sealed partial class FtpSession
             try
             {
                 bytes = await transfer(data, cancellationToken).ConfigureAwait(false);
+                if (!sending && wire is { TransportEnded: true })
+                {
+                    // SslStream reports a bare FIN like a close_notify; only the TLS alert says the sender finished.
+                    Log(string.Create(CultureInfo.InvariantCulture, $"{what}: the data connection ended without TLS close_notify after {bytes} bytes"));
+                    return new FtpReply(426, "Data connection closed without TLS close_notify; transfer aborted, nothing was stored.");
+                }
+
                 await CloseDataAsync(data, socket, sending).ConfigureAwait(false);
+            }
+            catch (StorageFullException e)
+            {
+                Log($"{what}: {e.Message}");
+                return new FtpReply(452, e.Message);
             }
             catch (Exception e) when (e is IOException or SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {

@@ -29,6 +29,7 @@ internal sealed partial class FtpSession : IDisposable
     private readonly IPEndPoint _local;
     private readonly bool _implicitTls;
     private readonly FtpLineReader _reader;
+    private readonly FtpTlsSessionBinding _binding = new();
     private Stream _stream;
     private SslStream? _tls;
     private FtpLoginState _state = FtpLoginState.Connected;
@@ -265,7 +266,8 @@ internal sealed partial class FtpSession : IDisposable
 
     private async Task<bool> StartTlsAsync(CancellationToken cancellationToken)
     {
-        var tls = new SslStream(_stream, leaveInnerStreamOpen: false);
+        var wire = new FtpTlsWire(_stream);
+        var tls = new SslStream(wire, leaveInnerStreamOpen: false);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.HandshakeTimeout);
         try
@@ -279,6 +281,7 @@ internal sealed partial class FtpSession : IDisposable
             return false;
         }
 
+        _binding.Learn(wire.Facts);
         _tls = tls;
         _stream = tls;
         _reader.Stream = tls;
@@ -342,7 +345,20 @@ internal sealed partial class FtpSession : IDisposable
     {
         var name = _pendingUser!;
         _pendingUser = null;
-        FtpUser? user;
+        var throttle = _server.LoginThrottle;
+        var wait = throttle.WaitBeforeLogin(_remote.Address, name);
+        FtpUser? user = null;
+        if (wait > TimeSpan.Zero)
+        {
+            // Not even checked (no PBKDF2 run): this address or this name failed too often lately.
+            _state = FtpSessionRules.Next(_state, FtpLoginEvent.PasswordRejected);
+            _failedLogins++;
+            Log($"login for {name} refused: too many failed logins lately ({Seconds(wait)} s to wait)");
+            return _failedLogins >= _options.MaxFailedLogins
+                ? CloseAfterFailures()
+                : new FtpReply(530, $"Too many failed logins from this address or for this user; wait {Seconds(wait)} s and try again.");
+        }
+
         if (_options.Users is null)
         {
             user = name.Equals("anonymous", StringComparison.OrdinalIgnoreCase) || name.Equals("ftp", StringComparison.OrdinalIgnoreCase)
@@ -351,11 +367,13 @@ internal sealed partial class FtpSession : IDisposable
         }
         else
         {
+            // An unknown name costs the same PBKDF2 run (against a dummy hash) as a wrong password.
             user = _options.Users.Authenticate(name, password);
         }
 
         if (user is not null)
         {
+            throttle.Succeeded(_remote.Address, name);
             if (!_server.LoggedIn(_id))
             {
                 _quit = true;
@@ -368,19 +386,22 @@ internal sealed partial class FtpSession : IDisposable
             return new FtpReply(230, $"Logged in{(user.ReadOnly ? " (read-only)" : "")}.");
         }
 
+        var backoff = throttle.Failed(_remote.Address, name);
         _state = FtpSessionRules.Next(_state, FtpLoginEvent.PasswordRejected);
         _failedLogins++;
-        Log($"failed login for {name} ({_failedLogins})");
-        // Slow down guessing: each failure waits longer; after the limit the connection is closed.
+        Log($"failed login for {name} ({_failedLogins}); next try from {_remote.Address} or for {name} in {Seconds(backoff)} s");
+        // Slow down guessing on this connection too: each failure waits longer; after the limit it is closed.
         await Task.Delay(_options.FailedLoginDelay * _failedLogins, cancellationToken).ConfigureAwait(false);
-        if (_failedLogins >= _options.MaxFailedLogins)
-        {
-            _quit = true;
-            return new FtpReply(421, "Too many failed logins; closing the connection.");
-        }
-
-        return new FtpReply(530, "Login incorrect.");
+        return _failedLogins >= _options.MaxFailedLogins ? CloseAfterFailures() : new FtpReply(530, "Login incorrect.");
     }
+
+    private FtpReply CloseAfterFailures()
+    {
+        _quit = true;
+        return new FtpReply(421, "Too many failed logins; closing the connection.");
+    }
+
+    private static string Seconds(TimeSpan wait) => Math.Ceiling(wait.TotalSeconds).ToString(CultureInfo.InvariantCulture);
 
     // ---- Session commands ----
 

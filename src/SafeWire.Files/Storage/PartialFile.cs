@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace SafeWire.Files.Storage;
 
 /// <summary>
@@ -7,7 +9,66 @@ namespace SafeWire.Files.Storage;
 /// </summary>
 public static class PartialFile
 {
+    /// <summary>The name ending of partial uploads.</summary>
     public const string Suffix = ".safewire-part";
+
+    /// <summary>Partial files older than this are removed by <see cref="RemoveExpired"/> unless configured otherwise.</summary>
+    public static readonly TimeSpan DefaultMaxAge = TimeSpan.FromHours(24);
+
+    private static readonly ConcurrentDictionary<string, byte> s_writing = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Claims <paramref name="finalPath"/> for one upload in this process; null when another upload to that name is
+    /// running (its partial file must not be reset under it). Dispose the claim when the upload ends.
+    /// </summary>
+    public static IDisposable? TryClaim(string finalPath)
+    {
+        var key = Path.GetFullPath(finalPath);
+        return s_writing.TryAdd(key, 0) ? new Claim(key) : null;
+    }
+
+    /// <summary>
+    /// Deletes the partial files under <paramref name="root"/> (recursively, links not followed) last written more
+    /// than <paramref name="maxAge"/> before <paramref name="now"/>, except those of uploads running in this process.
+    /// Returns the paths removed.
+    /// </summary>
+    public static IReadOnlyList<string> RemoveExpired(string root, TimeSpan maxAge, DateTimeOffset now)
+    {
+        var removed = new List<string>();
+        var options = new EnumerationOptions
+        {
+            RecurseSubdirectories = true,
+            IgnoreInaccessible = true,
+            AttributesToSkip = FileAttributes.ReparsePoint,
+            MatchType = MatchType.Simple,
+        };
+        foreach (var file in new DirectoryInfo(root).EnumerateFiles("*" + Suffix, options))
+        {
+            var name = file.Name;
+            if (!name.StartsWith('.') || now - new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero) <= maxAge)
+            {
+                continue;
+            }
+
+            var finalPath = Path.Combine(file.DirectoryName!, name[1..^Suffix.Length]);
+            if (s_writing.ContainsKey(Path.GetFullPath(finalPath)))
+            {
+                continue;
+            }
+
+            try
+            {
+                file.Delete();
+                removed.Add(file.FullName);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Gone already, or not ours to delete: the next sweep tries again.
+            }
+        }
+
+        return removed;
+    }
 
     /// <summary>The partial file that belongs to <paramref name="finalPath"/>.</summary>
     public static string PathFor(string finalPath)
@@ -57,6 +118,19 @@ public static class PartialFile
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // Best effort: a leftover partial file is hidden and overwritten by the next upload.
+        }
+    }
+
+    private sealed class Claim(string key) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                s_writing.TryRemove(key, out _);
+            }
         }
     }
 }

@@ -26,7 +26,7 @@ public sealed class DataConnectionTests
         using var data = new TcpClient();
         await data.ConnectAsync(IPAddress.Loopback, port, TestContext.Current.CancellationToken);
         await using var tls = new SslStream(data.GetStream(), leaveInnerStreamOpen: false, IsTestServer);
-        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "127.0.0.1" }, TestContext.Current.CancellationToken).WaitAsync(s_timeout, TestContext.Current.CancellationToken);
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "localhost" }, TestContext.Current.CancellationToken).WaitAsync(s_timeout, TestContext.Current.CancellationToken);
         Assert.StartsWith("213 3", await control.CommandAsync("SIZE a.txt"), StringComparison.Ordinal);
 
         Assert.StartsWith("150 ", await control.CommandAsync("RETR a.txt"), StringComparison.Ordinal);
@@ -89,7 +89,7 @@ public sealed class DataConnectionTests
             var tcp = new TcpClient();
             await tcp.ConnectAsync(IPAddress.Loopback, port, TestContext.Current.CancellationToken);
             var tls = new SslStream(tcp.GetStream(), leaveInnerStreamOpen: false, IsTestServer);
-            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "127.0.0.1" }, TestContext.Current.CancellationToken).WaitAsync(s_timeout, TestContext.Current.CancellationToken);
+            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "localhost" }, TestContext.Current.CancellationToken).WaitAsync(s_timeout, TestContext.Current.CancellationToken);
             var client = new ImplicitClient(tcp, tls);
             Assert.StartsWith("220 ", await client.ReadReplyAsync(), StringComparison.Ordinal);
             return client;

@@ -43,7 +43,7 @@ public sealed class FtpTestServer : IAsyncDisposable
         return path;
     }
 
-    public static FtpTestServer Start(bool allowPlain = false, SslProtocols protocols = SslProtocols.Tls12, Func<FtpServerOptions, FtpServerOptions>? adjust = null)
+    public static FtpTestServer Start(bool allowPlain = false, SslProtocols protocols = SslProtocols.Tls12, Func<FtpServerOptions, FtpServerOptions>? adjust = null, bool requireTlsSessionReuse = true, TimeSpan? loginBackoff = null, TimeProvider? clock = null)
     {
         var directory = new TempDirectory();
         var root = directory["root"];
@@ -62,8 +62,12 @@ public sealed class FtpTestServer : IAsyncDisposable
             CertificateChain = [TestCertificates.Shared.Ca],
             AllowPlain = allowPlain,
             TlsProtocols = protocols,
+            RequireTlsSessionReuse = requireTlsSessionReuse,
             Users = FtpUserStore.Load(users),
             FailedLoginDelay = TimeSpan.FromMilliseconds(10),
+            // Off unless a test is about it: login backoff across connections would make other tests wait.
+            LoginBackoff = loginBackoff ?? TimeSpan.Zero,
+            TimeProvider = clock ?? TimeProvider.System,
             DataTimeout = TimeSpan.FromSeconds(20),
             Log = line => { lock (log) { log.Add(line); } },
         };

@@ -99,4 +99,11 @@ public sealed class SecureServerOptions : SecureChannelOptions
 
     /// <summary>Issues and redeems resumption tickets; null disables resumption.</summary>
     public SessionTicketStore? SessionTickets { get; set; }
+
+    /// <summary>
+    /// Receives each connection whose client the <see cref="ClientVerifier"/> admitted only to join
+    /// (<see cref="PeerIdentity.IsJoinRequest"/>, e.g. <c>SafeWire.Enrollment.EnrollmentServer.HandleAsync</c>); such a
+    /// connection is never handed to the application and is closed afterwards. Null: it is closed at once.
+    /// </summary>
+    public Func<SecureStream, System.Net.IPEndPoint?, CancellationToken, Task>? JoinHandler { get; set; }
 }

@@ -158,6 +158,17 @@ public sealed class SecureListener : IAsyncDisposable
         {
             await stream.AuthenticateAsServerAsync(_options, token).ConfigureAwait(false);
             _handshakeSlots.Release();
+            if (stream.RemoteIdentity?.IsJoinRequest == true)
+            {
+                // Admitted only to join: the join handler gets it, the application never does.
+                if (_options.JoinHandler is { } join)
+                {
+                    await join(stream, remote, token).ConfigureAwait(false);
+                }
+
+                return;
+            }
+
             await _ready.Writer.WriteAsync(new AcceptedConnection(stream, remote!), token).ConfigureAwait(false);
             handedOut = true;
             return;

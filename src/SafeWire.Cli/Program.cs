@@ -18,6 +18,9 @@ root.Subcommands.Add(SafeWire.Cli.Commands.Ftp.FtpCommandDefinition.Create());
 root.Subcommands.Add(SafeWire.Cli.Commands.Files.FilesCommandDefinition.Create());
 root.Subcommands.Add(SafeWire.Cli.Commands.Km.KmCommandDefinition.Create());
 root.Subcommands.Add(SafeWire.Cli.Commands.Peer.PeerCommandDefinition.Create());
+root.Subcommands.Add(SafeWire.Cli.Commands.Trust.TrustCommandDefinitions.CreateId());
+root.Subcommands.Add(SafeWire.Cli.Commands.Trust.TrustCommandDefinitions.CreateInvite());
+root.Subcommands.Add(SafeWire.Cli.Commands.Trust.TrustCommandDefinitions.CreateJoin());
 
 // Piped output (scripts, tests) is not cut to 80 columns: fingerprints and paths stay on one line.
 if (Console.IsOutputRedirected)

@@ -16,6 +16,17 @@ public sealed class SecureStreamAuthenticator(SecureServerOptions? server, Secur
         try
         {
             await secure.AuthenticateAsServerAsync(options, cancellationToken).ConfigureAwait(false);
+            if (secure.RemoteIdentity?.IsJoinRequest == true)
+            {
+                // Admitted only to join: the join handler gets it, the chat never does.
+                if (options.JoinHandler is { } join)
+                {
+                    await join(secure, null, cancellationToken).ConfigureAwait(false);
+                }
+
+                throw new JoinHandledException();
+            }
+
             return new SecureChatChannel(secure);
         }
         catch
@@ -100,3 +111,6 @@ public sealed class SecureStreamAuthenticator(SecureServerOptions? server, Secur
             inner.Verify(credential, context with { Role = PeerRole.Client, ExpectedName = peerName });
     }
 }
+
+/// <summary>A connection that came only to join with a code was handled by the join handler and is closed.</summary>
+public sealed class JoinHandledException() : Exception("the connection presented a join code and was handled by the join handler");

@@ -135,6 +135,15 @@ public sealed class CertificateAuthority : IDisposable
         return Issue(request, NewRequest(CommonName(request.Name), subjectKey), now);
     }
 
+    /// <summary>Issues a leaf for a public key (SPKI DER) whose possession was proven elsewhere, e.g. in a join handshake.</summary>
+    public X509Certificate2 IssueForPublicKey(LeafRequest request, byte[] subjectPublicKeyInfo, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        KeyFile.CheckSupported(subjectPublicKeyInfo, "the joining key");
+        var key = PublicKey.CreateFromSubjectPublicKeyInfo(subjectPublicKeyInfo, out _);
+        return Issue(request, new CertificateRequest(CommonName(request.Name), key, HashAlgorithmName.SHA256), now);
+    }
+
     /// <summary>
     /// Signs a PKCS#10 request (PEM, e.g. from <c>openssl req -new</c>). Its signature is checked; its public key
     /// is certified; every extension it asks for is ignored: the profile comes from <paramref name="request"/>.

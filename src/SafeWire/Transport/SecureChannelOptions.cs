@@ -108,4 +108,11 @@ public sealed class SecureServerOptions : SecureChannelOptions
         copy.HandshakeTimeout = timeout;
         return copy;
     }
+
+    /// <summary>
+    /// Receives each connection whose client the <see cref="ClientVerifier"/> admitted only to join
+    /// (<see cref="PeerIdentity.IsJoinRequest"/>, e.g. <c>SafeWire.Enrollment.EnrollmentServer.HandleAsync</c>); such a
+    /// connection is never handed to the application and is closed afterwards. Null: it is closed at once.
+    /// </summary>
+    public Func<SecureStream, System.Net.IPEndPoint?, CancellationToken, Task>? JoinHandler { get; set; }
 }

@@ -316,6 +316,18 @@ public sealed class SecureListener : IAsyncDisposable
                 await stream.AuthenticateAsServerAsync(_options.WithHandshakeTimeout(timeout), abort.Token).ConfigureAwait(false);
             }
 
+            if (stream.RemoteIdentity?.IsJoinRequest == true)
+            {
+                // Admitted only to join: the join handler gets it, the application never does.
+                if (_options.JoinHandler is { } join)
+                {
+                    using var abort = CancellationTokenSource.CreateLinkedTokenSource(lease.Aborted, _stopping.Token);
+                    await join(stream, remote, abort.Token).ConfigureAwait(false);
+                }
+
+                return;
+            }
+
             if (!lease.MarkAuthenticated())
             {
                 await stream.AbortWithAlertAsync(Alert.ServerBusy).ConfigureAwait(false);

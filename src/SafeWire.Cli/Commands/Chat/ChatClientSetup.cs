@@ -17,16 +17,20 @@ internal static class ChatClientSetup
     }
 
     /// <summary>
-    /// The client's own certificate (issued by the home CA, created on first use); the server is trusted by
-    /// <paramref name="caFile"/> when given, else on first use (known_hosts, per host:port). Direct-message peers are
-    /// trusted when their certificate comes from this home's CA, else pinned on first use in known_peers.
+    /// The client presents this home's identity key (<c>--as</c>, else the default identity; an older home's
+    /// <c>certs/NAME.key</c> is still used for <c>--name NAME</c>). A server this home joined is trusted by the CA it
+    /// joined; any other by <paramref name="caFile"/> when given, else on first use (known_hosts, per host:port).
+    /// Direct-message peers are trusted when their certificate comes from this home's CA, else pinned on first use in known_peers.
     /// </summary>
-    public static (ChatClientOptions Options, LocalCredential Credential) Create(SafeWireHome home, string name, int port, FileInfo? caFile, Protocol.IHandshakeObserver? observer = null)
+    public static (ChatClientOptions Options, LocalCredential Credential) Create(SafeWireHome home, string name, string host, int port, FileInfo? caFile, string? identityName, Protocol.IHandshakeObserver? observer = null)
     {
-        var credential = home.LoadOrCreateClientCredential(SafeWireHome.CheckName(name));
+        SafeWireHome.CheckName(name);
+        var legacy = identityName is null && File.Exists(home.CertificateKeyPath(name)) && !File.Exists(home.KeyPath(name));
+        var identity = HomeIdentity.Open(home, legacy ? name : identityName);
+        var credential = identity.ClientCredential(host, name);
         IPeerVerifier serverVerifier = caFile is not null
             ? CaVerifier.FromFiles(caFile.Exists ? caFile.FullName : throw new CliException($"{caFile.FullName}: no such CA certificate file"))
-            : home.CreateKnownHostsVerifier(port);
+            : (IPeerVerifier?)new TrustedServers(home).VerifierFor(host) ?? home.CreateKnownHostsVerifier(port);
         var peerVerifier = new AnyOfVerifier(home.CreateCaVerifier(), new KnownHostsVerifier(Path.Combine(home.Root, "known_peers")));
         var options = new ChatClientOptions
         {

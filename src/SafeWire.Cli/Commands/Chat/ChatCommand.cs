@@ -12,7 +12,7 @@ internal static class ChatCommand
         var (host, port) = HostPort.Parse(parse.GetValue(ChatCommandDefinition.Endpoint)!, "the server", ServeCommandDefinition.DefaultPort);
         var name = parse.GetValue(ChatCommandDefinition.Name) ?? ChatClientSetup.DefaultName();
         var home = HomeOption.Resolve(parse);
-        var (options, credential) = ChatClientSetup.Create(home, name, port, parse.GetValue(ChatCommandDefinition.Ca));
+        var (options, credential) = ChatClientSetup.Create(home, name, host, port, parse.GetValue(ChatCommandDefinition.Ca), parse.GetValue(ChatCommandDefinition.As));
         using var _ = credential;
         var output = new ChatOutput();
         try

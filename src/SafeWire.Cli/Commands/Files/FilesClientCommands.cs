@@ -78,17 +78,18 @@ internal static class FilesClientCommands
     }
 
     /// <summary>
-    /// Connects with this home's client credential; the server must have a certificate from this home's CA, or be
-    /// remembered in known_hosts (trusted on first use, like SSH; a changed key is refused).
+    /// Connects presenting this home's identity key; a server this home joined must have a certificate from the CA it
+    /// joined, any other must have one from this home's CA, or be remembered in known_hosts (trusted on first use, like
+    /// SSH; a changed key is refused).
     /// </summary>
     private static async Task<FileClient> ConnectAsync(ParseResult parse, CancellationToken cancellationToken)
     {
         var (host, port) = HostPort.Parse(parse.GetRequiredValue(FilesCommandDefinition.Server), "the server", FilesCommandDefinition.DefaultPort);
         var home = HomeOption.Resolve(parse);
-        var credential = home.LoadOrCreateClientCredential(SafeWireHome.CheckName(parse.GetRequiredValue(FilesCommandDefinition.As)));
+        var credential = HomeIdentity.Open(home, parse.GetValue(FilesCommandDefinition.As)).ClientCredential(host);
         var options = new SecureClientOptions
         {
-            ServerVerifier = new AnyOfVerifier(home.CreateCaVerifier(), home.CreateKnownHostsVerifier(port)),
+            ServerVerifier = (IPeerVerifier?)new TrustedServers(home).VerifierFor(host) ?? new AnyOfVerifier(home.CreateCaVerifier(), home.CreateKnownHostsVerifier(port)),
             ServerName = host,
             ClientCredential = credential,
         };

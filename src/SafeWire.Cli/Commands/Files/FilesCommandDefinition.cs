@@ -17,7 +17,7 @@ internal static class FilesCommandDefinition
 
     public static readonly Option<bool> ReadOnly = new("--read-only") { Description = "Clients may list and download, not change anything" };
 
-    public static readonly Option<string> As = new("--as") { Description = "Name of this client's credential in the home (certs/NAME.crt, created on first use)", DefaultValueFactory = _ => "client" };
+    public static readonly Option<string?> As = new("--as") { Description = "Use the identity NAME of this home (keys/NAME.key) instead of the default one" };
 
     public static readonly Argument<string> Server = new("HOST:PORT") { Description = $"The file server (port {DefaultPort} if omitted)" };
 

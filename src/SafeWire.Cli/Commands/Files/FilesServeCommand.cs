@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using SafeWire.Enrollment;
 using SafeWire.Files.Transfer;
 using SafeWire.Identity;
 using SafeWire.Transport;
@@ -30,8 +31,7 @@ internal static class FilesServeCommand
         var home = HomeOption.Resolve(parse);
         var allowPath = parse.GetValue(FilesCommandDefinition.Allow)?.FullName ?? home.AllowListPath;
         var readOnly = parse.GetValue(FilesCommandDefinition.ReadOnly);
-        IPAddress[] addresses = host.Equals(IPAddress.Any) || host.Equals(IPAddress.IPv6Any) ? [IPAddress.Loopback, IPAddress.IPv6Loopback] : [host];
-        using var credential = home.LoadOrCreateServerCredential(CredentialName, ["localhost", Dns.GetHostName()], addresses);
+        using var credential = home.LoadOrCreateServerCredential(CredentialName, Trust.ServerNames.DnsNames(), Trust.ServerNames.Addresses(host));
         var output = Console.Out;
         var options = new FileServerOptions
         {
@@ -39,11 +39,14 @@ internal static class FilesServeCommand
             ReadOnly = readOnly,
             Log = line => output.WriteLine(DateTime.Now.ToString("HH:mm:ss ", CultureInfo.InvariantCulture) + line),
         };
+        var enrollment = new EnrollmentServer(home, new EnrollmentServerOptions { AllowListPath = allowPath });
+        enrollment.Completed += e => options.Log?.Invoke(e.Message);
         var secure = new SecureServerOptions
         {
             ServerCredential = credential,
-            ClientVerifier = new AllowListVerifier(allowPath),
+            ClientVerifier = EnrollmentServer.Gate(new AllowListVerifier(allowPath)),
             RequireClientCredential = true,
+            JoinHandler = enrollment.HandleAsync,
         };
 
         FileServerHost server;
@@ -61,7 +64,7 @@ internal static class FilesServeCommand
         {
             output.WriteLine($"SafeWire files listening on {server.EndPoint}");
             output.WriteLine($"Serving {root.FullName}{(readOnly ? " (read-only)" : "")}");
-            output.WriteLine($"Allowed clients: {allowPath} (add one with: safewire allow add FINGERPRINT --name NAME)");
+            output.WriteLine($"Allowed clients: {allowPath} (add one with: safewire invite NAME, or safewire allow add FINGERPRINT --name NAME)");
             output.WriteLine($"Server key fingerprint: {credential.Fingerprint}");
             output.WriteLine("Press Ctrl+C to stop.");
             try

@@ -12,7 +12,7 @@ internal static class SendCommand
         var (host, port) = HostPort.Parse(parse.GetValue(SendCommandDefinition.Endpoint)!, "the server", ServeCommandDefinition.DefaultPort);
         var text = string.Join(' ', parse.GetValue(SendCommandDefinition.Message)!);
         var name = parse.GetValue(ChatCommandDefinition.Name) ?? ChatClientSetup.DefaultName();
-        var (options, credential) = ChatClientSetup.Create(HomeOption.Resolve(parse), name, port, parse.GetValue(ChatCommandDefinition.Ca));
+        var (options, credential) = ChatClientSetup.Create(HomeOption.Resolve(parse), name, host, port, parse.GetValue(ChatCommandDefinition.Ca), parse.GetValue(ChatCommandDefinition.As));
         using var _ = credential;
         options.SendOnly = true; // a script does not want the room's chatter
         try

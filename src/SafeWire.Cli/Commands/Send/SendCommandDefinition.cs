@@ -16,6 +16,7 @@ internal static class SendCommandDefinition
         command.Arguments.Add(Message);
         command.Options.Add(ChatCommandDefinition.Name);
         command.Options.Add(ChatCommandDefinition.Ca);
+        command.Options.Add(ChatCommandDefinition.As);
         command.SetAction((parse, ct) => SendCommand.RunAsync(parse, ct));
         return command;
     }

@@ -4,6 +4,7 @@ using System.Net;
 using SafeWire.Chat.Channels;
 using SafeWire.Chat.Server;
 using SafeWire.Cli.Commands.Chat;
+using SafeWire.Enrollment;
 using SafeWire.Identity;
 using SafeWire.Transport;
 using Microsoft.Extensions.Logging;
@@ -50,13 +51,22 @@ internal static class ServeCommand
         }
 
         var address = ResolveAddress(hostText);
-        using var credential = home.LoadOrCreateServerCredential(name, DnsNames(hostText), IpAddresses(address));
+        using var credential = home.LoadOrCreateServerCredential(name, DnsNames(hostText), Trust.ServerNames.Addresses(address));
         var (clientVerifier, admission) = ClientPolicy(home, allowFile, requireCert);
+        var output = new ChatOutput();
+        var enrollment = new EnrollmentServer(home, new EnrollmentServerOptions { AllowListPath = allowFile?.FullName });
+        enrollment.Completed += e => output.Line(e.Message);
         var authenticator = new SecureStreamAuthenticator(
-            new SecureServerOptions { ServerCredential = credential, ClientVerifier = clientVerifier, RequireClientCredential = allowFile is not null || requireCert, HandshakeTimeout = ChatServerOptions.DefaultHandshakeTimeout },
+            new SecureServerOptions
+            {
+                ServerCredential = credential,
+                ClientVerifier = EnrollmentServer.Gate(clientVerifier),
+                RequireClientCredential = allowFile is not null || requireCert,
+                JoinHandler = enrollment.HandleAsync,
+                HandshakeTimeout = ChatServerOptions.DefaultHandshakeTimeout,
+            },
             client: null);
 
-        var output = new ChatOutput();
         var registry = home.OpenClientRegistry();
         using var logging = LoggerFactory.Create(builder => builder
             .SetMinimumLevel(parse.GetValue(ServeCommandDefinition.Verbose) ? LogLevel.Debug : LogLevel.Warning)
@@ -116,11 +126,12 @@ internal static class ServeCommand
             }
 
             var list = AllowList.Load(allowFile.FullName);
-            return (new IdentityOnlyVerifier(new AllowListVerifier(list)), $"allow-list {allowFile.FullName} ({list.Entries.Count} keys); other clients are refused");
+            return (new IdentityOnlyVerifier(new AllowListVerifier(allowFile.FullName)),
+                $"allow-list {allowFile.FullName} ({list.Entries.Count} keys, re-read when it changes; clients joining with safewire invite codes are added); other clients are refused");
         }
 
         return requireCert
-            ? (new IdentityOnlyVerifier(home.CreateCaVerifier()), $"clients need a certificate from the CA {home.CaCertificatePath}")
+            ? (new IdentityOnlyVerifier(home.CreateCaVerifier()), $"clients need a certificate from the CA {home.CaCertificatePath} (safewire invite NAME gives another machine one)")
             : (new OpenAdmissionVerifier(), "open: any client may join; each is recorded by its key in " + home.ClientRegistryPath);
     }
 
@@ -161,16 +172,5 @@ internal static class ServeCommand
         }
 
         return names;
-    }
-
-    private static List<IPAddress> IpAddresses(IPAddress bound)
-    {
-        var ips = new List<IPAddress> { IPAddress.Loopback, IPAddress.IPv6Loopback };
-        if (!bound.Equals(IPAddress.Any) && !bound.Equals(IPAddress.IPv6Any) && !ips.Contains(bound))
-        {
-            ips.Add(bound);
-        }
-
-        return ips;
     }
 }

@@ -18,7 +18,7 @@ internal static class TraceCommand
         var keyLog = parse.GetValue(TraceCommandDefinition.KeyLog)?.FullName;
         var output = new ChatOutput();
         var tracer = new HandshakeTracer(output, parse.GetValue(TraceCommandDefinition.RevealSecrets), keyLog);
-        var (options, credential) = ChatClientSetup.Create(HomeOption.Resolve(parse), name, port, parse.GetValue(ChatCommandDefinition.Ca), tracer);
+        var (options, credential) = ChatClientSetup.Create(HomeOption.Resolve(parse), name, host, port, parse.GetValue(ChatCommandDefinition.Ca), parse.GetValue(ChatCommandDefinition.As), tracer);
         using var _ = credential;
         options.SendOnly = true;
         options.FrameObserver = (inbound, frame) => output.Line(

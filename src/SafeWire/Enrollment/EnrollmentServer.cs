@@ -1,0 +1,247 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Security.Cryptography;
+using SafeWire.Identity;
+using SafeWire.Transport;
+
+namespace SafeWire.Enrollment;
+
+/// <summary>Derives channel-bound bytes (a <see cref="SecureStream"/>'s exporter).</summary>
+public delegate void KeyingMaterialExporter(string label, ReadOnlySpan<byte> context, Span<byte> destination);
+
+/// <summary>What a server does with a successful join, and what it needs to issue.</summary>
+public sealed class EnrollmentServerOptions
+{
+    /// <summary>Where a joined client's key is added under its invitation name (null: no allow-list).</summary>
+    public string? AllowListPath { get; init; }
+
+    /// <summary>The CA key's password, when it is encrypted.</summary>
+    public string? CaPassword { get; init; }
+
+    /// <summary>The clock (expiry, certificate validity).</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Wrong codes allowed per address within <see cref="ThrottleWindow"/> before it is refused.</summary>
+    public int MaxFailuresPerAddress { get; init; } = 5;
+
+    /// <summary>Wrong codes allowed from all addresses together within <see cref="ThrottleWindow"/>.</summary>
+    public int MaxFailuresTotal { get; init; } = 50;
+
+    /// <summary>The throttle's window.</summary>
+    public TimeSpan ThrottleWindow { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Bounds the whole exchange after the handshake.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>A join the server completed, or refused (for its log).</summary>
+/// <param name="Remote">The client's address.</param>
+/// <param name="Name">The invitation's name (null when no invitation matched).</param>
+/// <param name="Fingerprint">The client's key.</param>
+/// <param name="Error">Null on success.</param>
+/// <param name="Message">One line describing it.</param>
+public sealed record JoinEvent(IPEndPoint? Remote, string? Name, string Fingerprint, JoinError? Error, string Message);
+
+/// <summary>
+/// The server half of the join protocol, shared by every SafeWire server: after a handshake in which the client
+/// was admitted in the join-only role (<see cref="JoinGateVerifier"/>, <see cref="IsJoinRequest"/>), the server
+/// offers its CA certificate, checks the client's proof of the code's secret against the stored verifier for this
+/// channel and key, marks the invitation used, issues the certificate, adds a client to the allow-list, and sends
+/// the certificate, the CA certificate and the CRL. Wrong codes are throttled per address and in total.
+/// </summary>
+public sealed class EnrollmentServer
+{
+    private static readonly object s_allowListGate = new();
+    private readonly SafeWireHome _home;
+    private readonly EnrollmentServerOptions _options;
+    private readonly InvitationStore _invitations;
+    private readonly ConcurrentDictionary<string, Queue<DateTimeOffset>> _failures = new(StringComparer.Ordinal);
+    private readonly Queue<DateTimeOffset> _allFailures = new();
+
+    /// <summary>A handler for the CA of <paramref name="home"/>.</summary>
+    public EnrollmentServer(SafeWireHome home, EnrollmentServerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(home);
+        _home = home;
+        _options = options ?? new EnrollmentServerOptions();
+        _invitations = new InvitationStore(InvitationsPath(home));
+    }
+
+    /// <summary>Raised after each join attempt (success or refusal).</summary>
+    public event Action<JoinEvent>? Completed;
+
+    /// <summary>The invitations file of a home.</summary>
+    public static string InvitationsPath(SafeWireHome home)
+    {
+        ArgumentNullException.ThrowIfNull(home);
+        return Path.Combine(home.CaDirectory, InvitationStore.FileName);
+    }
+
+    /// <summary>True when the handshake admitted this client only to join: hand the connection to <see cref="HandleAsync(SecureStream, IPEndPoint?, CancellationToken)"/>.</summary>
+    public static bool IsJoinRequest(PeerIdentity? identity) => identity?.IsJoinRequest == true;
+
+    /// <summary>Wraps a server's client policy so join requests get through to the join handler.</summary>
+    public static IPeerVerifier Gate(IPeerVerifier? inner) => new JoinGateVerifier(inner);
+
+    /// <summary>Runs the join protocol on an authenticated <see cref="SecureStream"/>; never throws for what the client sends.</summary>
+    public Task HandleAsync(SecureStream stream, IPEndPoint? remote, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        return HandleAsync(stream, stream.RemoteIdentity!, stream.ExportKeyingMaterial, remote, cancellationToken);
+    }
+
+    /// <summary>Runs the join protocol on any authenticated channel; never throws for what the client sends.</summary>
+    public async Task HandleAsync(Stream channel, PeerIdentity client, KeyingMaterialExporter exporter, IPEndPoint? remote, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(exporter);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.Timeout);
+        JoinEvent outcome;
+        try
+        {
+            outcome = await ExchangeAsync(channel, client, exporter, remote, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is JoinException or IOException or OperationCanceledException or EndOfStreamException or ObjectDisposedException or SecureChannelException)
+        {
+            outcome = new JoinEvent(remote, null, client.Fingerprint, JoinError.Protocol, "join aborted: " + e.Message);
+        }
+
+        Completed?.Invoke(outcome);
+    }
+
+    private async Task<JoinEvent> ExchangeAsync(Stream channel, PeerIdentity client, KeyingMaterialExporter exporter, IPEndPoint? remote, CancellationToken cancellationToken)
+    {
+        byte[] caCertificate;
+        using (var ca = CertificateFile.Read(_home.CaCertificatePath))
+        {
+            caCertificate = ca.RawData;
+        }
+
+        await JoinMessage.WriteAsync(channel, new JoinMessage("offer") { Ca = caCertificate }, cancellationToken).ConfigureAwait(false);
+        var request = await JoinMessage.ReadAsync(channel, "request", cancellationToken).ConfigureAwait(false);
+        var now = _options.Time.GetUtcNow();
+        var address = remote?.Address.ToString() ?? "unknown";
+        if (IsThrottled(address, now))
+        {
+            return await RefuseAsync(channel, remote, null, client, JoinError.Throttled,
+                "too many wrong join codes from this address; wait a minute and check the code", cancellationToken).ConfigureAwait(false);
+        }
+
+        var exported = new byte[JoinProof.ExporterLength];
+        exporter(JoinProof.ExporterLabel, [], exported);
+        var invitation = request.Invitation is { Length: JoinCode.IdLength * 2 } id ? _invitations.Find(id) : null;
+        if (invitation is null || request.Proof is null
+            || !JoinProof.Verify(Convert.FromBase64String(invitation.Verifier), exported, client.SubjectPublicKeyInfo, request.Proof))
+        {
+            RecordFailure(address, now);
+            return await RefuseAsync(channel, remote, invitation?.Name, client, JoinError.WrongCode,
+                "this join code is not valid on this server; check it, or ask for a new one with safewire invite", cancellationToken).ConfigureAwait(false);
+        }
+
+        var current = _invitations.TryConsume(invitation.Id, client.Fingerprint, now, out var consumed);
+        if (!consumed)
+        {
+            return current?.Used is not null
+                ? await RefuseAsync(channel, remote, invitation.Name, client, JoinError.Used,
+                    $"this join code was used already ({current.Used.Value.UtcDateTime:yyyy-MM-dd HH:mm} UTC); ask for a new one with safewire invite", cancellationToken).ConfigureAwait(false)
+                : await RefuseAsync(channel, remote, invitation.Name, client, JoinError.Expired,
+                    $"this join code expired at {invitation.Expires.UtcDateTime:yyyy-MM-dd HH:mm} UTC; ask for a new one with safewire invite", cancellationToken).ConfigureAwait(false);
+        }
+
+        var role = invitation.Role == "server" ? PeerRole.Server : PeerRole.Client;
+        byte[] issued;
+        try
+        {
+            using var ca = CertificateAuthority.Load(_home.CaDirectory, _options.CaPassword);
+            var leaf = new LeafRequest(invitation.Name, role)
+            {
+                DnsNames = invitation.DnsNames,
+                IpAddresses = invitation.IpAddresses.Select(IPAddress.Parse).ToList(),
+            };
+            using var certificate = ca.IssueForPublicKey(leaf, client.SubjectPublicKeyInfo, now);
+            issued = certificate.RawData;
+        }
+        catch (Exception e) when (e is IdentityFileException or CryptographicException)
+        {
+            return await RefuseAsync(channel, remote, invitation.Name, client, JoinError.Unavailable,
+                "the server cannot issue certificates right now (its CA key is not readable); tell its administrator", cancellationToken).ConfigureAwait(false);
+        }
+
+        if (role == PeerRole.Client && _options.AllowListPath is { } allowPath)
+        {
+            lock (s_allowListGate)
+            {
+                var list = File.Exists(allowPath) ? AllowList.Load(allowPath) : new AllowList();
+                list.Add(new AllowListEntry(client.Fingerprint, invitation.Name, "joined " + now.UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)));
+                list.Save(allowPath);
+            }
+        }
+
+        var crl = File.Exists(_home.CrlPath) ? RevocationList.Read(_home.CrlPath).RawData : null;
+        await JoinMessage.WriteAsync(channel, new JoinMessage("result")
+        {
+            Name = invitation.Name,
+            Role = invitation.Role,
+            Certificate = issued,
+            Ca = caCertificate,
+            Crl = crl,
+        }, cancellationToken).ConfigureAwait(false);
+        return new JoinEvent(remote, invitation.Name, client.Fingerprint, null, $"{invitation.Name} joined as a {invitation.Role} with key {client.Fingerprint}");
+    }
+
+    private static async Task<JoinEvent> RefuseAsync(Stream channel, IPEndPoint? remote, string? name, PeerIdentity client, JoinError error, string message, CancellationToken cancellationToken)
+    {
+        await JoinMessage.WriteAsync(channel, new JoinMessage("result") { Error = JoinMessage.ErrorName(error), Message = message }, cancellationToken).ConfigureAwait(false);
+        return new JoinEvent(remote, name, client.Fingerprint, error, "join refused: " + message);
+    }
+
+    private bool IsThrottled(string address, DateTimeOffset now)
+    {
+        lock (_allFailures)
+        {
+            Trim(_allFailures, now);
+            if (_allFailures.Count >= _options.MaxFailuresTotal)
+            {
+                return true;
+            }
+
+            if (_failures.TryGetValue(address, out var mine))
+            {
+                Trim(mine, now);
+                return mine.Count >= _options.MaxFailuresPerAddress;
+            }
+
+            return false;
+        }
+    }
+
+    private void RecordFailure(string address, DateTimeOffset now)
+    {
+        lock (_allFailures)
+        {
+            _allFailures.Enqueue(now);
+            _failures.GetOrAdd(address, _ => new Queue<DateTimeOffset>()).Enqueue(now);
+            if (_failures.Count > 10_000)
+            {
+                foreach (var (key, queue) in _failures)
+                {
+                    Trim(queue, now);
+                    if (queue.Count == 0)
+                    {
+                        _failures.TryRemove(key, out _);
+                    }
+                }
+            }
+        }
+    }
+
+    private void Trim(Queue<DateTimeOffset> queue, DateTimeOffset now)
+    {
+        while (queue.Count > 0 && queue.Peek() < now - _options.ThrottleWindow)
+        {
+            queue.Dequeue();
+        }
+    }
+}

@@ -1,0 +1,192 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using SafeWire.Identity;
+
+namespace SafeWire.Enrollment;
+
+/// <summary>One invitation as the server keeps it: never the secret, only the public key it determines.</summary>
+/// <param name="Id">The invitation id (hex), also inside the code.</param>
+/// <param name="Name">The name the certificate will carry (CN) and the allow-list name.</param>
+/// <param name="Role">"client" or "server".</param>
+/// <param name="DnsNames">Server codes: DNS names for the certificate.</param>
+/// <param name="IpAddresses">Server codes: IP addresses for the certificate.</param>
+/// <param name="Verifier">Base64 SPKI of the key the secret determines (<see cref="JoinProof.Verifier"/>).</param>
+/// <param name="Created">When it was made.</param>
+/// <param name="Expires">After this, the code is refused.</param>
+/// <param name="Used">When it was used, or null.</param>
+/// <param name="UsedBy">The fingerprint of the key certified with it.</param>
+public sealed record Invitation(
+    string Id,
+    string Name,
+    string Role,
+    IReadOnlyList<string> DnsNames,
+    IReadOnlyList<string> IpAddresses,
+    string Verifier,
+    DateTimeOffset Created,
+    DateTimeOffset Expires,
+    DateTimeOffset? Used = null,
+    string? UsedBy = null);
+
+/// <summary>
+/// The server's invitations, <c>&lt;home&gt;/ca/invitations.jsonl</c> (one JSON object per line, 0600). Reads and
+/// the check-and-mark-used step run under a process-wide lock and an exclusive file lock, so a code works once
+/// even when two servers of the same home accept joins at the same moment.
+/// </summary>
+public sealed class InvitationStore(string path)
+{
+    /// <summary>The file name inside the CA directory.</summary>
+    public const string FileName = "invitations.jsonl";
+
+    private static readonly object s_gate = new();
+
+    /// <summary>The file.</summary>
+    public string FilePath { get; } = Path.GetFullPath(path);
+
+    /// <summary>Creates an invitation and returns its code (the only place the secret exists).</summary>
+    public JoinCode Create(string name, PeerRole role, IReadOnlyList<string> dnsNames, IReadOnlyList<string> ipAddresses, string host, int port, string caFingerprint, DateTimeOffset now, TimeSpan lifetime)
+    {
+        SafeWireHome.CheckName(name);
+        var id = RandomNumberGenerator.GetBytes(JoinCode.IdLength);
+        var secret = RandomNumberGenerator.GetBytes(JoinCode.SecretLength);
+        var pin = Convert.FromBase64String(Pad(caFingerprint[Fingerprint.Prefix.Length..]));
+        var invitation = new Invitation(Convert.ToHexStringLower(id), name, role == PeerRole.Server ? "server" : "client", dnsNames, ipAddresses,
+            Convert.ToBase64String(JoinProof.Verifier(secret, id)), now, now + lifetime);
+        Update(list => list.Add(invitation));
+        return new JoinCode(host, port, pin, id, secret);
+    }
+
+    /// <summary>All invitations, oldest first.</summary>
+    public IReadOnlyList<Invitation> All()
+    {
+        lock (s_gate)
+        {
+            return Load();
+        }
+    }
+
+    /// <summary>The invitation with this id, or null.</summary>
+    public Invitation? Find(string id) => All().FirstOrDefault(i => string.Equals(i.Id, id, StringComparison.Ordinal));
+
+    /// <summary>True when at least one invitation is neither used nor expired.</summary>
+    public bool AnyOpen(DateTimeOffset now) => File.Exists(FilePath) && All().Any(i => i.Used is null && i.Expires > now);
+
+    /// <summary>
+    /// Marks the invitation used by <paramref name="fingerprint"/> when it is still open; returns what it found
+    /// (re-read under the lock), so the caller decides with the state it changed.
+    /// </summary>
+    public Invitation? TryConsume(string id, string fingerprint, DateTimeOffset now, out bool consumed)
+    {
+        Invitation? found = null;
+        var did = false;
+        Update(list =>
+        {
+            var index = list.FindIndex(i => string.Equals(i.Id, id, StringComparison.Ordinal));
+            if (index < 0)
+            {
+                return;
+            }
+
+            found = list[index];
+            if (found.Used is null && found.Expires > now)
+            {
+                list[index] = found with { Used = now, UsedBy = fingerprint };
+                did = true;
+            }
+        });
+        consumed = did;
+        return found;
+    }
+
+    /// <summary>Drops invitations that expired or were used more than a day ago.</summary>
+    public int Prune(DateTimeOffset now)
+    {
+        var removed = 0;
+        Update(list => removed = list.RemoveAll(i => (i.Used ?? i.Expires) < now - TimeSpan.FromDays(1)));
+        return removed;
+    }
+
+    private void Update(Action<List<Invitation>> change)
+    {
+        lock (s_gate)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(FilePath)!);
+            using var fileLock = LockFile();
+            var list = Load();
+            var before = Serialize(list);
+            change(list);
+            var after = Serialize(list);
+            if (!string.Equals(before, after, StringComparison.Ordinal))
+            {
+                SecureFile.WriteText(FilePath, after, secret: true);
+            }
+        }
+    }
+
+    private FileStream LockFile()
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            try
+            {
+                return new FileStream(FilePath + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(10);
+            }
+        }
+    }
+
+    private List<Invitation> Load()
+    {
+        var list = new List<Invitation>();
+        if (!File.Exists(FilePath))
+        {
+            return list;
+        }
+
+        var number = 0;
+        foreach (var line in File.ReadAllLines(FilePath, Encoding.UTF8))
+        {
+            number++;
+            if (line.Trim().Length == 0)
+            {
+                continue;
+            }
+
+            try
+            {
+                list.Add(JsonSerializer.Deserialize(line, EnrollmentJson.Default.Invitation)
+                    ?? throw new JsonException("null"));
+            }
+            catch (JsonException e)
+            {
+                throw new IdentityFileException(IdentityFileError.Corrupt, FilePath, $"{FilePath}:{number}: not an invitation record ({e.Message})", e);
+            }
+        }
+
+        return list;
+    }
+
+    private static string Serialize(List<Invitation> list)
+    {
+        var text = new StringBuilder();
+        foreach (var invitation in list)
+        {
+            text.Append(JsonSerializer.Serialize(invitation, EnrollmentJson.Default.Invitation)).Append('\n');
+        }
+
+        return text.ToString();
+    }
+
+    private static string Pad(string base64) => base64.PadRight((base64.Length + 3) / 4 * 4, '=');
+}
+
+/// <summary>The join protocol's JSON: snake_case, nulls left out, generated at compile time.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(Invitation))]
+[JsonSerializable(typeof(JoinMessage))]
+internal sealed partial class EnrollmentJson : JsonSerializerContext;

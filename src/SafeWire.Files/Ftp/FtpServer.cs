@@ -151,7 +151,7 @@ public sealed class FtpServer : IAsyncDisposable
         catch (Exception e)
         {
             // The session logs what it can handle; anything reaching here is a bug, but must not end the server.
-            Log(id, "session failed: " + e.Message);
+            Log(id, "session failed: " + ErrorText.Of(e));
         }
         finally
         {

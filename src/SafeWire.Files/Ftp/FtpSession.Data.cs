@@ -260,7 +260,7 @@ internal sealed partial class FtpSession
             }
             catch (Exception e) when (e is IOException or AuthenticationException or Win32Exception || e is OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
-                Log($"{what}: data TLS handshake failed: {e.Message}");
+                Log($"{what}: data TLS handshake failed: {ErrorText.Of(e)}");
                 return new FtpReply(425, "TLS handshake on the data connection failed.");
             }
         }
@@ -281,7 +281,7 @@ internal sealed partial class FtpSession
             catch (Exception e) when (e is IOException or AuthenticationException or OperationCanceledException or Win32Exception)
             {
                 await data.DisposeAsync().ConfigureAwait(false);
-                Log($"{what}: data TLS handshake failed: {e.Message}");
+                Log($"{what}: data TLS handshake failed: {ErrorText.Of(e)}");
                 return new FtpReply(425, "TLS handshake on the data connection failed.");
             }
         }
@@ -296,7 +296,7 @@ internal sealed partial class FtpSession
             }
             catch (Exception e) when (e is IOException or SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
-                Log($"{what}: data connection failed: {e.Message}");
+                Log($"{what}: data connection failed: {ErrorText.Of(e)}");
                 return new FtpReply(426, "Data connection closed; transfer aborted.");
             }
 

@@ -71,14 +71,14 @@ internal static class CertCommand
             using (certificate)
             {
                 CertificateFile.Write(certificatePath, certificate);
-                AnsiConsole.WriteLine($"issued {(role == PeerRole.Server ? "server" : "client")} certificate \"{name}\" (serial {certificate.SerialNumber}, valid until {certificate.NotAfter.ToUniversalTime():u})");
-                AnsiConsole.WriteLine($"  certificate: {certificatePath}");
+                CliConsole.Out.WriteLine($"issued {(role == PeerRole.Server ? "server" : "client")} certificate \"{name}\" (serial {certificate.SerialNumber}, valid until {certificate.NotAfter.ToUniversalTime():u})");
+                CliConsole.Out.WriteLine($"  certificate: {certificatePath}");
                 if (csr is null)
                 {
-                    AnsiConsole.WriteLine($"  private key: {keyPath}{(keyPassword.Length > 0 ? " (encrypted)" : "")}");
+                    CliConsole.Out.WriteLine($"  private key: {keyPath}{(keyPassword.Length > 0 ? " (encrypted)" : "")}");
                 }
 
-                AnsiConsole.WriteLine($"  fingerprint: {Fingerprint.Of(certificate.PublicKey.ExportSubjectPublicKeyInfo())}");
+                CliConsole.Out.WriteLine($"  fingerprint: {Fingerprint.Of(certificate.PublicKey.ExportSubjectPublicKeyInfo())}");
             }
 
             return 0;
@@ -108,7 +108,7 @@ internal static class CertCommand
             .SelectMany(e => e.EnhancedKeyUsages.Cast<Oid>()).Select(o => o.FriendlyName ?? o.Value).DefaultIfEmpty("-"))));
         table.AddRow("key", $"{key.Algorithm} ({key.KeySize} bits)");
         table.AddRow("fingerprint", key.Fingerprint);
-        AnsiConsole.Write(table);
+        CliConsole.Console.Write(table);
         return 0;
     }
 
@@ -135,7 +135,7 @@ internal static class CertCommand
             var credential = PeerCredential.FromCertificateChain(chain.Select(c => c.RawData).ToList());
             var identity = verifier.Verify(credential, new PeerVerificationContext(role, parse.GetValue(CertCommandDefinition.VerifyName), DateTimeOffset.UtcNow));
             identity.Certificate?.Dispose();
-            AnsiConsole.WriteLine($"OK: \"{identity.Name}\" is a valid {(role == PeerRole.Server ? "server" : "client")} certificate from {chain[0].Issuer} (not revoked), key {identity.Fingerprint}");
+            CliConsole.Out.WriteLine($"OK: \"{identity.Name}\" is a valid {(role == PeerRole.Server ? "server" : "client")} certificate from {chain[0].Issuer} (not revoked), key {identity.Fingerprint}");
             return 0;
         }
         finally
@@ -184,8 +184,8 @@ internal static class CertCommand
 
             var added = ca.Revoke(serial, DateTimeOffset.UtcNow);
             var crl = ca.ReadCrl();
-            AnsiConsole.WriteLine(added ? $"revoked {what}" : $"{what} was already revoked");
-            AnsiConsole.WriteLine($"  CRL: {home.CrlPath} (number {crl.CrlNumber}, {crl.RevokedSerials.Count} revoked)");
+            CliConsole.Out.WriteLine(added ? $"revoked {what}" : $"{what} was already revoked");
+            CliConsole.Out.WriteLine($"  CRL: {home.CrlPath} (number {crl.CrlNumber}, {crl.RevokedSerials.Count} revoked)");
             return 0;
         }
         catch (ArgumentException e) when (e.ParamName == "serialHex")

@@ -17,18 +17,21 @@ internal sealed class ChatOutput
 
     public ChatOutput(TextWriter? output = null)
     {
-        _out = output ?? Console.Out;
-        var redirected = Console.IsOutputRedirected || output is not null;
+        if (output is null)
+        {
+            _out = CliConsole.Out;
+            _console = CliConsole.Console;
+            return;
+        }
+
+        _out = output;
         _console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Out = new AnsiConsoleOutput(_out),
-            Ansi = redirected ? AnsiSupport.No : AnsiSupport.Detect,
-            ColorSystem = redirected ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
         });
-        if (redirected)
-        {
-            _console.Profile.Width = 240; // a pipe has no width; do not cut fingerprints
-        }
+        _console.Profile.Width = 240; // a writer has no width; do not cut fingerprints
     }
 
     public static string Time(DateTimeOffset time) => time.ToLocalTime().ToString("HH:mm:ss", CultureInfo.InvariantCulture);

@@ -32,7 +32,7 @@ internal static class FilesServeCommand
         var readOnly = parse.GetValue(FilesCommandDefinition.ReadOnly);
         IPAddress[] addresses = host.Equals(IPAddress.Any) || host.Equals(IPAddress.IPv6Any) ? [IPAddress.Loopback, IPAddress.IPv6Loopback] : [host];
         using var credential = home.LoadOrCreateServerCredential(CredentialName, ["localhost", Dns.GetHostName()], addresses);
-        var output = Console.Out;
+        var output = CliConsole.Out;
         var options = new FileServerOptions
         {
             Root = root.FullName,
@@ -44,6 +44,7 @@ internal static class FilesServeCommand
             ServerCredential = credential,
             ClientVerifier = new AllowListVerifier(allowPath),
             RequireClientCredential = true,
+            CipherSuites = SuiteOption.Get(parse, SuiteOption.Server),
         };
 
         FileServerHost server;

@@ -17,7 +17,7 @@ internal sealed class AdminConsole(ChatServer server, ChatOutput output)
         Task<string?>? pending = null;
         while (!server.Completion.IsCompleted)
         {
-            pending ??= Task.Run(input.ReadLine, CancellationToken.None); // Console.In blocks even in ReadLineAsync
+            pending ??= Task.Run(input.ReadLine, CancellationToken.None); // CliConsole.In blocks even in ReadLineAsync
             var finished = await Task.WhenAny(pending, server.Completion, interrupted).ConfigureAwait(false);
             if (finished == interrupted)
             {

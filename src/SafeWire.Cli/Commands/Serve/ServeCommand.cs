@@ -53,7 +53,7 @@ internal static class ServeCommand
         using var credential = home.LoadOrCreateServerCredential(name, DnsNames(hostText), IpAddresses(address));
         var (clientVerifier, admission) = ClientPolicy(home, allowFile, requireCert);
         var authenticator = new SecureStreamAuthenticator(
-            new SecureServerOptions { ServerCredential = credential, ClientVerifier = clientVerifier, RequireClientCredential = allowFile is not null || requireCert },
+            new SecureServerOptions { ServerCredential = credential, ClientVerifier = clientVerifier, RequireClientCredential = allowFile is not null || requireCert, CipherSuites = SuiteOption.Get(parse, SuiteOption.Server) },
             client: null);
 
         var output = new ChatOutput();
@@ -101,7 +101,7 @@ internal static class ServeCommand
         output.Line(hop is { } h ? $"port hopping: each client moves to a fresh port in {h} after the handshake on port {server.Port}" : $"port: {server.Port}");
         output.Line("admin console: type help");
 
-        await new AdminConsole(server, output).RunAsync(Console.In, cancellationToken).ConfigureAwait(false);
+        await new AdminConsole(server, output).RunAsync(CliConsole.In, cancellationToken).ConfigureAwait(false);
         output.Line("server stopped");
         return 0;
     }

@@ -8,7 +8,7 @@ using SafeWire.Voting.Storage;
 
 namespace SafeWire.Cli.Commands.Vote;
 
-/// <summary><c>vote serve ELECTION [N PORT] [--port P]</c>: the concurrent voting server (seed V.1, V.6).</summary>
+/// <summary><c>vote serve ELECTION [N PORT] [--port P]</c>: the concurrent voting server.</summary>
 internal static class VoteServeCommand
 {
     public const int DefaultPort = 10107;
@@ -80,8 +80,8 @@ internal static class VoteServeCommand
         }
 
         var endpoint = (IPEndPoint)listener.LocalEndpoint;
-        Console.WriteLine($"serving election {definition.Name} ({definition.Candidates} candidates, scores 0-{definition.MaxScore}, {voters.Count} registered voters) on {endpoint}");
-        Console.WriteLine($"database: {BallotStore.Describe(files.DatabaseTarget)}; certificate: {serverCredential.Fingerprint}; press Ctrl+C to stop");
+        CliConsole.Out.WriteLine($"serving election {definition.Name} ({definition.Candidates} candidates, scores 0-{definition.MaxScore}, {voters.Count} registered voters) on {endpoint}");
+        CliConsole.Out.WriteLine($"database: {BallotStore.Describe(files.DatabaseTarget)}; certificate: {serverCredential.Fingerprint}; press Ctrl+C to stop");
 
         using var slots = new SemaphoreSlim(maxClients, maxClients);
         var running = new HashSet<Task>();
@@ -101,7 +101,7 @@ internal static class VoteServeCommand
 
                 if (!slots.Wait(0, CancellationToken.None))
                 {
-                    Console.WriteLine($"{client.Client.RemoteEndPoint}: refused, {maxClients} clients already connected");
+                    CliConsole.Out.WriteLine($"{client.Client.RemoteEndPoint}: refused, {maxClients} clients already connected");
                     client.Dispose();
                     continue;
                 }
@@ -127,7 +127,7 @@ internal static class VoteServeCommand
             await Task.WhenAny(Task.WhenAll(pending), Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None));
         }
 
-        Console.WriteLine("server stopped");
+        CliConsole.Out.WriteLine("server stopped");
         return 0;
     }
 
@@ -149,7 +149,7 @@ internal static class VoteServeCommand
             {
                 // The voter already hung up (after "ok"); nothing is lost.
             }
-            Console.WriteLine($"{remote}: voter {report.VoterId ?? "-"}: {report.Outcome}{(report.Sequence is { } s ? $" (board #{s})" : "")}");
+            CliConsole.Out.WriteLine($"{remote}: voter {report.VoterId ?? "-"}: {report.Outcome}{(report.Sequence is { } s ? $" (board #{s})" : "")}");
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -157,7 +157,7 @@ internal static class VoteServeCommand
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // A failed handshake, a lost connection or a database error ends this connection only.
-            await Console.Error.WriteLineAsync($"{remote}: connection failed: {CliErrors.Describe(e)}");
+            await CliConsole.Error.WriteLineAsync($"{remote}: connection failed: {CliErrors.Describe(e)}");
         }
         finally
         {

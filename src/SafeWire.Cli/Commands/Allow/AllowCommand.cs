@@ -39,7 +39,7 @@ internal static class AllowCommand
 
         var list = AllowList.Load(home.AllowListPath);
         var previous = list.Find(fingerprint);
-        list.Add(new AllowListEntry(fingerprint, name, parse.GetValue(AllowCommandDefinition.AddComment)));
+        list.Add(new AllowListEntry(fingerprint, name, parse.GetValue(AllowCommandDefinition.AddComment) ?? previous?.Comment));
         list.Save(home.AllowListPath);
         CliConsole.Out.WriteLine(previous is null
             ? $"allowed {fingerprint} as \"{name}\" ({home.AllowListPath})"
@@ -88,6 +88,11 @@ internal static class AllowCommand
         var home = HomeOption.Resolve(parse);
         var file = parse.GetRequiredValue(AllowCommandDefinition.ImportFile);
         var entries = AllowList.ImportCsv(file.FullName);
+        if (entries.Count == 0)
+        {
+            throw new CliException($"{file.FullName}: no name,key rows found; nothing imported");
+        }
+
         var list = AllowList.Load(home.AllowListPath);
         foreach (var entry in entries)
         {

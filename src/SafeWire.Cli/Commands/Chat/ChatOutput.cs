@@ -81,6 +81,21 @@ internal sealed class ChatOutput
 
     public static string Key(string fingerprint) => fingerprint.Length == 0 ? "no key" : fingerprint;
 
+    /// <summary>The first 8 characters of a fingerprint's base64, for tables ("SHA256:" said in the header).</summary>
+    public static string ShortKey(string fingerprint)
+    {
+        if (fingerprint.Length == 0)
+        {
+            return "no key";
+        }
+
+        var body = fingerprint.StartsWith("SHA256:", StringComparison.Ordinal) ? fingerprint["SHA256:".Length..] : fingerprint;
+        return body.Length <= 9 ? body : body[..8] + "…";
+    }
+
+    /// <summary>A suite as --suite names it (aes-gcm, chacha20, cbc-hmac).</summary>
+    public static string ShortSuite(string suite) => Enum.TryParse<SafeWire.Protocol.CipherSuite>(suite, out var parsed) ? SuiteOption.NameOf(parsed) : suite;
+
     public static string Members(IEnumerable<ChatMember> members)
     {
         var list = members.Select(m => $"{m.Name} (#{m.Id})").ToList();

@@ -37,3 +37,4 @@ catch (Exception e)
 {
     return CliErrors.Report(e);
 }
+return await SafeWire.Cli.SafeWireCli.RunAsync(args).ConfigureAwait(false);

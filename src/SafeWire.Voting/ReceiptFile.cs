@@ -69,7 +69,11 @@ public sealed record ReceiptFile
             var file = JsonSerializer.Deserialize(File.ReadAllText(path), VotingJson.Default.ReceiptFile);
             return file is not null && file.Format == FormatName ? file : throw new VotingException($"{path} is not a SafeWire vote receipt.");
         }
-        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
+        catch (JsonException e)
+        {
+            throw new VotingException($"{path} is not a SafeWire vote receipt (give the .receipt file that `vote cast` saved).", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new VotingException($"Cannot read receipt {path}: {e.Message}", e);
         }

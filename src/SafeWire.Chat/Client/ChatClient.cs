@@ -430,7 +430,7 @@ public sealed class ChatClient : IAsyncDisposable
     {
         try
         {
-            _tcp.Client.Shutdown(SocketShutdown.Send);
+            _tcp.Client?.Shutdown(SocketShutdown.Send); // null once RunAsync has closed the connection (the server went first)
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {

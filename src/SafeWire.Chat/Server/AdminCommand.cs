@@ -4,7 +4,8 @@ namespace SafeWire.Chat.Server;
 public abstract record AdminCommand
 {
     public const string Help = """
-        list                 connected clients (id, name, fingerprint, address, port, since, suite, bytes in/out)
+        list                 connected clients (id, name, key, address, port, since, suite, bytes in/out)
+        list full            the same with full key fingerprints and dates
         kick ID [REASON]     disconnect a client; it is told the reason
         broadcast TEXT       send a line to every client
         stats                server counters
@@ -22,7 +23,9 @@ public abstract record AdminCommand
         return verb switch
         {
             "" => new AdminEmpty(),
-            "list" or "ls" => new AdminList(),
+            "list" or "ls" when rest.Length == 0 => new AdminList(),
+            "list" or "ls" when rest is "full" or "-l" => new AdminList(Full: true),
+            "list" or "ls" => new AdminInvalid("usage: list [full]"),
             "stats" => new AdminStats(),
             "stop" or "quit" or "exit" => new AdminStop(),
             "help" or "?" => new AdminHelp(),
@@ -49,7 +52,8 @@ public abstract record AdminCommand
 
 public sealed record AdminEmpty : AdminCommand;
 
-public sealed record AdminList : AdminCommand;
+/// <summary><c>list</c>: short key fingerprints that fit 80 columns; <c>list full</c>: whole fingerprints.</summary>
+public sealed record AdminList(bool Full = false) : AdminCommand;
 
 public sealed record AdminStats : AdminCommand;
 

@@ -356,7 +356,9 @@ public sealed partial class ChatServer : IAsyncDisposable
             }
 
             var channel = await _options.Authenticator.AuthenticateAsServerAsync(counter, token.Token).ConfigureAwait(false);
-            LogHandshakeDone(_logger, remote, localPort, channel.RemoteIdentity?.Name);
+            LogHandshakeDone(_logger, remote, localPort, channel.RemoteIdentity is { } peer
+                ? (peer.Name.Length > 0 ? $"{peer.Name} (key {peer.Fingerprint})" : $"key {peer.Fingerprint}")
+                : "without a key");
             var frames = new ChatFramer(channel.Stream, _options.FrameObserver);
             return new ConnectedTransport(socket, counter, channel, frames, new ChatSession(initialState), remote, localPort);
         }
@@ -591,7 +593,7 @@ public sealed partial class ChatServer : IAsyncDisposable
     };
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "Handshake with {Remote} on port {LocalPort} done; peer {Peer}")]
-    private static partial void LogHandshakeDone(ILogger logger, IPEndPoint remote, int localPort, string? peer);
+    private static partial void LogHandshakeDone(ILogger logger, IPEndPoint remote, int localPort, string peer);
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Error, Message = "Connection from {Remote} failed unexpectedly")]
     private static partial void LogConnectionCrashed(ILogger logger, IPEndPoint? remote, Exception exception);

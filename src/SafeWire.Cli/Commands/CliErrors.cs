@@ -10,7 +10,7 @@ internal static class CliErrors
 
     public static int Report(Exception exception)
     {
-        Console.Error.WriteLine("safewire: " + Describe(exception));
+        CliConsole.Error.WriteLine("safewire: " + Describe(exception));
         return Failure;
     }
 

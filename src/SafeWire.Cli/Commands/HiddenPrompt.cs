@@ -17,13 +17,13 @@ internal static class HiddenPrompt
         var length = 0;
         try
         {
-            Console.Error.Write($"{label} ");
+            CliConsole.Error.Write($"{label} ");
             while (true)
             {
                 var key = Console.ReadKey(intercept: true);
                 if (key.Key == ConsoleKey.Enter)
                 {
-                    Console.Error.WriteLine();
+                    CliConsole.Error.WriteLine();
                     return buffer[..length];
                 }
 
@@ -32,19 +32,19 @@ internal static class HiddenPrompt
                     if (length > 0)
                     {
                         buffer[--length] = '\0';
-                        Console.Error.Write("\b \b");
+                        CliConsole.Error.Write("\b \b");
                     }
                 }
                 else if (!char.IsControl(key.KeyChar))
                 {
                     if (length == MaxLength)
                     {
-                        Console.Error.WriteLine();
+                        CliConsole.Error.WriteLine();
                         throw new CliException($"a password is at most {MaxLength} characters");
                     }
 
                     buffer[length++] = key.KeyChar;
-                    Console.Error.Write('*');
+                    CliConsole.Error.Write('*');
                 }
             }
         }

@@ -67,9 +67,9 @@ internal sealed class PasswordOptions
             return [];
         }
 
-        if (Console.IsInputRedirected)
+        if (CliConsole.InputRedirected)
         {
-            var line = Console.In.ReadLine();
+            var line = CliConsole.In.ReadLine();
             return string.IsNullOrEmpty(line) ? throw new CliException($"no password for {What} on standard input") : line.ToCharArray();
         }
 

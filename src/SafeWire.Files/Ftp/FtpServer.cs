@@ -200,7 +200,8 @@ public sealed class FtpServer : IAsyncDisposable
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            Log(id, "session failed: " + e.Message);
+            // The session logs what it can handle; anything reaching here is a bug, but must not end the server.
+            Log(id, "session failed: " + ErrorText.Of(e));
         }
         finally
         {

@@ -306,7 +306,7 @@ internal sealed partial class FtpSession
             }
             catch (Exception e) when (e is IOException or AuthenticationException or Win32Exception || e is OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
-                Log($"{what}: data TLS handshake failed: {e.Message}");
+                Log($"{what}: data TLS handshake failed: {ErrorText.Of(e)}");
                 return new FtpReply(425, "TLS handshake on the data connection failed.");
             }
         }
@@ -328,7 +328,7 @@ internal sealed partial class FtpSession
             }
             catch (Exception e) when (e is IOException or AuthenticationException or OperationCanceledException or Win32Exception)
             {
-                Log($"{what}: data TLS handshake failed: {e.Message}");
+                Log($"{what}: data TLS handshake failed: {ErrorText.Of(e)}");
                 return new FtpReply(425, "TLS handshake on the data connection failed.");
             }
         }
@@ -355,7 +355,7 @@ internal sealed partial class FtpSession
             }
             catch (Exception e) when (e is IOException or SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
-                Log($"{what}: data connection failed: {e.Message}");
+                Log($"{what}: data connection failed: {ErrorText.Of(e)}");
                 return new FtpReply(426, "Data connection closed; transfer aborted.");
             }
 

@@ -111,7 +111,7 @@ internal sealed partial class FtpSession : IDisposable
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
         {
-            Log("connection ended: " + e.Message);
+            Log("connection ended: " + ErrorText.Of(e));
         }
         finally
         {
@@ -276,7 +276,7 @@ internal sealed partial class FtpSession : IDisposable
         }
         catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException or OperationCanceledException or Win32Exception)
         {
-            Log("TLS handshake failed: " + e.Message);
+            Log("TLS handshake failed: " + ErrorText.Of(e));
             await tls.DisposeAsync().ConfigureAwait(false);
             return false;
         }

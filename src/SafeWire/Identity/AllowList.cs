@@ -110,7 +110,7 @@ public sealed class AllowList
     }
 
     /// <summary>
-    /// Reads a CSV like the seed's <c>allowed.csv</c>: <c>name,key</c> per row, where key is a <c>SHA256:</c>
+    /// Reads a CSV like the original design's <c>allowed.csv</c>: <c>name,key</c> per row, where key is a <c>SHA256:</c>
     /// fingerprint, a PEM public key (quoted, since it spans lines) or the base64 of a DER SubjectPublicKeyInfo.
     /// A first row whose key column is not a key (a header such as <c>name,public_key</c>) is skipped.
     /// </summary>
@@ -135,9 +135,9 @@ public sealed class AllowList
             var fingerprint = KeyToFingerprint(fields[1].Trim());
             if (fingerprint is null)
             {
-                if (row == 1)
+                if (row == 1 && IsHeaderWord(fields[1]))
                 {
-                    continue; // header
+                    continue; // header such as name,public_key
                 }
 
                 throw new IdentityFileException(IdentityFileError.Corrupt, path, $"{path}: row {row}: \"{Shorten(fields[1])}\" is not a fingerprint or public key");
@@ -147,6 +147,12 @@ public sealed class AllowList
         }
 
         return entries;
+    }
+
+    private static bool IsHeaderWord(string text)
+    {
+        var trimmed = text.Trim();
+        return trimmed.Length is > 0 and <= 32 && trimmed.All(c => char.IsAsciiLetter(c) || c is '_' or ' ' or '-');
     }
 
     /// <summary>True for <c>SHA256:</c> + 43 characters of unpadded base64 that decode to 32 bytes.</summary>
@@ -171,12 +177,23 @@ public sealed class AllowList
         byte[] spki;
         if (key.StartsWith("-----BEGIN", StringComparison.Ordinal))
         {
-            if (!PemEncoding.TryFind(key, out var fields) || key[fields.Label] is not "PUBLIC KEY")
+            if (!PemEncoding.TryFind(key, out var fields) || key[fields.Label] is not ("PUBLIC KEY" or "RSA PUBLIC KEY"))
             {
                 return null;
             }
 
             spki = Convert.FromBase64String(key[fields.Base64Data]);
+            if (key[fields.Label] == "RSA PUBLIC KEY")
+            {
+                try
+                {
+                    spki = KeyFile.RsaPublicKeyToSpki("CSV", spki);
+                }
+                catch (IdentityFileException)
+                {
+                    return null;
+                }
+            }
         }
         else
         {

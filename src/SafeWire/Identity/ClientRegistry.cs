@@ -100,7 +100,7 @@ public sealed class ClientRegistry
         var text = new StringBuilder();
         foreach (var record in _records.Values.OrderBy(r => r.FirstSeen))
         {
-            text.Append(JsonSerializer.Serialize(record, ClientRegistryJson.Default.ClientRecord)).Append('\n');
+            text.Append(JsonSerializer.Serialize(record, ClientRegistryJson.File.ClientRecord)).Append('\n');
         }
 
         SecureFile.WriteText(_path, text.ToString(), secret: false);
@@ -110,4 +110,13 @@ public sealed class ClientRegistry
 /// <summary>One registry line: snake_case, nulls left out; generated at compile time (no reflection in the native build).</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ClientRecord))]
-internal sealed partial class ClientRegistryJson : JsonSerializerContext;
+internal sealed partial class ClientRegistryJson : JsonSerializerContext
+{
+    /// <summary>The same, writing fingerprints as they are (<c>+</c>, not <c>\u002B</c>): the file is read by people and grep.</summary>
+    public static ClientRegistryJson File { get; } = new(new System.Text.Json.JsonSerializerOptions
+    {
+        PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+}

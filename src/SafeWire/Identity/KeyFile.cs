@@ -138,6 +138,8 @@ public static class KeyFile
         {
             case "PUBLIC KEY":
                 return Describe(path, first.Der, "public key");
+            case "RSA PUBLIC KEY":
+                return Describe(path, RsaPublicKeyToSpki(path, first.Der), "public key");
             case "CERTIFICATE":
                 using (var certificate = CertificateFile.Read(path))
                 {
@@ -153,6 +155,26 @@ public static class KeyFile
             default:
                 throw new IdentityFileException(IdentityFileError.WrongContent, path, $"{path}: holds a \"{first.Label}\", not a key or certificate");
         }
+    }
+
+    /// <summary>A PKCS#1 RSAPublicKey ("RSA PUBLIC KEY", as <c>ssh-keygen -e -m PEM</c> writes it) as SubjectPublicKeyInfo DER.</summary>
+    public static byte[] RsaPublicKeyToSpki(string source, byte[] pkcs1)
+    {
+        using var rsa = RSA.Create();
+        try
+        {
+            rsa.ImportRSAPublicKey(pkcs1, out var read);
+            if (read != pkcs1.Length)
+            {
+                throw new IdentityFileException(IdentityFileError.Corrupt, source, $"{source}: trailing bytes after the RSA public key");
+            }
+        }
+        catch (CryptographicException e)
+        {
+            throw new IdentityFileException(IdentityFileError.Corrupt, source, $"{source}: not a valid RSA public key ({e.Message})");
+        }
+
+        return rsa.ExportSubjectPublicKeyInfo();
     }
 
     /// <summary>Reads the public key (SPKI DER) from a public key, private key or certificate file.</summary>

@@ -39,9 +39,9 @@ internal static class AllowCommand
 
         var list = AllowList.Load(home.AllowListPath);
         var previous = list.Find(fingerprint);
-        list.Add(new AllowListEntry(fingerprint, name, parse.GetValue(AllowCommandDefinition.AddComment)));
+        list.Add(new AllowListEntry(fingerprint, name, parse.GetValue(AllowCommandDefinition.AddComment) ?? previous?.Comment));
         list.Save(home.AllowListPath);
-        AnsiConsole.WriteLine(previous is null
+        CliConsole.Out.WriteLine(previous is null
             ? $"allowed {fingerprint} as \"{name}\" ({home.AllowListPath})"
             : $"{fingerprint} was allowed as \"{previous.Name}\"; now as \"{name}\"");
         return 0;
@@ -53,7 +53,7 @@ internal static class AllowCommand
         var list = AllowList.Load(home.AllowListPath);
         if (list.Entries.Count == 0)
         {
-            AnsiConsole.WriteLine($"the allow-list is empty ({home.AllowListPath})");
+            CliConsole.Out.WriteLine($"the allow-list is empty ({home.AllowListPath})");
             return 0;
         }
 
@@ -63,7 +63,7 @@ internal static class AllowCommand
             table.AddRow(Markup.Escape(entry.Name), entry.Fingerprint, Markup.Escape(entry.Comment ?? ""));
         }
 
-        AnsiConsole.Write(table);
+        CliConsole.Console.Write(table);
         return 0;
     }
 
@@ -79,7 +79,7 @@ internal static class AllowCommand
         }
 
         list.Save(home.AllowListPath);
-        AnsiConsole.WriteLine($"removed {removed} key{(removed == 1 ? "" : "s")} of \"{name}\"");
+        CliConsole.Out.WriteLine($"removed {removed} key{(removed == 1 ? "" : "s")} of \"{name}\"");
         return 0;
     }
 
@@ -88,6 +88,11 @@ internal static class AllowCommand
         var home = HomeOption.Resolve(parse);
         var file = parse.GetRequiredValue(AllowCommandDefinition.ImportFile);
         var entries = AllowList.ImportCsv(file.FullName);
+        if (entries.Count == 0)
+        {
+            throw new CliException($"{file.FullName}: no name,key rows found; nothing imported");
+        }
+
         var list = AllowList.Load(home.AllowListPath);
         foreach (var entry in entries)
         {
@@ -95,7 +100,7 @@ internal static class AllowCommand
         }
 
         list.Save(home.AllowListPath);
-        AnsiConsole.WriteLine($"imported {entries.Count} key{(entries.Count == 1 ? "" : "s")} into {home.AllowListPath}");
+        CliConsole.Out.WriteLine($"imported {entries.Count} key{(entries.Count == 1 ? "" : "s")} into {home.AllowListPath}");
         return 0;
     }
 }

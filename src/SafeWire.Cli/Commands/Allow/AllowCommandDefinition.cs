@@ -32,7 +32,7 @@ internal static class AllowCommandDefinition
         remove.SetAction(parse => AllowCommand.Remove(parse));
         allow.Subcommands.Add(remove);
 
-        var import = new Command("import", "Add every row of a CSV like the seed's allowed.csv (name,key)");
+        var import = new Command("import", "Add every row of a CSV file of name,key rows (the original design's allowed.csv)");
         import.Arguments.Add(ImportFile);
         import.SetAction(parse => AllowCommand.Import(parse));
         allow.Subcommands.Add(import);

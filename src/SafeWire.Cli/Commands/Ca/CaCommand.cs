@@ -19,7 +19,7 @@ internal static class CaCommand
         if (home.HasCa)
         {
             using var existing = CertificateFile.Read(home.CaCertificatePath);
-            AnsiConsole.WriteLine($"CA already exists, keeping it: {existing.Subject}");
+            CliConsole.Out.WriteLine($"CA already exists, keeping it: {existing.Subject}");
             Describe(home, existing);
             return 0;
         }
@@ -29,7 +29,7 @@ internal static class CaCommand
         {
             var algorithm = parse.GetValue(CaCommandDefinition.Rsa) ? KeyAlgorithm.Rsa3072 : KeyAlgorithm.EcdsaP256;
             using var ca = home.LoadOrCreateCa(password, name, days, algorithm);
-            AnsiConsole.WriteLine($"created CA {ca.Certificate.Subject}{(password.Length > 0 ? " (key encrypted)" : "")}");
+            CliConsole.Out.WriteLine($"created CA {ca.Certificate.Subject}{(password.Length > 0 ? " (key encrypted)" : "")}");
             Describe(home, ca.Certificate);
             return 0;
         }
@@ -47,6 +47,6 @@ internal static class CaCommand
         table.AddRow("CRL", Markup.Escape(home.CrlPath));
         table.AddRow("valid", $"{certificate.NotBefore.ToUniversalTime():u} to {certificate.NotAfter.ToUniversalTime():u}");
         table.AddRow("fingerprint", Fingerprint.Of(certificate.PublicKey.ExportSubjectPublicKeyInfo()));
-        AnsiConsole.Write(table);
+        CliConsole.Console.Write(table);
     }
 }

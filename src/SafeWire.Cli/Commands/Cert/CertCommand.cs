@@ -71,14 +71,14 @@ internal static class CertCommand
             using (certificate)
             {
                 CertificateFile.Write(certificatePath, certificate);
-                AnsiConsole.WriteLine($"issued {(role == PeerRole.Server ? "server" : "client")} certificate \"{name}\" (serial {certificate.SerialNumber}, valid until {certificate.NotAfter.ToUniversalTime():u})");
-                AnsiConsole.WriteLine($"  certificate: {certificatePath}");
+                CliConsole.Out.WriteLine($"issued {(role == PeerRole.Server ? "server" : "client")} certificate \"{name}\" (serial {certificate.SerialNumber}, valid until {certificate.NotAfter.ToUniversalTime():u})");
+                CliConsole.Out.WriteLine($"  certificate: {certificatePath}");
                 if (csr is null)
                 {
-                    AnsiConsole.WriteLine($"  private key: {keyPath}{(keyPassword.Length > 0 ? " (encrypted)" : "")}");
+                    CliConsole.Out.WriteLine($"  private key: {keyPath}{(keyPassword.Length > 0 ? " (encrypted)" : "")}");
                 }
 
-                AnsiConsole.WriteLine($"  fingerprint: {Fingerprint.Of(certificate.PublicKey.ExportSubjectPublicKeyInfo())}");
+                CliConsole.Out.WriteLine($"  fingerprint: {Fingerprint.Of(certificate.PublicKey.ExportSubjectPublicKeyInfo())}");
             }
 
             return 0;
@@ -92,9 +92,20 @@ internal static class CertCommand
 
     public static int Show(ParseResult parse)
     {
-        var file = parse.GetRequiredValue(CertCommandDefinition.ShowFile);
-        using var certificate = CertificateFile.Read(file.FullName);
-        var key = KeyFile.Describe(file.FullName, certificate.PublicKey.ExportSubjectPublicKeyInfo(), "certificate");
+        var target = parse.GetRequiredValue(CertCommandDefinition.ShowFile);
+        var path = target;
+        if (!File.Exists(target) && !target.Contains('/', StringComparison.Ordinal) && !target.Contains('.', StringComparison.Ordinal))
+        {
+            var home = HomeOption.Resolve(parse);
+            path = home.CertificatePath(SafeWireHome.CheckName(target));
+            if (!File.Exists(path))
+            {
+                throw new CliException($"no certificate named \"{target}\" in {home.CertsDirectory}, and no file {target}; issue one with: safewire cert issue {target} --client");
+            }
+        }
+
+        using var certificate = CertificateFile.Read(Path.GetFullPath(path));
+        var key = KeyFile.Describe(Path.GetFullPath(path), certificate.PublicKey.ExportSubjectPublicKeyInfo(), "certificate");
         var table = new Table().AddColumns("", "").HideHeaders();
         table.AddRow("subject", Markup.Escape(certificate.Subject));
         table.AddRow("issuer", Markup.Escape(certificate.Issuer));
@@ -108,7 +119,7 @@ internal static class CertCommand
             .SelectMany(e => e.EnhancedKeyUsages.Cast<Oid>()).Select(o => o.FriendlyName ?? o.Value).DefaultIfEmpty("-"))));
         table.AddRow("key", $"{key.Algorithm} ({key.KeySize} bits)");
         table.AddRow("fingerprint", key.Fingerprint);
-        AnsiConsole.Write(table);
+        CliConsole.Console.Write(table);
         return 0;
     }
 
@@ -135,7 +146,7 @@ internal static class CertCommand
             var credential = PeerCredential.FromCertificateChain(chain.Select(c => c.RawData).ToList());
             var identity = verifier.Verify(credential, new PeerVerificationContext(role, parse.GetValue(CertCommandDefinition.VerifyName), DateTimeOffset.UtcNow));
             identity.Certificate?.Dispose();
-            AnsiConsole.WriteLine($"OK: \"{identity.Name}\" is a valid {(role == PeerRole.Server ? "server" : "client")} certificate from {chain[0].Issuer} (not revoked), key {identity.Fingerprint}");
+            CliConsole.Out.WriteLine($"OK: \"{identity.Name}\" is a valid {(role == PeerRole.Server ? "server" : "client")} certificate from {chain[0].Issuer} (not revoked), key {identity.Fingerprint}");
             return 0;
         }
         finally
@@ -180,12 +191,16 @@ internal static class CertCommand
             {
                 serial = Convert.ToHexString(CertificateAuthority.ParseSerial(target));
                 what = "serial " + serial;
+                if (!parse.GetValue(CertCommandDefinition.RevokeForce) && !IssuedHere(home, ca, serial))
+                {
+                    throw new CliException($"no certificate with serial {serial} from this CA is in {home.CertsDirectory}; check the serial (safewire cert show NAME), give the certificate file, or add --force to revoke it anyway");
+                }
             }
 
             var added = ca.Revoke(serial, DateTimeOffset.UtcNow);
             var crl = ca.ReadCrl();
-            AnsiConsole.WriteLine(added ? $"revoked {what}" : $"{what} was already revoked");
-            AnsiConsole.WriteLine($"  CRL: {home.CrlPath} (number {crl.CrlNumber}, {crl.RevokedSerials.Count} revoked)");
+            CliConsole.Out.WriteLine(added ? $"revoked {what}" : $"{what} was already revoked");
+            CliConsole.Out.WriteLine($"  CRL: {home.CrlPath} (number {crl.CrlNumber}, {crl.RevokedSerials.Count} revoked)");
             return 0;
         }
         catch (ArgumentException e) when (e.ParamName == "serialHex")
@@ -196,6 +211,34 @@ internal static class CertCommand
         {
             password.AsSpan().Clear();
         }
+    }
+
+    /// <summary>True when a certificate in the home's certs folder, issued by this CA, has <paramref name="serialHex"/>.</summary>
+    private static bool IssuedHere(SafeWireHome home, CertificateAuthority ca, string serialHex)
+    {
+        if (!Directory.Exists(home.CertsDirectory))
+        {
+            return false;
+        }
+
+        foreach (var file in Directory.EnumerateFiles(home.CertsDirectory, "*.crt"))
+        {
+            try
+            {
+                using var certificate = CertificateFile.Read(file);
+                if (string.Equals(certificate.SerialNumber, serialHex, StringComparison.OrdinalIgnoreCase)
+                    && certificate.IssuerName.RawData.AsSpan().SequenceEqual(ca.Certificate.SubjectName.RawData))
+                {
+                    return true;
+                }
+            }
+            catch (Exception e) when (e is IdentityFileException or IOException or CryptographicException)
+            {
+                // Not a readable certificate: it cannot be the one asked for.
+            }
+        }
+
+        return false;
     }
 
     private static IPAddress ParseIp(string text) =>

@@ -18,7 +18,9 @@ internal static class CertCommandDefinition
     public static readonly PasswordOptions CaPassword = new("the CA key");
     public static readonly PasswordOptions KeyPassword = new("the new private key", "--key-password-file", "--ask-key-password");
 
-    public static readonly Argument<FileInfo> ShowFile = new("FILE") { Description = "A certificate file (PEM or DER)" };
+    public static readonly Argument<string> ShowFile = new("FILE|NAME") { Description = "A certificate file (PEM or DER), or the name of a certificate in the home (certs/NAME.crt)" };
+
+    public static readonly Option<bool> RevokeForce = new("--force") { Description = "Revoke a serial even though no certificate in this home has it (one issued from a request elsewhere)" };
     public static readonly Argument<FileInfo> VerifyFile = new("FILE") { Description = "A certificate file (PEM; leaf first, then any intermediates)" };
     public static readonly Option<string?> VerifyName = new("--name") { Description = "Also check the name: a host name or IP (server) or the client name", HelpName = "NAME" };
     public static readonly Option<string?> VerifyRole = new("--role") { Description = "server or client (default: from the certificate's extended key usage)", HelpName = "ROLE" };
@@ -63,6 +65,7 @@ internal static class CertCommandDefinition
 
         var revoke = new Command("revoke", "Revoke a certificate: add its serial to <home>/ca/crl.pem");
         revoke.Arguments.Add(RevokeTarget);
+        revoke.Options.Add(RevokeForce);
         RevokePassword.AddTo(revoke);
         revoke.SetAction(parse => CertCommand.Revoke(parse));
         cert.Subcommands.Add(revoke);

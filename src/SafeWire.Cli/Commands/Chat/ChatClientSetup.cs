@@ -22,7 +22,7 @@ internal static class ChatClientSetup
     /// joined; any other by <paramref name="caFile"/> when given, else on first use (known_hosts, per host:port).
     /// Direct-message peers are trusted when their certificate comes from this home's CA, else pinned on first use in known_peers.
     /// </summary>
-    public static (ChatClientOptions Options, LocalCredential Credential) Create(SafeWireHome home, string name, string host, int port, FileInfo? caFile, string? identityName, Protocol.IHandshakeObserver? observer = null)
+    public static (ChatClientOptions Options, LocalCredential Credential) Create(SafeWireHome home, string name, string host, int port, FileInfo? caFile, string? identityName, Protocol.IHandshakeObserver? observer = null, IList<Protocol.CipherSuite>? suites = null)
     {
         SafeWireHome.CheckName(name);
         var legacy = identityName is null && File.Exists(home.CertificateKeyPath(name)) && !File.Exists(home.KeyPath(name));
@@ -35,7 +35,7 @@ internal static class ChatClientSetup
         var options = new ChatClientOptions
         {
             Name = name,
-            Authenticator = new SecureStreamAuthenticator(server: null, new SecureClientOptions { ServerVerifier = serverVerifier, ClientCredential = credential, Observer = observer }),
+            Authenticator = new SecureStreamAuthenticator(server: null, new SecureClientOptions { ServerVerifier = serverVerifier, ClientCredential = credential, Observer = observer, CipherSuites = suites ?? [Protocol.CipherSuite.Aes256Gcm, Protocol.CipherSuite.ChaCha20Poly1305, Protocol.CipherSuite.Aes256CbcHmacSha256] }),
             DirectAuthenticator = member => SecureStreamAuthenticator.ForDirect(credential, peerVerifier, member.Name),
         };
         return (options, credential);
@@ -76,6 +76,10 @@ internal static class ChatClientSetup
             throw new ChatExitException(ExitCodes.Refused, e.SentByPeer
                 ? $"refused by the server ({reason}): {e.Message}"
                 : $"the server is not trusted ({reason}): {e.Message}");
+        }
+        catch (SecureChannelException e) when (e.Alert == Protocol.Alert.NoCommonCipherSuite)
+        {
+            throw new ChatExitException(ExitCodes.Refused, $"{host}:{port} accepts none of the cipher suites offered; try another --suite, or leave it out to offer all three");
         }
         catch (SecureChannelException e)
         {

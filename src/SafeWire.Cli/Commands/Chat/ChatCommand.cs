@@ -9,10 +9,10 @@ internal static class ChatCommand
 {
     public static async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
     {
-        var (host, port) = HostPort.Parse(parse.GetValue(ChatCommandDefinition.Endpoint)!, "the server", ServeCommandDefinition.DefaultPort);
+        var (host, port) = ChatCommandDefinition.Target(parse);
         var name = parse.GetValue(ChatCommandDefinition.Name) ?? ChatClientSetup.DefaultName();
         var home = HomeOption.Resolve(parse);
-        var (options, credential) = ChatClientSetup.Create(home, name, host, port, parse.GetValue(ChatCommandDefinition.Ca), parse.GetValue(ChatCommandDefinition.As));
+        var (options, credential) = ChatClientSetup.Create(home, name, host, port, parse.GetValue(ChatCommandDefinition.Ca), parse.GetValue(ChatCommandDefinition.As), suites: SuiteOption.Get(parse, SuiteOption.Client));
         using var _ = credential;
         var output = new ChatOutput();
         try
@@ -42,14 +42,14 @@ internal static class ChatCommand
             else
             {
                 output.Line(exit.Message);
-                await Console.Error.WriteLineAsync("safewire: " + exit.Message).ConfigureAwait(false);
+                await CliConsole.Error.WriteLineAsync("safewire: " + exit.Message).ConfigureAwait(false);
             }
 
             return code;
         }
         catch (ChatExitException e)
         {
-            await Console.Error.WriteLineAsync("safewire: " + e.Message).ConfigureAwait(false);
+            await CliConsole.Error.WriteLineAsync("safewire: " + e.Message).ConfigureAwait(false);
             return e.ExitCode;
         }
     }
@@ -71,7 +71,7 @@ internal static class ChatCommand
         Task<string?>? pending = null;
         while (!run.IsCompleted)
         {
-            pending ??= Task.Run(Console.In.ReadLine, CancellationToken.None); // Console.In blocks even in ReadLineAsync
+            pending ??= Task.Run(CliConsole.In.ReadLine, CancellationToken.None); // CliConsole.In blocks even in ReadLineAsync
             if (await Task.WhenAny(pending, run).ConfigureAwait(false) == run)
             {
                 return;

@@ -17,18 +17,21 @@ internal sealed class ChatOutput
 
     public ChatOutput(TextWriter? output = null)
     {
-        _out = output ?? Console.Out;
-        var redirected = Console.IsOutputRedirected || output is not null;
+        if (output is null)
+        {
+            _out = CliConsole.Out;
+            _console = CliConsole.Console;
+            return;
+        }
+
+        _out = output;
         _console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Out = new AnsiConsoleOutput(_out),
-            Ansi = redirected ? AnsiSupport.No : AnsiSupport.Detect,
-            ColorSystem = redirected ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
         });
-        if (redirected)
-        {
-            _console.Profile.Width = 240; // a pipe has no width; do not cut fingerprints
-        }
+        _console.Profile.Width = 240; // a writer has no width; do not cut fingerprints
     }
 
     public static string Time(DateTimeOffset time) => time.ToLocalTime().ToString("HH:mm:ss", CultureInfo.InvariantCulture);
@@ -77,6 +80,21 @@ internal sealed class ChatOutput
     };
 
     public static string Key(string fingerprint) => fingerprint.Length == 0 ? "no key" : fingerprint;
+
+    /// <summary>The first 8 characters of a fingerprint's base64, for tables ("SHA256:" said in the header).</summary>
+    public static string ShortKey(string fingerprint)
+    {
+        if (fingerprint.Length == 0)
+        {
+            return "no key";
+        }
+
+        var body = fingerprint.StartsWith("SHA256:", StringComparison.Ordinal) ? fingerprint["SHA256:".Length..] : fingerprint;
+        return body.Length <= 9 ? body : body[..8] + "…";
+    }
+
+    /// <summary>A suite as --suite names it (aes-gcm, chacha20, cbc-hmac).</summary>
+    public static string ShortSuite(string suite) => Enum.TryParse<SafeWire.Protocol.CipherSuite>(suite, out var parsed) ? SuiteOption.NameOf(parsed) : suite;
 
     public static string Members(IEnumerable<ChatMember> members)
     {

@@ -29,7 +29,7 @@ internal static class DemoCommand
             : Directory.CreateTempSubdirectory("safewire-demo-").FullName;
         var keep = parse.GetValue(DemoCommandDefinition.Keep) || explicitHome is not null;
         var output = new ChatOutput();
-        var demo = new DemoRun(output, new SafeWireHome(root));
+        var demo = new DemoRun(output, new SafeWireHome(root), parse.GetValue(DemoCommandDefinition.Port));
         try
         {
             return await demo.RunAsync(cancellationToken).ConfigureAwait(false);
@@ -58,7 +58,7 @@ internal static class DemoCommand
         }
     }
 
-    private sealed class DemoRun(ChatOutput output, SafeWireHome home)
+    private sealed class DemoRun(ChatOutput output, SafeWireHome home, int port)
     {
         private readonly List<(string Step, bool Held, string Detail)> _summary = [];
         private readonly List<byte[]> _serverFrames = [];
@@ -81,11 +81,11 @@ internal static class DemoCommand
             allowList.Save(home.AllowListPath);
             output.Line($"   {home.AllowListPath}");
 
-            Step("Server: 127.0.0.1, a free port, allow-list admission, at most 10 clients");
+            Step($"Server: 127.0.0.1, {(port == 0 ? "a free port" : $"port {port}")}, allow-list admission, at most 10 clients");
             await using var server = new ChatServer(new ChatServerOptions
             {
                 Address = IPAddress.Loopback,
-                Port = 0,
+                Port = port,
                 MaxClients = 10,
                 ServerName = "demo-server",
                 Authenticator = new SecureStreamAuthenticator(
@@ -100,14 +100,27 @@ internal static class DemoCommand
                     }
                 },
             });
+            var joined = new Signal();
             server.EventRaised += e =>
             {
+                if (e is ClientJoined)
+                {
+                    joined.Add();
+                }
+
                 if (ChatOutput.Describe(e) is { } line)
                 {
                     output.Line("   server | " + line);
                 }
             };
-            server.Start();
+            try
+            {
+                server.Start();
+            }
+            catch (System.Net.Sockets.SocketException e)
+            {
+                throw new CliException($"the demo cannot listen on 127.0.0.1:{port}: {e.Message}; pick another --port or leave it out");
+            }
 
             var caVerifier = home.CreateCaVerifier();
             ChatClientOptions Options(string name, LocalCredential credential) => new()
@@ -125,6 +138,8 @@ internal static class DemoCommand
             var bobView = Watch(bobClient, "bob");
             output.Line($"   alice  | connected as #{aliceClient.ClientId}, server key {aliceClient.ServerIdentity?.Fingerprint}, suite {aliceClient.CipherSuite}");
             output.Line($"   bob    | connected as #{bobClient.ClientId}; here: {ChatOutput.Members(bobClient.Members)}");
+            // The server announces a join after its welcome is sent: wait for both announcements, not for the list.
+            await joined.WaitForAsync(2, s_step, ct).ConfigureAwait(false);
             Record("two allowed clients connect", server.List().Count == 2, $"{server.List().Count} connected");
 
             Step("carol connects: her key is not on the allow-list");
@@ -147,13 +162,14 @@ internal static class DemoCommand
             output.Line($"   alice  | ack #{ack1.MessageId}: relayed to {ack1.DeliveredTo}");
             var ack2 = await bobClient.SendAsync("hi alice, the server can read this one", ct).WaitAsync(s_step, ct).ConfigureAwait(false);
             output.Line($"   bob    | ack #{ack2.MessageId}: relayed to {ack2.DeliveredTo}");
-            await Until(() => bobView.Received.Contains("hi bob, this goes through the server") && aliceView.Received.Contains("hi alice, the server can read this one"), ct).ConfigureAwait(false);
+            await bobView.Changed.WaitUntilAsync(() => bobView.Received.Contains("hi bob, this goes through the server"), s_step, ct).ConfigureAwait(false);
+            await aliceView.Changed.WaitUntilAsync(() => aliceView.Received.Contains("hi alice, the server can read this one"), s_step, ct).ConfigureAwait(false);
             Record("messages relayed and acknowledged", ack1.DeliveredTo == 1 && ack2.DeliveredTo == 1, "2 messages, 2 acks");
 
             Step("alice sends bob a direct message: a second SafeWire handshake, alice <-> bob, inside the relayed channel");
             const string secret = "the key is under the mat";
             var verified = await aliceClient.SendDirectAsync("bob", secret, ct).WaitAsync(s_step, ct).ConfigureAwait(false);
-            await Until(() => bobView.Direct.Contains(secret), ct).ConfigureAwait(false);
+            await bobView.Changed.WaitUntilAsync(() => bobView.Direct.Contains(secret), s_step, ct).ConfigureAwait(false);
             output.Line($"   alice  | delivered end-to-end; bob proved key {verified?.Fingerprint}");
             var stats = server.Stats();
             bool serverSawPlaintext;
@@ -185,10 +201,10 @@ internal static class DemoCommand
         private int Summary()
         {
             output.Line(string.Empty);
-            var table = new Table().AddColumns("step", "held", "detail");
+            var table = new Table().Border(TableBorder.Simple).AddColumns("step", "held", "detail");
             foreach (var (step, held, detail) in _summary)
             {
-                table.AddRow(Markup.Escape(step), held ? "yes" : "NO", Markup.Escape(detail));
+                table.AddRow(Markup.Escape(step), held ? "yes" : "NO", Markup.Escape(detail.Length <= 36 ? detail : detail[..35] + "…"));
             }
 
             output.Write(table);
@@ -209,6 +225,7 @@ internal static class DemoCommand
                 if (m is SafeWire.Chat.Wire.RelayedMessage relayed)
                 {
                     view.Received.Add(relayed.Text);
+                    view.Changed.Add();
                 }
 
                 if (ChatOutput.Describe(m) is { } line)
@@ -219,20 +236,13 @@ internal static class DemoCommand
             client.DirectMessageReceived += d =>
             {
                 view.Direct.Add(d.Text);
+                view.Changed.Add();
                 output.Line($"   {name,-6} | (direct, end-to-end from {d.From.Name}, key {d.Verified?.Fingerprint}) {d.Text}");
             };
             client.DirectFailed += m => output.Line($"   {name,-6} | ! {m}");
             return view;
         }
 
-        private static async Task Until(Func<bool> condition, CancellationToken ct)
-        {
-            var deadline = DateTime.UtcNow + s_step;
-            while (!condition() && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(20, ct).ConfigureAwait(false);
-            }
-        }
     }
 
     private sealed class ClientView(Task<ClientExit> run)
@@ -242,5 +252,47 @@ internal static class DemoCommand
         public System.Collections.Concurrent.ConcurrentBag<string> Received { get; } = [];
 
         public System.Collections.Concurrent.ConcurrentBag<string> Direct { get; } = [];
+
+        public Signal Changed { get; } = new();
+    }
+
+    /// <summary>Counts events; a waiter wakes on each one (no polling, no sleeps), up to a time limit.</summary>
+    private sealed class Signal
+    {
+        private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _count;
+
+        /// <summary>Call after the state a waiter checks has changed.</summary>
+        public void Add()
+        {
+            Interlocked.Increment(ref _count);
+            Interlocked.Exchange(ref _next, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        }
+
+        public Task WaitForAsync(int count, TimeSpan limit, CancellationToken ct) => WaitUntilAsync(() => Volatile.Read(ref _count) >= count, limit, ct);
+
+        /// <summary>Returns when <paramref name="condition"/> holds (checked after each event) or after <paramref name="limit"/>; the caller then records what it sees.</summary>
+        public async Task WaitUntilAsync(Func<bool> condition, TimeSpan limit, CancellationToken ct)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(limit);
+            try
+            {
+                while (true)
+                {
+                    var next = Volatile.Read(ref _next); // read before checking, so an event in between still wakes us
+                    if (condition())
+                    {
+                        return;
+                    }
+
+                    await next.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                // The step did not happen in time: the summary shows it as not held.
+            }
+        }
     }
 }

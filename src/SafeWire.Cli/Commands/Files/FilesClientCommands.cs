@@ -16,7 +16,7 @@ internal static class FilesClientCommands
         var path = parse.GetValue(FilesCommandDefinition.RemoteOptional) ?? "/";
         foreach (var entry in await client.ListAsync(path, cancellationToken).ConfigureAwait(false))
         {
-            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            CliConsole.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{(entry.IsDirectory ? 'd' : '-')} {entry.Size,14} {entry.Modified.UtcDateTime:yyyy-MM-dd HH:mm} {entry.Name}"));
         }
 
@@ -66,12 +66,12 @@ internal static class FilesClientCommands
         if (remove)
         {
             await client.DeleteAsync(remote, cancellationToken).ConfigureAwait(false);
-            Console.Out.WriteLine($"removed {remote}");
+            CliConsole.Out.WriteLine($"removed {remote}");
         }
         else
         {
             await client.MakeDirectoryAsync(remote, cancellationToken).ConfigureAwait(false);
-            Console.Out.WriteLine($"created {remote}");
+            CliConsole.Out.WriteLine($"created {remote}");
         }
 
         return 0;
@@ -92,6 +92,7 @@ internal static class FilesClientCommands
             ServerVerifier = (IPeerVerifier?)new TrustedServers(home).VerifierFor(host) ?? new AnyOfVerifier(home.CreateCaVerifier(), home.CreateKnownHostsVerifier(port)),
             ServerName = host,
             ClientCredential = credential,
+            CipherSuites = SuiteOption.Get(parse, SuiteOption.Client),
         };
         try
         {
@@ -115,13 +116,13 @@ internal static class FilesClientCommands
     /// <summary>Spectre progress bars (rate, ETA) on a terminal; nothing while running when output is redirected.</summary>
     private static async Task<IReadOnlyList<TransferResult>> WithProgressAsync(Func<IProgress<TransferProgress>?, Task<IReadOnlyList<TransferResult>>> work)
     {
-        if (Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
+        if (CliConsole.OutputRedirected || !CliConsole.Console.Profile.Capabilities.Interactive)
         {
             return await work(null).ConfigureAwait(false);
         }
 
         IReadOnlyList<TransferResult> results = [];
-        await AnsiConsole.Progress()
+        await CliConsole.Console.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new TransferSpeedColumn(), new RemainingTimeColumn())
             .StartAsync(async context =>
             {
@@ -146,7 +147,7 @@ internal static class FilesClientCommands
         foreach (var result in results)
         {
             var resumed = result.ResumedFrom > 0 ? string.Create(CultureInfo.InvariantCulture, $", resumed at {result.ResumedFrom}") : "";
-            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{verb} {result.Path} ({result.Size} bytes{resumed}) sha256 {result.Sha256}"));
+            CliConsole.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{verb} {result.Path} ({result.Size} bytes{resumed}) sha256 {result.Sha256}"));
         }
     }
 

@@ -35,22 +35,22 @@ internal static class FilesCommandDefinition
 
     public static Command Create()
     {
-        var serve = new Command("serve", "Serve a directory to allow-listed SafeWire clients") { Root, Host, Port, Allow, ReadOnly };
+        var serve = new Command("serve", "Serve a directory to allow-listed SafeWire clients") { Root, Host, Port, Allow, ReadOnly, SuiteOption.Server };
         serve.SetAction((parse, ct) => FilesServeCommand.RunAsync(parse, ct));
 
-        var ls = new Command("ls", "List a remote directory") { Server, RemoteOptional, As };
+        var ls = new Command("ls", "List a remote directory") { Server, RemoteOptional, As, SuiteOption.Client };
         ls.SetAction((parse, ct) => FilesClientCommands.ListAsync(parse, ct));
 
-        var get = new Command("get", "Download a file or, with -r, a directory tree (resumes, verifies SHA-256)") { Server, Remote, LocalOptional, Recursive, As };
+        var get = new Command("get", "Download a file or, with -r, a directory tree (resumes, verifies SHA-256)") { Server, Remote, LocalOptional, Recursive, As, SuiteOption.Client };
         get.SetAction((parse, ct) => FilesClientCommands.GetAsync(parse, ct));
 
-        var put = new Command("put", "Upload a file or, with -r, a directory tree (resumes, verifies SHA-256)") { Server, Local, RemoteTarget, Recursive, As };
+        var put = new Command("put", "Upload a file or, with -r, a directory tree (resumes, verifies SHA-256)") { Server, Local, RemoteTarget, Recursive, As, SuiteOption.Client };
         put.SetAction((parse, ct) => FilesClientCommands.PutAsync(parse, ct));
 
-        var rm = new Command("rm", "Remove a remote file or empty directory") { Server, Remote, As };
+        var rm = new Command("rm", "Remove a remote file or empty directory") { Server, Remote, As, SuiteOption.Client };
         rm.SetAction((parse, ct) => FilesClientCommands.SimpleAsync(parse, remove: true, ct));
 
-        var mkdir = new Command("mkdir", "Create a remote directory") { Server, Remote, As };
+        var mkdir = new Command("mkdir", "Create a remote directory") { Server, Remote, As, SuiteOption.Client };
         mkdir.SetAction((parse, ct) => FilesClientCommands.SimpleAsync(parse, remove: false, ct));
 
         return new Command("files", "Encrypted file transfer over SafeWire, with resume and SHA-256 verification") { serve, ls, get, put, rm, mkdir };

@@ -32,7 +32,7 @@ internal static class FilesServeCommand
         var allowPath = parse.GetValue(FilesCommandDefinition.Allow)?.FullName ?? home.AllowListPath;
         var readOnly = parse.GetValue(FilesCommandDefinition.ReadOnly);
         using var credential = home.LoadOrCreateServerCredential(CredentialName, Trust.ServerNames.DnsNames(), Trust.ServerNames.Addresses(host));
-        var output = Console.Out;
+        var output = CliConsole.Out;
         var options = new FileServerOptions
         {
             Root = root.FullName,
@@ -47,6 +47,7 @@ internal static class FilesServeCommand
             ClientVerifier = EnrollmentServer.Gate(new AllowListVerifier(allowPath)),
             RequireClientCredential = true,
             JoinHandler = enrollment.HandleAsync,
+            CipherSuites = SuiteOption.Get(parse, SuiteOption.Server),
         };
 
         FileServerHost server;

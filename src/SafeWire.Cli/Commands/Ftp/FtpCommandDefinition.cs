@@ -90,13 +90,13 @@ internal static class FtpCommandDefinition
         {
             Root, Host, Port, ImplicitPort, Users, PassivePorts, AllowPlain, Tls12, Tls13, Certificate, Key,
         };
-        serve.SetAction((parseResult, cancellationToken) => FtpServeCommand.RunAsync(parseResult, Console.Out, cancellationToken));
+        serve.SetAction((parseResult, cancellationToken) => FtpServeCommand.RunAsync(parseResult, CliConsole.Out, cancellationToken));
 
         var add = new Command("add", "Add a user to a users file, or change its password (stored as a PBKDF2 hash)")
         {
             UserName, UsersFile, ReadOnly, PasswordStdin,
         };
-        add.SetAction(parseResult => FtpUserAddCommand.Run(parseResult, Console.In, Console.Out));
+        add.SetAction(parseResult => FtpUserAddCommand.Run(parseResult, CliConsole.In, CliConsole.Out));
 
         var user = new Command("user", "Manage FTP users") { add };
         return new Command("ftp", "FTP server with FTPS (curl, lftp, FileZilla, Python ftplib)") { serve, user };

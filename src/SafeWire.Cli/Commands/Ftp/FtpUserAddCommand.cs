@@ -16,7 +16,7 @@ internal static class FtpUserAddCommand
         {
             password = input.ReadLine();
         }
-        else if (Console.IsInputRedirected)
+        else if (CliConsole.InputRedirected)
         {
             throw new CliException("standard input is not a terminal; pass --password-stdin to read the password from it");
         }

@@ -48,8 +48,8 @@ internal static class InitCommand
             var table = new Table().AddColumns("", "file", "fingerprint", "");
             table.AddRow("node key", Markup.Escape(home.NodeKeyPath), nodeFingerprint, nodeCreated ? "created" : "existing");
             table.AddRow("CA " + Markup.Escape(caSubject), Markup.Escape(home.CaCertificatePath), caFingerprint, caCreated ? "created" : "existing");
-            AnsiConsole.Write(table);
-            AnsiConsole.WriteLine($"home: {home.Root}");
+            CliConsole.Console.Write(table);
+            CliConsole.Out.WriteLine($"home: {home.Root}");
             return 0;
         }
         finally

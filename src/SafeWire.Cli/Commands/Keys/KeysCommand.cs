@@ -20,10 +20,10 @@ internal static class KeysCommand
         {
             var algorithm = parse.GetValue(KeysCommandDefinition.Rsa) ? KeyAlgorithm.Rsa3072 : KeyAlgorithm.EcdsaP256;
             using var key = home.LoadOrCreateKey(name, out _, algorithm, password);
-            AnsiConsole.WriteLine($"created {KeyFile.NameOf(key)} key pair \"{name}\"{(password.Length > 0 ? " (private key encrypted)" : "")}");
-            AnsiConsole.WriteLine($"  private: {home.KeyPath(name)}");
-            AnsiConsole.WriteLine($"  public:  {home.PublicKeyPath(name)}");
-            AnsiConsole.WriteLine($"  fingerprint: {Fingerprint.Of(key.ExportSubjectPublicKeyInfo())}");
+            CliConsole.Out.WriteLine($"created {KeyFile.NameOf(key)} key pair \"{name}\"{(password.Length > 0 ? " (private key encrypted)" : "")}");
+            CliConsole.Out.WriteLine($"  private: {home.KeyPath(name)}");
+            CliConsole.Out.WriteLine($"  public:  {home.PublicKeyPath(name)}");
+            CliConsole.Out.WriteLine($"  fingerprint: {Fingerprint.Of(key.ExportSubjectPublicKeyInfo())}");
             return 0;
         }
         finally
@@ -46,7 +46,7 @@ internal static class KeysCommand
             table.AddRow("algorithm", description.Algorithm);
             table.AddRow("size", $"{description.KeySize} bits");
             table.AddRow("fingerprint", description.Fingerprint);
-            AnsiConsole.Write(table);
+            CliConsole.Console.Write(table);
             return 0;
         }
         finally

@@ -44,7 +44,7 @@ internal static class KmCommand
         var verifier = home.CreateCaVerifier();
         var journalFile = parse.GetValue(KmCommandDefinition.Journal);
         using var journal = journalFile is null ? null : new KmJournal(journalFile.FullName);
-        var console = AnsiConsole.Console;
+        var console = CliConsole.Console;
         var log = new KmConsoleLog(console, TimeProvider.System);
         var server = new KeyManagerServer(new KeyManagerOptions
         {

@@ -24,7 +24,7 @@ internal static class KmCommandDefinition
         CaPassword.AddTo(serve);
         serve.SetAction((parse, ct) => KmCommand.ServeAsync(parse, ct));
 
-        var km = new Command("km", "Key manager for peer-to-peer encrypted file transfer (seed 002)");
+        var km = new Command("km", "Key manager for peer-to-peer encrypted file transfer");
         km.Subcommands.Add(serve);
         return km;
     }

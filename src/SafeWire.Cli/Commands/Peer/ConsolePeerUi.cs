@@ -10,7 +10,7 @@ namespace SafeWire.Cli.Commands.Peer;
 /// </summary>
 internal sealed class ConsolePeerUi(IAnsiConsole console, Func<FileOffer, CancellationToken, ValueTask<string?>> decide) : IPeerUi
 {
-    private static readonly bool s_live = !System.Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+    private readonly bool _live = !CliConsole.OutputRedirected && console.Profile.Capabilities.Interactive;
 
     public IAnsiConsole Output { get; } = console;
 
@@ -21,7 +21,7 @@ internal sealed class ConsolePeerUi(IAnsiConsole console, Func<FileOffer, Cancel
     public void Warn(string message) => Output.WriteLine("warning: " + message);
 
     public ITransferProgress StartProgress(string fileName, long totalBytes, bool sending) =>
-        s_live ? new LiveProgress(Output, fileName, totalBytes, sending) : new SummaryProgress(Output, fileName, sending);
+        _live ? new LiveProgress(Output, fileName, totalBytes, sending) : new SummaryProgress(Output, fileName, sending);
 
     public ValueTask<string?> DecideAsync(FileOffer offer, CancellationToken cancellationToken) => Decide(offer, cancellationToken);
 

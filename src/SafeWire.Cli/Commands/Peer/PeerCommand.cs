@@ -10,7 +10,7 @@ using Spectre.Console;
 namespace SafeWire.Cli.Commands.Peer;
 
 /// <summary>
-/// <c>safewire peer</c>: the key manager's client. Interactive (the seed's flow: send / wait / conn / end) or
+/// <c>safewire peer</c>: the key manager's client. Interactive (the original design's flow: send / wait / conn / end) or
 /// scripted (<c>peer wait</c>, <c>peer send</c>). Every link to the key manager is a SafeWire channel with this
 /// peer's certificate from the home CA.
 /// </summary>
@@ -20,7 +20,7 @@ internal static class PeerCommand
 
     public static async Task<int> InteractiveAsync(ParseResult parse, CancellationToken cancellationToken)
     {
-        var console = AnsiConsole.Console;
+        var console = CliConsole.Console;
         await using var session = await PeerSession.OpenAsync(parse, console, cancellationToken);
         var km = session.Client;
         console.WriteLine(km.Welcome!.Text);
@@ -93,7 +93,7 @@ internal static class PeerCommand
 
     public static async Task<int> WaitAsync(ParseResult parse, CancellationToken cancellationToken)
     {
-        var console = AnsiConsole.Console;
+        var console = CliConsole.Console;
         var outDirectory = parse.GetValue(PeerCommandDefinition.Out)!;
         Directory.CreateDirectory(outDirectory.FullName);
         var listen = ListenSettingsFrom(parse);
@@ -120,7 +120,7 @@ internal static class PeerCommand
 
     public static async Task<int> SendAsync(ParseResult parse, CancellationToken cancellationToken)
     {
-        var console = AnsiConsole.Console;
+        var console = CliConsole.Console;
         var files = parse.GetValue(PeerCommandDefinition.Files)!;
         foreach (var file in files)
         {
@@ -297,7 +297,7 @@ internal static class PeerCommand
     {
         public static async Task<string?> PromptAsync(IAnsiConsole console, string prompt, CancellationToken cancellationToken)
         {
-            if (Console.IsOutputRedirected)
+            if (CliConsole.OutputRedirected)
             {
                 console.WriteLine(prompt.TrimEnd());
             }
@@ -306,7 +306,7 @@ internal static class PeerCommand
                 console.Write(prompt);
             }
 
-            return await Console.In.ReadLineAsync(cancellationToken);
+            return await CliConsole.In.ReadLineAsync(cancellationToken);
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using SafeWire.Cli.Commands.Serve;
 using SafeWire.Cli.Commands.Chat;
+using SafeWire.Chat.Wire;
 
 namespace SafeWire.Cli.Commands.Send;
 
@@ -12,22 +13,39 @@ internal static class SendCommand
         var (host, port) = HostPort.Parse(parse.GetValue(SendCommandDefinition.Endpoint)!, "the server", ServeCommandDefinition.DefaultPort);
         var text = string.Join(' ', parse.GetValue(SendCommandDefinition.Message)!);
         var name = parse.GetValue(ChatCommandDefinition.Name) ?? ChatClientSetup.DefaultName();
-        var (options, credential) = ChatClientSetup.Create(HomeOption.Resolve(parse), name, host, port, parse.GetValue(ChatCommandDefinition.Ca), parse.GetValue(ChatCommandDefinition.As));
+        var (options, credential) = ChatClientSetup.Create(HomeOption.Resolve(parse), name, host, port, parse.GetValue(ChatCommandDefinition.Ca), parse.GetValue(ChatCommandDefinition.As), suites: SuiteOption.Get(parse, SuiteOption.Client));
         using var _ = credential;
         options.SendOnly = true; // a script does not want the room's chatter
         try
         {
             await using var client = await ChatClientSetup.ConnectAsync(host, port, options, cancellationToken).ConfigureAwait(false);
             var run = client.RunAsync(cancellationToken);
-            var ack = await client.SendAsync(text, cancellationToken).WaitAsync(TimeSpan.FromSeconds(15), cancellationToken).ConfigureAwait(false);
-            Console.WriteLine($"server \"{client.ServerName}\" ({ChatOutput.Key(client.ServerIdentity?.Fingerprint ?? string.Empty)}) acknowledged message {ack.MessageId} from {client.Name}: relayed to {ack.DeliveredTo} other client(s)");
+            var wait = TimeSpan.FromSeconds(Math.Max(0.1, parse.GetValue(SendCommandDefinition.AckTimeout)));
+            AckMessage ack;
+            try
+            {
+                ack = await client.SendAsync(text, cancellationToken).WaitAsync(wait, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                throw new ChatExitException(ChatClientSetup.ExitCodes.ConnectionLost,
+                    $"the server did not acknowledge the message within {wait.TotalSeconds:0.#} s, so it may not have arrived; send it again (or raise --timeout)");
+            }
+            catch (IOException e)
+            {
+                var exit = run.IsCompleted ? await run.ConfigureAwait(false) : null;
+                throw new ChatExitException(exit is null ? ChatClientSetup.ExitCodes.ConnectionLost : ChatClientSetup.ExitCode(exit),
+                    "the message was not acknowledged: " + (exit?.Message ?? e.Message));
+            }
+
+            CliConsole.Out.WriteLine($"server \"{client.ServerName}\" ({ChatOutput.Key(client.ServerIdentity?.Fingerprint ?? string.Empty)}) acknowledged message {ack.MessageId} from {client.Name}: relayed to {ack.DeliveredTo} other client(s)");
             await client.QuitAsync().ConfigureAwait(false);
             await ((Task)run).WaitAsync(TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             return ChatClientSetup.ExitCodes.Ok;
         }
         catch (ChatExitException e)
         {
-            await Console.Error.WriteLineAsync("safewire: " + e.Message).ConfigureAwait(false);
+            await CliConsole.Error.WriteLineAsync("safewire: " + e.Message).ConfigureAwait(false);
             return e.ExitCode;
         }
     }

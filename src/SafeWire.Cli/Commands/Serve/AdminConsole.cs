@@ -17,7 +17,7 @@ internal sealed class AdminConsole(ChatServer server, ChatOutput output)
         Task<string?>? pending = null;
         while (!server.Completion.IsCompleted)
         {
-            pending ??= Task.Run(input.ReadLine, CancellationToken.None); // Console.In blocks even in ReadLineAsync
+            pending ??= Task.Run(input.ReadLine, CancellationToken.None); // CliConsole.In blocks even in ReadLineAsync
             var finished = await Task.WhenAny(pending, server.Completion, interrupted).ConfigureAwait(false);
             if (finished == interrupted)
             {
@@ -66,8 +66,8 @@ internal sealed class AdminConsole(ChatServer server, ChatOutput output)
             case AdminInvalid invalid:
                 output.Line(invalid.Hint);
                 break;
-            case AdminList:
-                output.Write(ListTable(server.List()));
+            case AdminList list:
+                output.Write(ListTable(server.List(), list.Full));
                 break;
             case AdminStats:
                 output.Write(StatsTable(server.Stats()));
@@ -89,26 +89,42 @@ internal sealed class AdminConsole(ChatServer server, ChatOutput output)
         return false;
     }
 
-    public static Table ListTable(IReadOnlyList<ConnectionInfo> clients)
+    /// <summary>
+    /// The admin <c>list</c>: fits 80 columns (short key fingerprints, time of day, short suite names, light borders);
+    /// <paramref name="full"/> adds whole fingerprints and dates (wider).
+    /// </summary>
+    public static Table ListTable(IReadOnlyList<ConnectionInfo> clients, bool full = false)
     {
-        var table = new Table().AddColumns("id", "name", "fingerprint", "address", "port", "connected since", "suite", "bytes in", "bytes out");
+        var table = new Table().Border(TableBorder.Simple).AddColumns("id", "name", full ? "key" : "key (SHA256)", "address", "port", "since", "suite", "in", "out");
+        foreach (var column in table.Columns)
+        {
+            column.Padding(0, 0, column == table.Columns[^1] ? 0 : 1, 0);
+        }
+
         foreach (var c in clients)
         {
             table.AddRow(
                 c.Id.ToString(CultureInfo.InvariantCulture),
                 Markup.Escape(c.Name),
-                Markup.Escape(ChatOutput.Key(c.Fingerprint)),
+                Markup.Escape(full ? ChatOutput.Key(c.Fingerprint) : ChatOutput.ShortKey(c.Fingerprint)),
                 Markup.Escape(c.RemoteEndPoint.ToString()),
                 c.LocalPort.ToString(CultureInfo.InvariantCulture),
-                c.ConnectedSince.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
-                Markup.Escape(c.CipherSuite),
-                c.BytesIn.ToString("N0", CultureInfo.InvariantCulture),
-                c.BytesOut.ToString("N0", CultureInfo.InvariantCulture));
+                c.ConnectedSince.ToLocalTime().ToString(full ? "yyyy-MM-dd HH:mm:ss" : "HH:mm:ss", CultureInfo.InvariantCulture),
+                Markup.Escape(full ? c.CipherSuite : ChatOutput.ShortSuite(c.CipherSuite)),
+                Bytes(c.BytesIn),
+                Bytes(c.BytesOut));
         }
 
-        table.Caption = new TableTitle($"{clients.Count} connected");
+        table.Caption = new TableTitle(full ? $"{clients.Count} connected" : $"{clients.Count} connected; list full shows whole key fingerprints");
         return table;
     }
+
+    private static string Bytes(long value) => value switch
+    {
+        < 10_000 => value.ToString(CultureInfo.InvariantCulture),
+        < 10_000_000 => (value / 1000).ToString(CultureInfo.InvariantCulture) + "k",
+        _ => (value / 1_000_000).ToString(CultureInfo.InvariantCulture) + "M",
+    };
 
     public static Table StatsTable(ChatServerStats stats)
     {

@@ -64,6 +64,7 @@ internal static class ServeCommand
                 RequireClientCredential = allowFile is not null || requireCert,
                 JoinHandler = enrollment.HandleAsync,
                 HandshakeTimeout = ChatServerOptions.DefaultHandshakeTimeout,
+                CipherSuites = SuiteOption.Get(parse, SuiteOption.Server),
             },
             client: null);
 
@@ -111,7 +112,7 @@ internal static class ServeCommand
         output.Line(hop is { } h ? $"port hopping: each client moves to a fresh port in {h} after the handshake on port {server.Port}" : $"port: {server.Port}");
         output.Line("admin console: type help");
 
-        await new AdminConsole(server, output).RunAsync(Console.In, cancellationToken).ConfigureAwait(false);
+        await new AdminConsole(server, output).RunAsync(CliConsole.In, cancellationToken).ConfigureAwait(false);
         output.Line("server stopped");
         return 0;
     }

@@ -8,7 +8,7 @@ internal static class ServeCommandDefinition
 
     public static readonly Argument<string?> HostArgument = new("HOST")
     {
-        Description = "Address to listen on (seed form: serve HOST PORT MAX_CLIENTS)",
+        Description = "Address to listen on (the original design's form: serve HOST PORT MAX_CLIENTS)",
         Arity = ArgumentArity.ZeroOrOne,
     };
 
@@ -53,6 +53,7 @@ internal static class ServeCommandDefinition
         command.Options.Add(HopTimeout);
         command.Options.Add(Name);
         command.Options.Add(Verbose);
+        command.Options.Add(SuiteOption.Server);
         command.SetAction((parse, ct) => ServeCommand.RunAsync(parse, ct));
         return command;
     }

@@ -18,7 +18,7 @@ internal static class TraceCommand
         var keyLog = parse.GetValue(TraceCommandDefinition.KeyLog)?.FullName;
         var output = new ChatOutput();
         var tracer = new HandshakeTracer(output, parse.GetValue(TraceCommandDefinition.RevealSecrets), keyLog);
-        var (options, credential) = ChatClientSetup.Create(HomeOption.Resolve(parse), name, host, port, parse.GetValue(ChatCommandDefinition.Ca), parse.GetValue(ChatCommandDefinition.As), tracer);
+        var (options, credential) = ChatClientSetup.Create(HomeOption.Resolve(parse), name, host, port, parse.GetValue(ChatCommandDefinition.Ca), parse.GetValue(ChatCommandDefinition.As), tracer, SuiteOption.Get(parse, SuiteOption.Client));
         using var _ = credential;
         options.SendOnly = true;
         options.FrameObserver = (inbound, frame) => output.Line(
@@ -42,7 +42,7 @@ internal static class TraceCommand
         }
         catch (ChatExitException e)
         {
-            await Console.Error.WriteLineAsync("safewire: " + e.Message).ConfigureAwait(false);
+            await CliConsole.Error.WriteLineAsync("safewire: " + e.Message).ConfigureAwait(false);
             return e.ExitCode;
         }
     }

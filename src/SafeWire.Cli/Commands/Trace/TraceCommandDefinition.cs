@@ -20,6 +20,7 @@ internal static class TraceCommandDefinition
         command.Options.Add(ChatCommandDefinition.Name);
         command.Options.Add(ChatCommandDefinition.Ca);
         command.Options.Add(ChatCommandDefinition.As);
+        command.Options.Add(SuiteOption.Client);
         command.SetAction((parse, ct) => TraceCommand.RunAsync(parse, ct));
         return command;
     }

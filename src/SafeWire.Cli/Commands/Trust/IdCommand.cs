@@ -16,20 +16,20 @@ internal static class IdCommand
         try
         {
             var names = held.Select(h => HomeIdentity.CommonName(h.Certificate)).Distinct(StringComparer.Ordinal).ToList();
-            Console.Out.WriteLine($"identity {identity.Name}: {fingerprint}");
-            Console.Out.WriteLine($"key      {identity.KeyPath}");
-            Console.Out.WriteLine("names    " + (names.Count == 0 ? "(none yet: a certificate is made on first use, or by safewire join)" : string.Join(", ", names)));
+            CliConsole.Out.WriteLine($"identity {identity.Name}: {fingerprint}");
+            CliConsole.Out.WriteLine($"key      {identity.KeyPath}");
+            CliConsole.Out.WriteLine("names    " + (names.Count == 0 ? "(none yet: a certificate is made on first use, or by safewire join)" : string.Join(", ", names)));
             foreach (var h in held)
             {
                 var issuer = h.Certificate.GetNameInfo(System.Security.Cryptography.X509Certificates.X509NameType.SimpleName, forIssuer: true);
-                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                CliConsole.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"cert     {HomeIdentity.CommonName(h.Certificate)} ({(h.Role == PeerRole.Server ? "server" : "client")}) issued by \"{issuer}\", expires {h.Certificate.NotAfter.ToUniversalTime():yyyy-MM-dd}: {h.Path}"));
             }
 
             foreach (var binding in new TrustedServers(home).All())
             {
                 using var ca = CertificateFile.Read(binding.CaCertificatePath);
-                Console.Out.WriteLine($"trusts   {binding.Host}: CA \"{HomeIdentity.CommonName(ca)}\" {Fingerprint.Of(ca.PublicKey.ExportSubjectPublicKeyInfo())} (joined)");
+                CliConsole.Out.WriteLine($"trusts   {binding.Host}: CA \"{HomeIdentity.CommonName(ca)}\" {Fingerprint.Of(ca.PublicKey.ExportSubjectPublicKeyInfo())} (joined)");
             }
         }
         finally

@@ -57,11 +57,11 @@ internal static class InviteCommand
             name, server ? PeerRole.Server : PeerRole.Client, server && dns.Length == 0 ? [name] : dns, ips,
             address.Host, address.Port, ca.Fingerprint, now, lifetime);
         var text = code.ToString();
-        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        CliConsole.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Invitation for {name} ({(server ? "server" : "client")}), works once, until {(now + lifetime).UtcDateTime:yyyy-MM-dd HH:mm} UTC; it joins through {code.Address} (any SafeWire server of this home on that port)."));
-        Console.Error.WriteLine("On the other machine, run:");
-        Console.Error.WriteLine("  safewire join " + text);
-        Console.Out.WriteLine(text);
+        CliConsole.Error.WriteLine("On the other machine, run:");
+        CliConsole.Error.WriteLine("  safewire join " + text);
+        CliConsole.Out.WriteLine(text);
         return 0;
     }
 

@@ -44,8 +44,8 @@ internal static class JoinCommand
         var path = identity.Store(certificate, result.Role, ca);
         new TrustedServers(home).Trust(code.Host, ca, result.Crl);
         var role = result.Role == PeerRole.Server ? "server" : "client";
-        Console.Out.WriteLine($"joined {code.Address} as {result.Name} ({role}); certificate {path}");
-        Console.Out.WriteLine($"this home now trusts the CA \"{HomeIdentity.CommonName(ca)}\" {Fingerprint.Of(ca.PublicKey.ExportSubjectPublicKeyInfo())} for {code.Host}");
+        CliConsole.Out.WriteLine($"joined {code.Address} as {result.Name} ({role}); certificate {path}");
+        CliConsole.Out.WriteLine($"this home now trusts the CA \"{HomeIdentity.CommonName(ca)}\" {Fingerprint.Of(ca.PublicKey.ExportSubjectPublicKeyInfo())} for {code.Host}");
         return 0;
     }
 }

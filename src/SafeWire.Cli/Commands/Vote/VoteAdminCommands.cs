@@ -35,10 +35,10 @@ internal static class VoteAdminCommands
             throw;
         }
 
-        Console.WriteLine($"election {definition.Name} created: {definition.Candidates} candidates, scores 0-{definition.MaxScore}, revoting {(definition.AllowRevote ? "allowed" : "not allowed")}");
-        Console.WriteLine($"  folder:   {files.Directory}");
-        Console.WriteLine($"  database: {BallotStore.Describe(files.DatabaseTarget)}");
-        Console.WriteLine($"next: safewire vote register {definition.Name} --count K --out DIR");
+        CliConsole.Out.WriteLine($"election {definition.Name} created: {definition.Candidates} candidates, scores 0-{definition.MaxScore}, revoting {(definition.AllowRevote ? "allowed" : "not allowed")}");
+        CliConsole.Out.WriteLine($"  folder:   {files.Directory}");
+        CliConsole.Out.WriteLine($"  database: {BallotStore.Describe(files.DatabaseTarget)}");
+        CliConsole.Out.WriteLine($"next: safewire vote register {definition.Name} --count K --out DIR");
         return 0;
     }
 
@@ -82,8 +82,8 @@ internal static class VoteAdminCommands
             credential.Save(Path.Combine(outDirectory, credential.VoterId + ".cred"));
         }
 
-        Console.WriteLine($"registered {credentials.Count} voter{(credentials.Count == 1 ? "" : "s")} in election {files.Definition.Name} ({files.LoadVoters().Count} in total)");
-        Console.WriteLine($"credentials (private, hand each to its voter): {outDirectory}/<voter_id>.cred");
+        CliConsole.Out.WriteLine($"registered {credentials.Count} voter{(credentials.Count == 1 ? "" : "s")} in election {files.Definition.Name} ({files.LoadVoters().Count} in total)");
+        CliConsole.Out.WriteLine($"credentials (private, hand each to its voter): {outDirectory}/<voter_id>.cred");
         return Task.FromResult(0);
     }
 
@@ -93,7 +93,7 @@ internal static class VoteAdminCommands
         await using var store = BallotStore.Open(files.DatabaseTarget);
         await store.CloseAsync(files.Definition.Name, cancellationToken);
         var counted = await store.ReadCountedBallotsAsync(files.Definition.Name, cancellationToken);
-        Console.WriteLine($"election {files.Definition.Name} closed: {counted.Count} ballot{(counted.Count == 1 ? "" : "s")} counted");
+        CliConsole.Out.WriteLine($"election {files.Definition.Name} closed: {counted.Count} ballot{(counted.Count == 1 ? "" : "s")} counted");
         return 0;
     }
 
@@ -111,15 +111,15 @@ internal static class VoteAdminCommands
         var tally = await store.TallyAsync(files.Definition, cancellationToken);
         if (json)
         {
-            Console.WriteLine(TallyExport.ToJson(tally));
+            CliConsole.Out.WriteLine(TallyExport.ToJson(tally));
         }
         else if (csv)
         {
-            Console.Write(TallyExport.ToCsv(tally));
+            CliConsole.Out.Write(TallyExport.ToCsv(tally));
         }
         else
         {
-            ResultsView.Render(AnsiConsole.Console, tally);
+            ResultsView.Render(CliConsole.Console, tally);
         }
 
         return 0;

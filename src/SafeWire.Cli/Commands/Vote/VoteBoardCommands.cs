@@ -21,8 +21,8 @@ internal static class VoteBoardCommands
         using var receiptKey = credential?.LoadReceiptKey() ?? localKey;
 
         var replacedBy = entries.Where(e => e.Kind == BoardEntryKind.Replace).ToDictionary(e => e.Replaces, e => e.Sequence);
-        Console.WriteLine($"board of election {election}: {entries.Count} entr{(entries.Count == 1 ? "y" : "ies")}");
-        Console.WriteLine("   seq  kind     ballot hash       recorded (UTC)        entry hash        note");
+        CliConsole.Out.WriteLine($"board of election {election}: {entries.Count} entr{(entries.Count == 1 ? "y" : "ies")}");
+        CliConsole.Out.WriteLine("   seq  kind     ballot hash       recorded (UTC)        entry hash        note");
         foreach (var e in entries)
         {
             var note = e.Kind == BoardEntryKind.Replace ? $"replaces #{e.Replaces}" : "";
@@ -32,7 +32,7 @@ internal static class VoteBoardCommands
             }
 
             var recorded = DateTimeOffset.FromUnixTimeMilliseconds(e.RecordedAtMs).UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            CliConsole.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{e.Sequence,6}  {e.Kind,-7}  {Convert.ToHexStringLower(e.BallotHash)[..16]}  {recorded}   {Convert.ToHexStringLower(e.EntryHash)[..16]}  {note}"));
         }
 
@@ -41,14 +41,14 @@ internal static class VoteBoardCommands
         {
             foreach (var problem in problems)
             {
-                await Console.Error.WriteLineAsync("board check failed: " + problem);
+                await CliConsole.Error.WriteLineAsync("board check failed: " + problem);
             }
 
             return VoteCli.ExitError;
         }
 
         var head = entries.Count == 0 ? BoardEntry.GenesisHash(election) : entries[^1].EntryHash;
-        Console.WriteLine($"chain intact: {entries.Count} entries, head {Convert.ToHexStringLower(head)}" +
+        CliConsole.Out.WriteLine($"chain intact: {entries.Count} entries, head {Convert.ToHexStringLower(head)}" +
             (receiptKey is null ? " (receipt signatures not checked: pass --credential)" : ", every receipt signature verified"));
         return 0;
     }
@@ -76,13 +76,13 @@ internal static class VoteBoardCommands
         switch (status)
         {
             case ReceiptStatus.Counted:
-                Console.WriteLine($"receipt verified: the ballot of voter {file.VoterId} is on the board of election {file.Election}, unchanged, and counts ({detail})");
+                CliConsole.Out.WriteLine($"receipt verified: the ballot of voter {file.VoterId} is on the board of election {file.Election}, unchanged, and counts ({detail})");
                 return 0;
             case ReceiptStatus.Replaced:
-                Console.WriteLine($"receipt verified: the ballot is on the board unchanged, but {detail} (revoting is allowed in this election)");
+                CliConsole.Out.WriteLine($"receipt verified: the ballot is on the board unchanged, but {detail} (revoting is allowed in this election)");
                 return 0;
             default:
-                await Console.Error.WriteLineAsync($"receipt NOT verified ({status}): {detail}");
+                await CliConsole.Error.WriteLineAsync($"receipt NOT verified ({status}): {detail}");
                 return VoteCli.ExitError;
         }
     }

@@ -26,7 +26,7 @@ internal static class VoteCli
         {
             // One line, never a stack trace (the same policy as Program.cs, with the verb named).
             var message = e is VotingException or VoteProtocolException ? e.Message : CliErrors.Describe(e);
-            await Console.Error.WriteLineAsync($"safewire vote {verb}: {message}");
+            await CliConsole.Error.WriteLineAsync($"safewire vote {verb}: {message}");
             return ExitError;
         }
     }

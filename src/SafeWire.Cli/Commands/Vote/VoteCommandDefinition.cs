@@ -3,7 +3,7 @@ using System.CommandLine;
 namespace SafeWire.Cli.Commands.Vote;
 
 /// <summary>
-/// <c>safewire vote …</c>: the seed's voting service (seeds/001) with registered voters, signed hybrid-encrypted
+/// <c>safewire vote …</c>: the original design's voting service with registered voters, signed hybrid-encrypted
 /// ballots, exactly-once counting, receipts, a public board and results. See docs/VOTING.md.
 /// </summary>
 internal static class VoteCommandDefinition
@@ -19,12 +19,12 @@ internal static class VoteCommandDefinition
 
     // register
     public static readonly Option<FileInfo?> VotersFile = new("--voters") { Description = "File with one voter ID per line" };
-    public static readonly Option<int?> Count = new("--count") { Description = "Register K voters numbered from 1 (the seed's voter numbers)" };
+    public static readonly Option<int?> Count = new("--count") { Description = "Register K voters numbered from 1 (as in the original design)" };
     public static readonly Option<DirectoryInfo> Out = new("--out") { Description = "Directory for the credentials, one <voter_id>.cred each", Required = true };
 
     // serve
-    public static readonly Argument<int?> SeedCandidates = new("N") { Description = "Seed form: number of candidates (must match the election)", Arity = ArgumentArity.ZeroOrOne };
-    public static readonly Argument<int?> SeedPort = new("PORT") { Description = "Seed form: port", Arity = ArgumentArity.ZeroOrOne };
+    public static readonly Argument<int?> SeedCandidates = new("N") { Description = "The original design's form: number of candidates (must match the election)", Arity = ArgumentArity.ZeroOrOne };
+    public static readonly Argument<int?> SeedPort = new("PORT") { Description = "The original design's form: port", Arity = ArgumentArity.ZeroOrOne };
     public static readonly Option<int?> Port = new("--port") { Description = $"TCP port (default {VoteServeCommand.DefaultPort})" };
     public static readonly Option<string> Bind = new("--bind") { Description = "Address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
     public static readonly Option<int> MaxClients = new("--max-clients") { Description = "Most voters served at once (connections still in their handshake do not count)", DefaultValueFactory = _ => 256 };
@@ -57,11 +57,14 @@ internal static class VoteCommandDefinition
         var register = new Command("register", "Register voters ahead of the election: a key pair and a credential file each") { Election, VotersFile, Count, Out };
         register.SetAction((parse, ct) => VoteCli.RunAsync(parse, "register", home => VoteAdminCommands.RegisterAsync(parse, home, ct)));
 
-        var serve = new Command("serve", "Serve an election (seed form: vote serve ELECTION N PORT)") { Election, SeedCandidates, SeedPort, Port, Bind, MaxClients };
+        var serve = new Command("serve", "Serve an election (also the original design's form: vote serve ELECTION N PORT)") { Election, SeedCandidates, SeedPort, Port, Bind, MaxClients };
         serve.SetAction((parse, ct) => VoteCli.RunAsync(parse, "serve", home => VoteServeCommand.RunAsync(parse, home, ct)));
 
         var cast = new Command("cast", "Cast a ballot: yes + receipt, or no + reason (a corrected ballot may follow)") { Server, Credential, BallotText, VoterId, ReceiptOut, ServerName };
         cast.SetAction((parse, ct) => VoteCli.RunAsync(parse, "cast", home => VoteCastCommand.RunAsync(parse, home, ct)));
+
+        var client = VoteClientAlias.Create();
+        client.SetAction((parse, ct) => VoteCli.RunAsync(parse, "client", home => VoteClientAlias.RunAsync(parse, home, ct)));
 
         var board = new Command("board", "Print the public board (every receipt, hash-chained) and check its chain") { BoardSource, BoardCredential };
         board.SetAction((parse, ct) => VoteCli.RunAsync(parse, "board", home => VoteBoardCommands.BoardAsync(parse, home, ct)));
@@ -75,7 +78,7 @@ internal static class VoteCommandDefinition
         var results = new Command("results", "Results of a closed election: per candidate scores, sum, mean and * count") { Election, Json, Csv };
         results.SetAction((parse, ct) => VoteCli.RunAsync(parse, "results", home => VoteAdminCommands.ResultsAsync(parse, home, ct)));
 
-        foreach (var command in new[] { init, register, serve, cast, board, verify, close, results })
+        foreach (var command in new[] { init, register, serve, cast, client, board, verify, close, results })
         {
             vote.Subcommands.Add(command);
         }

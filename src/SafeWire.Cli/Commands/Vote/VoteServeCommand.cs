@@ -9,7 +9,7 @@ using SafeWire.Voting.Storage;
 
 namespace SafeWire.Cli.Commands.Vote;
 
-/// <summary><c>vote serve ELECTION [N PORT] [--port P]</c>: the concurrent voting server (seed V.1, V.6).</summary>
+/// <summary><c>vote serve ELECTION [N PORT] [--port P]</c>: the concurrent voting server.</summary>
 internal static class VoteServeCommand
 {
     public const int DefaultPort = 10107;
@@ -72,7 +72,7 @@ internal static class VoteServeCommand
 
         // Admission is the listener's: a voter takes one of the --max-clients places only once its handshake is done;
         // silent or slow connections are limited per address, timed out, and logged as one summary line per interval.
-        var admission = new AdmissionOptions { MaxConnections = maxClients, Log = Console.WriteLine };
+        var admission = new AdmissionOptions { MaxConnections = maxClients, Log = CliConsole.Out.WriteLine };
         await using var listener = VoteTransport.CreateListener(new IPEndPoint(address, port), serverCredential, admission);
         try
         {
@@ -84,12 +84,12 @@ internal static class VoteServeCommand
         }
 
         var endpoint = listener.LocalEndPoint;
-        Console.WriteLine($"serving election {definition.Name} ({definition.Candidates} candidates, scores 0-{definition.MaxScore}, {voters.Count} registered voters) on {endpoint}");
-        Console.WriteLine($"database: {BallotStore.Describe(files.DatabaseTarget)}; certificate: {serverCredential.Fingerprint}; press Ctrl+C to stop");
+        CliConsole.Out.WriteLine($"serving election {definition.Name} ({definition.Candidates} candidates, scores 0-{definition.MaxScore}, {voters.Count} registered voters) on {endpoint}");
+        CliConsole.Out.WriteLine($"database: {BallotStore.Describe(files.DatabaseTarget)}; certificate: {serverCredential.Fingerprint}; press Ctrl+C to stop");
 
         await listener.ServeAsync((connection, stopping) => ServeAsync(server, connection, stopping), cancellationToken);
         await listener.DisposeAsync();
-        Console.WriteLine("server stopped");
+        CliConsole.Out.WriteLine("server stopped");
         return 0;
     }
 
@@ -109,8 +109,7 @@ internal static class VoteServeCommand
             {
                 // The voter already hung up (after "ok"); nothing is lost.
             }
-
-            Console.WriteLine($"{remote}: voter {report.VoterId ?? "-"}: {report.Outcome}{(report.Sequence is { } s ? $" (board #{s})" : "")}");
+            CliConsole.Out.WriteLine($"{remote}: voter {report.VoterId ?? "-"}: {report.Outcome}{(report.Sequence is { } s ? $" (board #{s})" : "")}");
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -118,7 +117,7 @@ internal static class VoteServeCommand
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // A lost connection or a database error ends this connection only.
-            await Console.Error.WriteLineAsync($"{remote}: connection failed: {CliErrors.Describe(e)}");
+            await CliConsole.Error.WriteLineAsync($"{remote}: connection failed: {CliErrors.Describe(e)}");
         }
     }
 }

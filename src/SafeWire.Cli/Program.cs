@@ -18,6 +18,7 @@ root.Subcommands.Add(SafeWire.Cli.Commands.Ftp.FtpCommandDefinition.Create());
 root.Subcommands.Add(SafeWire.Cli.Commands.Files.FilesCommandDefinition.Create());
 root.Subcommands.Add(SafeWire.Cli.Commands.Km.KmCommandDefinition.Create());
 root.Subcommands.Add(SafeWire.Cli.Commands.Peer.PeerCommandDefinition.Create());
+root.Subcommands.Add(SafeWire.Cli.Commands.Capture.CaptureCommandDefinition.Create());
 
 // Piped output (scripts, tests) is not cut to 80 columns: fingerprints and paths stay on one line.
 if (Console.IsOutputRedirected)

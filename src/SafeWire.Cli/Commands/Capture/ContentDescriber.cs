@@ -137,6 +137,7 @@ internal static class ContentDescriber
             FileMessageType.List or FileMessageType.Stat or FileMessageType.Get or FileMessageType.Put
                 or FileMessageType.Delete or FileMessageType.MakeDirectory => FilePath(payload),
             FileMessageType.Error when payload.Length >= 1 => $": {(FileErrorCode)payload[0]} {FilePath(payload[1..])}",
+            FileMessageType.Data => $" {Printable(payload.ToArray())}",
             _ => string.Empty,
         };
         return [$"files {type}{detail} ({length - 1}-byte payload{whole})"];

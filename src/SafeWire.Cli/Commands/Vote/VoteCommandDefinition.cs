@@ -51,17 +51,17 @@ internal static class VoteCommandDefinition
     {
         var vote = new Command("vote", "Elections: registered voters, signed encrypted ballots, receipts, public board, results");
 
-        var init = new Command("init", "Create an election: its keys, voter list and database") { Election, Candidates, MaxScore, Names, AllowRevote, Database };
-        init.SetAction((parse, ct) => VoteCli.RunAsync(parse, "init", home => VoteAdminCommands.InitAsync(parse, home, ct)));
+        var init = new Command("init", "Create an election: its keys, voter list and database") { Election, Candidates, MaxScore, Names, AllowRevote, Database, VerifiableCommandDefinition.Verifiable, VerifiableCommandDefinition.Guardians, VerifiableCommandDefinition.Quorum };
+        init.SetAction((parse, ct) => VoteCli.RunAsync(parse, "init", home => parse.GetValue(VerifiableCommandDefinition.Verifiable) ? VerifiableCommands.InitAsync(parse, home) : VoteAdminCommands.InitAsync(parse, home, ct)));
 
         var register = new Command("register", "Register voters ahead of the election: a key pair and a credential file each") { Election, VotersFile, Count, Out };
-        register.SetAction((parse, ct) => VoteCli.RunAsync(parse, "register", home => VoteAdminCommands.RegisterAsync(parse, home, ct)));
+        register.SetAction((parse, ct) => VoteCli.RunAsync(parse, "register", home => VerifiableCommands.IsVerifiable(parse, home) ? VerifiableCommands.RegisterAsync(parse, home) : VoteAdminCommands.RegisterAsync(parse, home, ct)));
 
         var serve = new Command("serve", "Serve an election (also the original design's form: vote serve ELECTION N PORT)") { Election, SeedCandidates, SeedPort, Port, Bind, MaxClients };
-        serve.SetAction((parse, ct) => VoteCli.RunAsync(parse, "serve", home => VoteServeCommand.RunAsync(parse, home, ct)));
+        serve.SetAction((parse, ct) => VoteCli.RunAsync(parse, "serve", home => VerifiableCommands.IsVerifiable(parse, home) ? VerifiableCommands.ServeAsync(parse, home, ct) : VoteServeCommand.RunAsync(parse, home, ct)));
 
-        var cast = new Command("cast", "Cast a ballot: yes + receipt, or no + reason (a corrected ballot may follow)") { Server, Credential, BallotText, VoterId, ReceiptOut, ServerName };
-        cast.SetAction((parse, ct) => VoteCli.RunAsync(parse, "cast", home => VoteCastCommand.RunAsync(parse, home, ct)));
+        var cast = new Command("cast", "Cast a ballot: yes + receipt, or no + reason (a corrected ballot may follow)") { Server, Credential, BallotText, VoterId, ReceiptOut, ServerName, VerifiableCommandDefinition.ChallengeOut };
+        cast.SetAction((parse, ct) => VoteCli.RunAsync(parse, "cast", home => VerifiableCommands.IsVerifiableCredential(parse) ? VerifiableCommands.CastAsync(parse, home, ct) : VoteCastCommand.RunAsync(parse, home, ct)));
 
         var client = VoteClientAlias.Create();
         client.SetAction((parse, ct) => VoteCli.RunAsync(parse, "client", home => VoteClientAlias.RunAsync(parse, home, ct)));
@@ -73,12 +73,12 @@ internal static class VoteCommandDefinition
         verify.SetAction((parse, ct) => VoteCli.RunAsync(parse, "verify-receipt", home => VoteBoardCommands.VerifyReceiptAsync(parse, home, ct)));
 
         var close = new Command("close", "Close an election: no more ballots; results become available") { Election };
-        close.SetAction((parse, ct) => VoteCli.RunAsync(parse, "close", home => VoteAdminCommands.CloseAsync(parse, home, ct)));
+        close.SetAction((parse, ct) => VoteCli.RunAsync(parse, "close", home => VerifiableCommands.IsVerifiable(parse, home) ? VerifiableCommands.CloseAsync(parse, home) : VoteAdminCommands.CloseAsync(parse, home, ct)));
 
         var results = new Command("results", "Results of a closed election: per candidate scores, sum, mean and * count") { Election, Json, Csv };
         results.SetAction((parse, ct) => VoteCli.RunAsync(parse, "results", home => VoteAdminCommands.ResultsAsync(parse, home, ct)));
 
-        foreach (var command in new[] { init, register, serve, cast, client, board, verify, close, results })
+        foreach (var command in new[] { init, register, serve, cast, client, board, verify, close, results }.Concat(VerifiableCommandDefinition.Commands()))
         {
             vote.Subcommands.Add(command);
         }

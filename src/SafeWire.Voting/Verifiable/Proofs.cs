@@ -1,0 +1,216 @@
+using System.Numerics;
+
+namespace SafeWire.Voting.Verifiable;
+
+/// <summary>An exponential ElGamal ciphertext (α, β) = (g^ξ, K^(σ+ξ)) of the small integer σ under the joint key K.</summary>
+public readonly record struct Ciphertext(BigInteger Alpha, BigInteger Beta)
+{
+    /// <summary>The componentwise product: an encryption of the sum.</summary>
+    public Ciphertext Times(Ciphertext other, ElectionGroup group) => new(group.Mul(Alpha, other.Alpha), group.Mul(Beta, other.Beta));
+
+    /// <summary>The componentwise power: an encryption of σ·e.</summary>
+    public Ciphertext ToPower(int e, ElectionGroup group) => new(group.Pow(Alpha, e), group.Pow(Beta, e));
+
+    /// <summary>The encryption of 0 with nonce 0, the neutral element of <see cref="Times"/>.</summary>
+    public static Ciphertext One => new(BigInteger.One, BigInteger.One);
+}
+
+/// <summary>One (challenge, response) pair of a proof; both are scalars mod q.</summary>
+public readonly record struct ProofPair(BigInteger Challenge, BigInteger Response);
+
+/// <summary>
+/// What encrypting and proving needs once the key ceremony is done: the group, the joint key K (with its
+/// fixed-base table) and the extended base hash H_E that every ballot proof and code is bound to.
+/// </summary>
+public sealed class EncryptionContext
+{
+    /// <summary>Builds the context (and K's table, about 2,700 multiplications).</summary>
+    public EncryptionContext(ElectionGroup group, BigInteger jointKey, byte[] extendedHash, VerifiableManifest manifest)
+    {
+        Group = group;
+        JointKey = jointKey;
+        KTable = new FixedBase(group, jointKey);
+        ExtendedHash = extendedHash;
+        Manifest = manifest;
+    }
+
+    /// <summary>The group.</summary>
+    public ElectionGroup Group { get; }
+
+    /// <summary>The joint election public key K.</summary>
+    public BigInteger JointKey { get; }
+
+    /// <summary>K's fixed-base table.</summary>
+    public FixedBase KTable { get; }
+
+    /// <summary>H_E.</summary>
+    public byte[] ExtendedHash { get; }
+
+    /// <summary>Candidates, max score, names.</summary>
+    public VerifiableManifest Manifest { get; }
+
+    /// <summary>(g^ξ, K^(σ+ξ)).</summary>
+    public Ciphertext Encrypt(int value, BigInteger nonce) =>
+        new(Group.GPow(nonce), KTable.Pow(nonce + value));
+}
+
+/// <summary>Which encrypted value of a candidate a proof is about (the byte hashed into its challenge).</summary>
+public enum ValueKind : byte
+{
+    /// <summary>The score 0..max (0 when no score).</summary>
+    Score = 0,
+
+    /// <summary>1 when the voter gave no score (<c>*</c>), else 0.</summary>
+    NoScore = 1,
+
+    /// <summary>score + (max+1)·noScore, which must be in 0..max+1: no score means score 0.</summary>
+    Combined = 2,
+}
+
+/// <summary>
+/// The disjunctive Chaum-Pedersen range proof of the specification: (α, β) encrypts some ℓ in 0..L. For each j,
+/// a_j = g^(v_j)·α^(c_j) and b_j = K^(v_j − j·c_j)·β^(c_j); the challenge c = H(H_E; 21, candidate, kind, K, α, β,
+/// a_0, b_0, …, a_L, b_L) must equal c_0 + … + c_L mod q.
+/// </summary>
+public static class RangeProof
+{
+    /// <summary>Proves that <paramref name="ciphertext"/> (nonce <paramref name="nonce"/>) encrypts <paramref name="value"/> in 0..<paramref name="limit"/>.</summary>
+    public static ProofPair[] Prove(EncryptionContext context, int candidate, ValueKind kind, Ciphertext ciphertext, BigInteger nonce, int value, int limit)
+    {
+        if (value < 0 || value > limit)
+        {
+            throw new ArgumentOutOfRangeException(nameof(value), $"{value} is outside 0..{limit}.");
+        }
+
+        var group = context.Group;
+        var u = new BigInteger[limit + 1];
+        var c = new BigInteger[limit + 1];
+        var input = Header(context, candidate, kind, ciphertext);
+        for (var j = 0; j <= limit; j++)
+        {
+            u[j] = group.RandomScalar();
+            if (j == value)
+            {
+                input.Element(group.GPow(u[j])).Element(context.KTable.Pow(u[j]));
+            }
+            else
+            {
+                c[j] = group.RandomScalar();
+                input.Element(group.GPow(u[j])).Element(context.KTable.Pow(u[j] + (value - j) * c[j]));
+            }
+        }
+
+        var challenge = input.HashModQ(context.ExtendedHash, group);
+        var rest = BigInteger.Zero;
+        for (var j = 0; j <= limit; j++)
+        {
+            if (j != value)
+            {
+                rest += c[j];
+            }
+        }
+
+        c[value] = group.ModQ(challenge - rest);
+        var proof = new ProofPair[limit + 1];
+        for (var j = 0; j <= limit; j++)
+        {
+            proof[j] = new ProofPair(c[j], group.ModQ(u[j] - c[j] * nonce));
+        }
+
+        return proof;
+    }
+
+    /// <summary>True when <paramref name="proof"/> shows <paramref name="ciphertext"/> encrypts a value in 0..<paramref name="limit"/>.</summary>
+    public static bool Verify(EncryptionContext context, int candidate, ValueKind kind, Ciphertext ciphertext, IReadOnlyList<ProofPair> proof, int limit)
+    {
+        var group = context.Group;
+        if (proof.Count != limit + 1)
+        {
+            return false;
+        }
+
+        var input = Header(context, candidate, kind, ciphertext);
+        var sum = BigInteger.Zero;
+        for (var j = 0; j <= limit; j++)
+        {
+            var (cj, vj) = proof[j];
+            if (!group.IsScalar(cj) || !group.IsScalar(vj))
+            {
+                return false;
+            }
+
+            var a = group.Mul(group.GPow(vj), group.Pow(ciphertext.Alpha, cj));
+            var b = group.Mul(context.KTable.Pow(vj - (j * cj)), group.Pow(ciphertext.Beta, cj));
+            input.Element(a).Element(b);
+            sum += cj;
+        }
+
+        return group.ModQ(sum) == input.HashModQ(context.ExtendedHash, group);
+    }
+
+    private static HashInput Header(EncryptionContext context, int candidate, ValueKind kind, Ciphertext ciphertext) =>
+        new HashInput(0x21).U32(candidate).Byte((byte)kind).Element(context.JointKey).Element(ciphertext.Alpha).Element(ciphertext.Beta);
+}
+
+/// <summary>
+/// Schnorr proof of knowledge of a with K = g^a: h = g^u, c = H(H_P; domain, header…, K, h), v = u − c·a mod q;
+/// verified by recomputing h = g^v·K^c.
+/// </summary>
+public static class SchnorrProof
+{
+    /// <summary>Proves knowledge of <paramref name="secret"/> for <paramref name="publicValue"/> = g^secret.</summary>
+    public static ProofPair Prove(ElectionGroup group, byte[] hP, HashInput header, BigInteger publicValue, BigInteger secret)
+    {
+        var u = group.RandomScalar();
+        var c = header.Element(publicValue).Element(group.GPow(u)).HashModQ(hP, group);
+        return new ProofPair(c, group.ModQ(u - c * secret));
+    }
+
+    /// <summary>True when <paramref name="proof"/> is a valid proof for <paramref name="publicValue"/>.</summary>
+    public static bool Verify(ElectionGroup group, byte[] hP, HashInput header, BigInteger publicValue, ProofPair proof)
+    {
+        if (!group.IsScalar(proof.Challenge) || !group.IsScalar(proof.Response))
+        {
+            return false;
+        }
+
+        var h = group.Mul(group.GPow(proof.Response), group.Pow(publicValue, proof.Challenge));
+        return header.Element(publicValue).Element(h).HashModQ(hP, group) == proof.Challenge;
+    }
+}
+
+/// <summary>
+/// Chaum-Pedersen proof that a partial decryption M = A^z uses the same z as the guardian's public share
+/// K_i = g^z: a = g^u, b = A^u, c = H(H_E; 30, i, candidate, kind, K_i, A, B, M, a, b), v = u − c·z mod q.
+/// </summary>
+public static class DecryptionProof
+{
+    /// <summary>Proves M = A^z for the guardian's share z.</summary>
+    public static ProofPair Prove(EncryptionContext context, int guardian, int candidate, ValueKind kind, BigInteger publicShare, Ciphertext ciphertext, BigInteger partial, BigInteger share)
+    {
+        var group = context.Group;
+        var u = group.RandomScalar();
+        var c = Header(context, guardian, candidate, kind, publicShare, ciphertext, partial)
+            .Element(group.GPow(u)).Element(group.Pow(ciphertext.Alpha, u)).HashModQ(context.ExtendedHash, group);
+        return new ProofPair(c, group.ModQ(u - c * share));
+    }
+
+    /// <summary>True when <paramref name="proof"/> shows <paramref name="partial"/> = A^z with g^z = <paramref name="publicShare"/>.</summary>
+    public static bool Verify(EncryptionContext context, int guardian, int candidate, ValueKind kind, BigInteger publicShare, Ciphertext ciphertext, BigInteger partial, ProofPair proof)
+    {
+        var group = context.Group;
+        if (!group.IsScalar(proof.Challenge) || !group.IsScalar(proof.Response))
+        {
+            return false;
+        }
+
+        var a = group.Mul(group.GPow(proof.Response), group.Pow(publicShare, proof.Challenge));
+        var b = group.Mul(group.Pow(ciphertext.Alpha, proof.Response), group.Pow(partial, proof.Challenge));
+        return Header(context, guardian, candidate, kind, publicShare, ciphertext, partial).Element(a).Element(b)
+            .HashModQ(context.ExtendedHash, group) == proof.Challenge;
+    }
+
+    private static HashInput Header(EncryptionContext context, int guardian, int candidate, ValueKind kind, BigInteger publicShare, Ciphertext ciphertext, BigInteger partial) =>
+        new HashInput(0x30).U32(guardian).U32(candidate).Byte((byte)kind).Element(publicShare)
+            .Element(ciphertext.Alpha).Element(ciphertext.Beta).Element(partial);
+}

@@ -41,7 +41,7 @@ public sealed class RevocationList
 
     public BigInteger? CrlNumber { get; }
 
-    /// <summary>Revoked serial numbers, upper-case hex as <see cref="X509Certificate.SerialNumber"/> prints them.</summary>
+    /// <summary>Revoked serial numbers, upper-case hex as <see cref="System.Security.Cryptography.X509Certificates.X509Certificate2.SerialNumber"/> prints them.</summary>
     public IReadOnlyCollection<string> RevokedSerials => _revokedSerials;
 
     public bool IsRevoked(X509Certificate2 certificate) => IsRevoked(certificate.SerialNumber);

@@ -79,6 +79,10 @@ internal abstract class HandshakeState : IDisposable
     /// <summary>What this state waits for, for error messages and diagnostics.</summary>
     public abstract string Expecting { get; }
 
+    /// <summary>Handles one handshake message and returns the next state.</summary>
+    /// <param name="context">The handshake in progress.</param>
+    /// <param name="type">The message's type.</param>
+    /// <param name="body">The message body, after the 4-byte header.</param>
     /// <param name="message">The whole message (4-byte header + body), as hashed into the transcript.</param>
     public abstract HandshakeState Handle(HandshakeContext context, HandshakeType type, ReadOnlySpan<byte> body, byte[] message);
 

@@ -31,6 +31,10 @@ internal static class SafeWireCli
         root.Subcommands.Add(Commands.Files.FilesCommandDefinition.Create());
         root.Subcommands.Add(Commands.Km.KmCommandDefinition.Create());
         root.Subcommands.Add(Commands.Peer.PeerCommandDefinition.Create());
+        root.Subcommands.Add(Commands.Trust.TrustCommandDefinitions.CreateId());
+        root.Subcommands.Add(Commands.Trust.TrustCommandDefinitions.CreateInvite());
+        root.Subcommands.Add(Commands.Trust.TrustCommandDefinitions.CreateJoin());
+        root.Subcommands.Add(Commands.Capture.CaptureCommandDefinition.Create());
         return root;
     }
 

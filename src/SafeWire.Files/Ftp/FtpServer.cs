@@ -52,6 +52,7 @@ public sealed class FtpServer : IAsyncDisposable
         _admission = new ConnectionAdmission(admission);
         Jail = new RootJail(options.Root);
         LoginThrottle = new FtpLoginThrottle(options.LoginBackoff, options.MaxLoginBackoff, options.TimeProvider);
+        Partials = new PartialFileSweeper(Jail.Root, options.PartialMaxAge, options.TimeProvider, options.Log is null ? null : m => options.Log("[server] " + m));
         if (options.Certificate is not null)
         {
             TlsOptions = new SslServerAuthenticationOptions
@@ -80,6 +81,8 @@ public sealed class FtpServer : IAsyncDisposable
     internal RootJail Jail { get; }
 
     internal FtpLoginThrottle LoginThrottle { get; }
+
+    internal PartialFileSweeper Partials { get; }
 
     internal SslServerAuthenticationOptions? TlsOptions { get; }
 

@@ -202,6 +202,7 @@ internal sealed partial class FtpSession
             keep = offset;
         }
 
+        _server.Partials.SweepInBackgroundIfDue();
         // One upload per name at a time: a second one would reset the first one's partial file under it.
         using var claim = PartialFile.TryClaim(target.PhysicalPath);
         if (claim is null)

@@ -139,7 +139,16 @@ internal static class FileDataPump
 
                 if (type == FileMessageType.End)
                 {
-                    await Task.WhenAll(hashing, writing).ConfigureAwait(false);
+                    try
+                    {
+                        await Task.WhenAll(hashing, writing).ConfigureAwait(false);
+                    }
+                    catch (IOException e) when (e is not StorageFullException && StorageFullException.IsDiskFull(e))
+                    {
+                        // Marks a full disk noticed after End: the sender has nothing more to send.
+                        throw new StorageFullException("The disk is full.", e);
+                    }
+
                     return received;
                 }
 

@@ -30,6 +30,12 @@ public sealed class FileServerOptions
     /// <summary>A connection with no request for this long is closed.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>Partial uploads (kept so an interrupted put can resume) last written longer ago than this are deleted.</summary>
+    public TimeSpan PartialMaxAge { get; init; } = PartialFile.DefaultMaxAge;
+
+    /// <summary>The clock that decides when partial uploads expire (tests pass a fake one).</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
     public Action<string>? Log { get; init; }
 }
 
@@ -42,13 +48,18 @@ public sealed class FileServer
 {
     private readonly FileServerOptions _options;
     private readonly RootJail _jail;
+    private readonly PartialFileSweeper _partials;
 
     public FileServer(FileServerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
         _jail = new RootJail(options.Root);
+        _partials = new PartialFileSweeper(_jail.Root, options.PartialMaxAge, options.TimeProvider, options.Log);
     }
+
+    /// <summary>Removes the expired partial uploads now (the server also does so by itself); returns their paths.</summary>
+    public IReadOnlyList<string> RemoveExpiredPartials() => _partials.SweepNow();
 
     /// <summary>Runs requests until the client closes the stream.</summary>
     public async Task ServeAsync(Stream stream, PeerIdentity? peer, CancellationToken cancellationToken)
@@ -339,6 +350,7 @@ public sealed class FileServer
             throw new FileTransferException(FileErrorCode.NotFound, "The target directory does not exist.");
         }
 
+        _partials.SweepInBackgroundIfDue();
         var partPath = PartialFile.PathFor(target.PhysicalPath);
         var part = await OpenPartAsync(partPath, target.VirtualPath, cancellationToken).ConfigureAwait(false);
 
@@ -368,8 +380,25 @@ public sealed class FileServer
                 hash.GetHashAndReset();
             }
 
-            part.SetLength(from);
-            var received = await FileDataPump.ReceiveAsync(channel, new SequentialFileWriter(part.SafeFileHandle, from), from, size, hash, "client", null, cancellationToken).ConfigureAwait(false);
+            long received;
+            try
+            {
+                part.SetLength(from);
+                received = await FileDataPump.ReceiveAsync(channel, new SequentialFileWriter(part.SafeFileHandle, from), from, size, hash, "client", null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException e) when (StorageFullException.IsDiskFull(e))
+            {
+                // The disk filled up: free what this upload took (it cannot finish here anyway), read the rest of
+                // the client's frames so it hears the reason instead of a broken connection, and say so.
+                part.SetLength(0);
+                _options.Log?.Invoke($"{who}: {target.VirtualPath}: the disk is full; upload discarded");
+                if (e is not StorageFullException)
+                {
+                    await DrainUploadAsync(channel, size, cancellationToken).ConfigureAwait(false);
+                }
+
+                throw new FileTransferException(FileErrorCode.IoError, $"{target.VirtualPath}: the server's disk is full; nothing was stored. Free space on the server and send it again.");
+            }
 
             var end = new PayloadReader(channel.Received);
             var expected = end.ReadBytes(SHA256.HashSizeInBytes).ToArray();
@@ -390,6 +419,34 @@ public sealed class FileServer
         {
             PartialFile.Commit(target.PhysicalPath);
             await channel.SendAsync(FileMessageType.Ok, 0, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Reads and discards the client's remaining Data frames up to End (at most the announced size in all).</summary>
+    private static async Task DrainUploadAsync(FileChannel channel, long size, CancellationToken cancellationToken)
+    {
+        var scratch = System.Buffers.ArrayPool<byte>.Shared.Rent(FileChannel.MaxFrame);
+        try
+        {
+            long total = 0;
+            while (true)
+            {
+                var (type, length) = await channel.ReceiveDataAsync(scratch, cancellationToken).ConfigureAwait(false);
+                if (type is null or FileMessageType.End)
+                {
+                    return;
+                }
+
+                total += length;
+                if (type != FileMessageType.Data || total > size)
+                {
+                    throw new FileTransferException(FileErrorCode.BadRequest, "Expected Data or End.");
+                }
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(scratch);
         }
     }
 

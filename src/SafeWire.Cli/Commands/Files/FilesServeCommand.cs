@@ -37,6 +37,7 @@ internal static class FilesServeCommand
         {
             Root = root.FullName,
             ReadOnly = readOnly,
+            PartialMaxAge = Ftp.PartialMaxAgeOption.Hours(parse.GetValue(FilesCommandDefinition.PartialMaxAge)),
             Log = line => output.WriteLine(DateTime.Now.ToString("HH:mm:ss ", CultureInfo.InvariantCulture) + line),
         };
         var enrollment = new EnrollmentServer(home, new EnrollmentServerOptions { AllowListPath = allowPath });

@@ -53,6 +53,17 @@ internal static class FtpCommandDefinition
         Description = "Offer TLS 1.3 as well as 1.2 (curl 7.88 uploads can fail over TLS 1.3)",
     };
 
+    public static readonly Option<bool> NoRequireTlsReuse = new("--no-require-tls-reuse")
+    {
+        Description = "Accept TLS data connections that do not resume the control connection's TLS session (clients such as stock Python ftplib); any process on the client's address could then take a transfer",
+    };
+
+    public static readonly Option<double> PartialMaxAge = new("--partial-max-age")
+    {
+        Description = "Hours after which an interrupted upload's partial file is deleted",
+        DefaultValueFactory = _ => 24,
+    };
+
     public static readonly Option<FileInfo?> Certificate = new("--cert")
     {
         Description = "Server certificate, PEM, its CA after it (default: certs/ftp.crt issued by the home CA, created on first use)",
@@ -88,7 +99,7 @@ internal static class FtpCommandDefinition
     {
         var serve = new Command("serve", "Run an FTP server with explicit and implicit FTPS")
         {
-            Root, Host, Port, ImplicitPort, Users, PassivePorts, AllowPlain, Tls12, Tls13, Certificate, Key,
+            Root, Host, Port, ImplicitPort, Users, PassivePorts, AllowPlain, Tls12, Tls13, NoRequireTlsReuse, PartialMaxAge, Certificate, Key,
         };
         serve.SetAction((parseResult, cancellationToken) => FtpServeCommand.RunAsync(parseResult, CliConsole.Out, cancellationToken));
 

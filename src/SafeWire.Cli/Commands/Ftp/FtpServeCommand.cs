@@ -58,6 +58,8 @@ internal static class FtpServeCommand
             CertificateChain = chain,
             TlsProtocols = parseResult.GetValue(FtpCommandDefinition.Tls13) ? SslProtocols.Tls12 | SslProtocols.Tls13 : SslProtocols.Tls12,
             AllowPlain = parseResult.GetValue(FtpCommandDefinition.AllowPlain),
+            RequireTlsSessionReuse = !parseResult.GetValue(FtpCommandDefinition.NoRequireTlsReuse),
+            PartialMaxAge = PartialMaxAgeOption.Hours(parseResult.GetValue(FtpCommandDefinition.PartialMaxAge)),
             Users = users,
             PassivePorts = passivePorts,
             Log = line => output.WriteLine(DateTime.Now.ToString("HH:mm:ss ", CultureInfo.InvariantCulture) + line),

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using System.Net.Sockets;
+using SafeWire.Enrollment;
 using SafeWire.Identity;
 using SafeWire.KeyDistribution;
 using SafeWire.KeyDistribution.Manager;
@@ -28,11 +29,11 @@ internal static class KmCommand
         }
 
         var password = KmCommandDefinition.CaPassword.Read(parse, confirm: false);
+        var caPassword = password.Length == 0 ? null : new string(password); // the join handler signs with the CA key
         LocalCredential credential;
         try
         {
-            IPAddress[] ips = IPAddress.Any.Equals(address) || IPAddress.IPv6Any.Equals(address) ? [IPAddress.Loopback] : [address, IPAddress.Loopback];
-            credential = home.LoadOrCreateServerCredential("km", ["localhost", Dns.GetHostName()], ips.Distinct(), password);
+            credential = home.LoadOrCreateServerCredential("km", Trust.ServerNames.DnsNames(), Trust.ServerNames.Addresses(address), password);
         }
         finally
         {
@@ -52,7 +53,9 @@ internal static class KmCommand
             Journal = journal is null ? null : journal.For,
         });
 
-        await using var listener = SecureKdChannels.CreateKeyManagerListener(new IPEndPoint(address, port), credential, verifier);
+        var enrollment = new EnrollmentServer(home, new EnrollmentServerOptions { CaPassword = caPassword });
+        enrollment.Completed += e => console.WriteLine(e.Message);
+        await using var listener = SecureKdChannels.CreateKeyManagerListener(new IPEndPoint(address, port), credential, EnrollmentServer.Gate(verifier), joinHandler: enrollment.HandleAsync);
         listener.HandshakeFailed += (from, e) => log.SessionClosed(0, from?.ToString() ?? "?", "handshake failed: " + e.Message);
         try
         {

@@ -79,13 +79,21 @@ public sealed class SecureKdChannels : IKdChannels
     /// The key manager's listener: a <see cref="SecureListener"/> that requires a client certificate the
     /// home CA verifies, and hands out each authenticated client as a channel.
     /// </summary>
-    public static SecureListener CreateKeyManagerListener(IPEndPoint endPoint, LocalCredential serverCredential, IPeerVerifier clientVerifier, TimeProvider? time = null, AdmissionOptions? admission = null) =>
+    /// <param name="endPoint">Where to listen.</param>
+    /// <param name="serverCredential">The key manager's certificate and key.</param>
+    /// <param name="clientVerifier">The client policy (the home CA).</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="admission">Limits on connections before they authenticate.</param>
+    /// <param name="joinHandler">Receives connections admitted only to join with a code (see <see cref="SecureServerOptions.JoinHandler"/>).</param>
+    public static SecureListener CreateKeyManagerListener(IPEndPoint endPoint, LocalCredential serverCredential, IPeerVerifier clientVerifier, TimeProvider? time = null,
+        AdmissionOptions? admission = null, Func<SecureStream, IPEndPoint?, CancellationToken, Task>? joinHandler = null) =>
         new(endPoint, new SecureServerOptions
         {
             ServerCredential = serverCredential,
             ClientVerifier = clientVerifier,
             RequireClientCredential = true,
             TimeProvider = time ?? TimeProvider.System,
+            JoinHandler = joinHandler,
         }, admission ?? new AdmissionOptions());
 
     /// <summary>The next authenticated client of <paramref name="listener"/>.</summary>

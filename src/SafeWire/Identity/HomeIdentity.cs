@@ -143,8 +143,17 @@ public sealed class HomeIdentity
         var key = LoadOrCreateKey();
         try
         {
-            using var ca = Home.LoadOrCreateCa(caPassword);
-            var path = CertificatePath(cn, PeerRole.Client, CaTag(ca.Certificate));
+            if (!Home.HasCa)
+            {
+                Home.LoadOrCreateCa(caPassword).Dispose();
+            }
+
+            string path;
+            using (var caCertificate = CertificateFile.Read(Home.CaCertificatePath))
+            {
+                path = CertificatePath(cn, PeerRole.Client, CaTag(caCertificate));
+            }
+
             if (File.Exists(path))
             {
                 var existing = CertificateFile.Read(path);
@@ -157,6 +166,7 @@ public sealed class HomeIdentity
                 existing.Dispose();
             }
 
+            using var ca = CertificateAuthority.Load(Home.CaDirectory, caPassword);
             var issued = ca.Issue(new LeafRequest(cn, PeerRole.Client), key, Home.Time.GetUtcNow());
             CertificateFile.Write(path, issued);
             return LocalCredential.FromCertificate(issued, key);

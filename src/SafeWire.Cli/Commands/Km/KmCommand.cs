@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using System.Net.Sockets;
+using SafeWire.Enrollment;
 using SafeWire.Identity;
 using SafeWire.KeyDistribution;
 using SafeWire.KeyDistribution.Manager;
@@ -29,11 +30,11 @@ internal static class KmCommand
         }
 
         var password = KmCommandDefinition.CaPassword.Read(parse, confirm: false);
+        var caPassword = password.Length == 0 ? null : new string(password); // the join handler signs with the CA key
         LocalCredential credential;
         try
         {
-            IPAddress[] ips = IPAddress.Any.Equals(address) || IPAddress.IPv6Any.Equals(address) ? [IPAddress.Loopback] : [address, IPAddress.Loopback];
-            credential = home.LoadOrCreateServerCredential("km", ["localhost", Dns.GetHostName()], ips.Distinct(), password);
+            credential = home.LoadOrCreateServerCredential("km", Trust.ServerNames.DnsNames(), Trust.ServerNames.Addresses(address), password);
         }
         finally
         {
@@ -55,7 +56,9 @@ internal static class KmCommand
 
         // Refusals and failed handshakes reach the console as at most one summary line per interval.
         var admission = new AdmissionOptions { Log = line => console.WriteLine(line) };
-        await using var listener = SecureKdChannels.CreateKeyManagerListener(new IPEndPoint(address, port), credential, verifier, admission: admission);
+        var enrollment = new EnrollmentServer(home, new EnrollmentServerOptions { CaPassword = caPassword });
+        enrollment.Completed += e => console.WriteLine(e.Message);
+        await using var listener = SecureKdChannels.CreateKeyManagerListener(new IPEndPoint(address, port), credential, EnrollmentServer.Gate(verifier), admission: admission, joinHandler: enrollment.HandleAsync);
         try
         {
             listener.Start();

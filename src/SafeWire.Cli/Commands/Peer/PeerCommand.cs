@@ -338,7 +338,11 @@ internal sealed class PeerSession : IAsyncDisposable
         LocalCredential credential;
         try
         {
-            credential = home.LoadOrCreateClientCredential(name, password);
+            // The home's identity key (--as, else an older home's certs/NAME.key, else the default identity); at a key
+            // manager this home joined, the certificate that CA issued, else one from the home CA named NAME.
+            var asName = parse.GetValue(PeerCommandDefinition.As);
+            var legacy = asName is null && File.Exists(home.CertificateKeyPath(name)) && !File.Exists(home.KeyPath(name));
+            credential = HomeIdentity.Open(home, legacy ? name : asName).ClientCredential(keyManager.Host, name, password);
         }
         finally
         {
@@ -347,7 +351,7 @@ internal sealed class PeerSession : IAsyncDisposable
 
         try
         {
-            var channels = new SecureKdChannels(credential, home.CreateCaVerifier());
+            var channels = new SecureKdChannels(credential, (IPeerVerifier?)new TrustedServers(home).VerifierFor(keyManager.Host) ?? home.CreateCaVerifier());
             using var connect = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             connect.CancelAfter(TimeSpan.FromSeconds(30));
             var channel = await channels.ConnectKeyManagerAsync(keyManager.Host, keyManager.Port, connect.Token);

@@ -8,6 +8,8 @@ internal static class PeerCommandDefinition
 
     public static readonly Option<string?> Name = new("--name") { Description = "Your name: the client certificate issued by the home CA (default: your user name)", HelpName = "NAME" };
 
+    public static readonly Option<string?> As = new("--as") { Description = "Use the identity NAME of this home (keys/NAME.key) instead of the default one", HelpName = "NAME" };
+
     public static readonly Option<DirectoryInfo> Out = new("--out") { Description = "Directory to save received files in", Required = true, HelpName = "DIR" };
 
     public static readonly Option<bool> AcceptAll = new("--accept-all") { Description = "Accept every offered file without asking" };
@@ -29,6 +31,7 @@ internal static class PeerCommandDefinition
         var peer = new Command("peer", "Peer of the key manager: send or receive files peer to peer (interactive: send, wait, conn <id> <cbc|cfb|e2e>, end)");
         peer.Arguments.Add(KeyManager);
         peer.Options.Add(Name);
+        peer.Options.Add(As);
         CaPassword.AddTo(peer);
         peer.SetAction((parse, ct) => PeerCommand.InteractiveAsync(parse, ct));
 
@@ -37,6 +40,7 @@ internal static class PeerCommandDefinition
         wait.Options.Add(Out);
         wait.Options.Add(AcceptAll);
         wait.Options.Add(Name);
+        wait.Options.Add(As);
         wait.Options.Add(ListenPort);
         wait.Options.Add(Advertise);
         CaPassword.AddTo(wait);
@@ -47,6 +51,7 @@ internal static class PeerCommandDefinition
         send.Options.Add(To);
         send.Options.Add(Mode);
         send.Options.Add(Name);
+        send.Options.Add(As);
         send.Arguments.Add(Files);
         CaPassword.AddTo(send);
         send.SetAction((parse, ct) => PeerCommand.SendAsync(parse, ct));

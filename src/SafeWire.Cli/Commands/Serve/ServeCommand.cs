@@ -52,9 +52,7 @@ internal static class ServeCommand
         var address = ResolveAddress(hostText);
         using var credential = home.LoadOrCreateServerCredential(name, DnsNames(hostText), IpAddresses(address));
         var (clientVerifier, admission) = ClientPolicy(home, allowFile, requireCert);
-        var authenticator = new SecureStreamAuthenticator(
-            new SecureServerOptions { ServerCredential = credential, ClientVerifier = clientVerifier, RequireClientCredential = allowFile is not null || requireCert },
-            client: null);
+        var authenticator = SecureStreamAuthenticator.ForChatServer(credential, clientVerifier);
 
         var output = new ChatOutput();
         var registry = home.OpenClientRegistry();
@@ -121,7 +119,7 @@ internal static class ServeCommand
 
         return requireCert
             ? (new IdentityOnlyVerifier(home.CreateCaVerifier()), $"clients need a certificate from the CA {home.CaCertificatePath}")
-            : (new OpenAdmissionVerifier(), "open: any client may join; each is recorded by its key in " + home.ClientRegistryPath);
+            : (new OpenAdmissionVerifier(), "open: any client with a key may join; each is recorded by its key in " + home.ClientRegistryPath);
     }
 
     private static IPAddress ResolveAddress(string host)

@@ -67,7 +67,7 @@ public sealed record VoterCredential
             key.ImportFromPem(pem);
             return key;
         }
-        catch (Exception e) when (e is ArgumentException or CryptographicException)
+        catch (Exception e) when (e is ArgumentException or CryptographicException or NotSupportedException)
         {
             key.Dispose();
             throw new VotingException($"The credential's {what} is damaged: {e.Message}", e);

@@ -29,9 +29,8 @@ internal sealed class SecureChatFixture : IDisposable
 
     public string this[string relative] => _dir[relative];
 
-    public IChannelAuthenticator Server(IPeerVerifier? clientVerifier = null) => new SecureStreamAuthenticator(
-        new SecureServerOptions { ServerCredential = ServerCredential, ClientVerifier = clientVerifier ?? new OpenAdmissionVerifier(), RequireClientCredential = clientVerifier is not null },
-        client: null);
+    public IChannelAuthenticator Server(IPeerVerifier? clientVerifier = null) =>
+        SecureStreamAuthenticator.ForChatServer(ServerCredential, clientVerifier ?? new OpenAdmissionVerifier());
 
     public LocalCredential Client(string name, SafeWireHome? home = null) => Keep((home ?? Home).LoadOrCreateClientCredential(name));
 

@@ -1,10 +1,12 @@
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
+using SafeWire.Chat.Channels;
 using SafeWire.Chat.Client;
 using SafeWire.Chat.Server;
 using SafeWire.Chat.Wire;
 using SafeWire.Identity;
+using SafeWire.Protocol;
 using SafeWire.Transport;
 
 namespace SafeWire.Chat.Tests;
@@ -67,6 +69,24 @@ public sealed class SecureChatTests
 
         Assert.Empty(bob.Direct);
         Assert.Equal(1u, (await bob.Client.SendAsync("still fine", Ct).WaitAsync(ChatTestHarness.Timeout, Ct)).DeliveredTo);
+    }
+
+    [Fact]
+    public async Task OpenMode_AClientWithoutAKeyIsRefused_AClientWithOneJoinsUnderItsKey()
+    {
+        using var pki = new SecureChatFixture();
+        var aliceKey = pki.Client("alice");
+        await using var harness = new ChatTestHarness(serverAuthenticator: pki.Server());
+
+        var keyless = new SecureStreamAuthenticator(null, new SecureClientOptions { ServerVerifier = pki.CaVerifier });
+        var e = await Assert.ThrowsAsync<SecureChannelException>(() => harness.ConnectAsync("anonymous", authenticator: keyless));
+        Assert.Equal(Alert.CertificateRequired, e.Alert);
+        Assert.True(e.SentByPeer);
+
+        var alice = await harness.ConnectAsync("alice", authenticator: pki.ClientAuthenticator(aliceKey));
+        var member = Assert.Single(harness.Server.List());
+        Assert.Equal(aliceKey.Fingerprint, member.Fingerprint);
+        Assert.Equal("alice", alice.Client.Name);
     }
 
     [Fact]

@@ -64,6 +64,14 @@ public sealed class SecureStreamAuthenticator(SecureServerOptions? server, Secur
     }
 
     /// <summary>
+    /// The chat server's authenticator: every client must prove a key in the handshake, in every admission mode
+    /// (open mode too: a client is identified by its key, so one without a key gets certificate_required);
+    /// <paramref name="clientVerifier"/> decides which keys get in.
+    /// </summary>
+    public static SecureStreamAuthenticator ForChatServer(LocalCredential credential, IPeerVerifier clientVerifier) =>
+        new(new SecureServerOptions { ServerCredential = credential, ClientVerifier = clientVerifier, RequireClientCredential = true }, client: null);
+
+    /// <summary>
     /// The end-to-end authenticator for direct messages with one peer: both ends present their own credential and
     /// verify the other with <paramref name="peerVerifier"/> as a client of the CA (role Client, the peer's name).
     /// </summary>

@@ -30,6 +30,18 @@ public ref struct FrameReader
 
     public ReadOnlySpan<byte> Bytes() => Take(U16());
 
+    /// <summary>A time as Unix milliseconds; one outside what <see cref="DateTimeOffset"/> holds is malformed.</summary>
+    public DateTimeOffset Time()
+    {
+        var milliseconds = I64();
+        if (milliseconds is < -62_135_596_800_000 or > 253_402_300_799_999)
+        {
+            throw Malformed($"time {milliseconds} is out of range");
+        }
+
+        return DateTimeOffset.FromUnixTimeMilliseconds(milliseconds);
+    }
+
     /// <summary>A byte string that must have exactly <paramref name="length"/> bytes.</summary>
     public ReadOnlySpan<byte> Bytes(int length)
     {

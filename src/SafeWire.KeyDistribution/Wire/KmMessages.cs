@@ -53,7 +53,7 @@ public sealed record PairedMessage(TransferId TransferId, TransferMode Mode, Tra
         var id = TransferId.Read(ref r);
         var mode = ReadMode(ref r);
         var role = ReadRole(ref r);
-        var message = new PairedMessage(id, mode, role, r.U32(), r.Text(), r.Text(), DateTimeOffset.FromUnixTimeMilliseconds(r.I64()));
+        var message = new PairedMessage(id, mode, role, r.U32(), r.Text(), r.Text(), r.Time());
         r.EnsureEnd();
         return message;
     }

@@ -73,10 +73,14 @@ public sealed class TransferKeys : IDisposable
         var r = frame.Reader();
         var id = TransferId.Read(ref r);
         var mode = PairedMessage.ReadMode(ref r);
-        var aesKey = r.Bytes(AesKeySize).ToArray();
-        var iv = r.Bytes(IvSize).ToArray();
-        var macKey = r.Bytes(MacKeySize).ToArray();
-        var keys = new TransferKeys(id, mode, r.Text(), r.Text(), DateTimeOffset.FromUnixTimeMilliseconds(r.I64()), aesKey, iv, macKey);
+        // Every field is checked before the key bytes are copied out of the frame, so a refused frame leaves no copy.
+        var aesKey = r.Bytes(AesKeySize);
+        var iv = r.Bytes(IvSize);
+        var macKey = r.Bytes(MacKeySize);
+        var sender = r.Text();
+        var receiver = r.Text();
+        var expires = r.Time();
+        var keys = new TransferKeys(id, mode, sender, receiver, expires, aesKey.ToArray(), iv.ToArray(), macKey.ToArray());
         try
         {
             r.EnsureEnd();

@@ -150,7 +150,13 @@ internal static class BoardMessages
         var entries = new List<BoardEntry>(count);
         for (var i = 0; i < count; i++)
         {
-            entries.Add(BoardEntry.Decode(ref reader));
+            var entry = BoardEntry.Decode(ref reader);
+            if (entry.RecordedAtMs is < 0 or > 253_402_300_799_999)
+            {
+                throw new VoteProtocolException(VoteRefusal.Malformed, $"board entry {entry.Sequence} has an impossible time {entry.RecordedAtMs}");
+            }
+
+            entries.Add(entry);
         }
 
         reader.End();

@@ -241,7 +241,7 @@ public static class KeyFile
             ec.ImportEncryptedPkcs8PrivateKey(password, der, out _);
             return ec;
         }
-        catch (CryptographicException)
+        catch (Exception e) when (e is CryptographicException or NotSupportedException)
         {
             ec.Dispose();
         }
@@ -252,7 +252,7 @@ public static class KeyFile
             rsa.ImportEncryptedPkcs8PrivateKey(password, der, out _);
             return rsa;
         }
-        catch (CryptographicException e)
+        catch (Exception e) when (e is CryptographicException or NotSupportedException)
         {
             rsa.Dispose();
             throw new IdentityFileException(IdentityFileError.WrongPassword, path, $"{path}: wrong password (the private key could not be decrypted)", e);
@@ -267,8 +267,9 @@ public static class KeyFile
             import(key, der);
             return key;
         }
-        catch (CryptographicException e)
+        catch (Exception e) when (e is CryptographicException or NotSupportedException)
         {
+            // An unknown or corrupted EC curve is PlatformNotSupportedException (a NotSupportedException) on Linux.
             key.Dispose();
             throw new IdentityFileException(IdentityFileError.Corrupt, path, $"{path}: the private key is corrupt ({e.Message.TrimEnd('.')})", e);
         }

@@ -61,7 +61,7 @@ internal static class ServeCommand
             {
                 ServerCredential = credential,
                 ClientVerifier = EnrollmentServer.Gate(clientVerifier),
-                RequireClientCredential = allowFile is not null || requireCert,
+                RequireClientCredential = true, // open mode too: each client is known by its key
                 JoinHandler = enrollment.HandleAsync,
                 HandshakeTimeout = ChatServerOptions.DefaultHandshakeTimeout,
                 CipherSuites = SuiteOption.Get(parse, SuiteOption.Server),
@@ -133,7 +133,7 @@ internal static class ServeCommand
 
         return requireCert
             ? (new IdentityOnlyVerifier(home.CreateCaVerifier()), $"clients need a certificate from the CA {home.CaCertificatePath} (safewire invite NAME gives another machine one)")
-            : (new OpenAdmissionVerifier(), "open: any client may join; each is recorded by its key in " + home.ClientRegistryPath);
+            : (new OpenAdmissionVerifier(), "open: any client with a key may join; each is recorded by its key in " + home.ClientRegistryPath);
     }
 
     private static IPAddress ResolveAddress(string host)

@@ -42,7 +42,8 @@ public static class PartialFile
             AttributesToSkip = FileAttributes.ReparsePoint,
             MatchType = MatchType.Simple,
         };
-        foreach (var file in new DirectoryInfo(root).EnumerateFiles("*" + Suffix, options))
+        // Listed in full before deleting: removing entries while a directory is being read can make it skip others.
+        foreach (var file in new DirectoryInfo(root).EnumerateFiles("*" + Suffix, options).ToList())
         {
             var name = file.Name;
             if (!name.StartsWith('.') || now - new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero) <= maxAge)

@@ -266,8 +266,7 @@ public sealed class FileTransferTests : IAsyncLifetime
         });
 
         var secure = Assert.IsType<SecureChannelException>(error);
-        await WaitUntil(() => _f.Log.Contains("refused", StringComparison.Ordinal));
-        Assert.True(_f.Log.Contains("not on the allow-list", StringComparison.Ordinal), _f.Log);
+        await WaitUntil(() => _f.Log.Contains("not on the allow-list", StringComparison.Ordinal));
         Assert.DoesNotContain("mallory connected", _f.Log, StringComparison.Ordinal);
         Assert.NotNull(secure);
     }

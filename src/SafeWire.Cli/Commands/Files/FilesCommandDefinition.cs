@@ -19,6 +19,8 @@ internal static class FilesCommandDefinition
 
     public static readonly Option<double> PartialMaxAge = new("--partial-max-age") { Description = "Hours after which an interrupted upload's partial file (kept for resuming) is deleted", DefaultValueFactory = _ => 24 };
 
+    public static readonly Option<long?> PartialQuota = new("--partial-quota") { Description = "Most mebibytes unfinished uploads may hold together (partial files kept for resuming, and uploads running); default: no limit", HelpName = "MIB" };
+
     public static readonly Option<string> As = new("--as") { Description = "Name of this client's credential in the home (certs/NAME.crt, created on first use)", DefaultValueFactory = _ => "client" };
 
     public static readonly Argument<string> Server = new("HOST:PORT") { Description = $"The file server (port {DefaultPort} if omitted)" };
@@ -37,7 +39,7 @@ internal static class FilesCommandDefinition
 
     public static Command Create()
     {
-        var serve = new Command("serve", "Serve a directory to allow-listed SafeWire clients") { Root, Host, Port, Allow, ReadOnly, PartialMaxAge };
+        var serve = new Command("serve", "Serve a directory to allow-listed SafeWire clients") { Root, Host, Port, Allow, ReadOnly, PartialMaxAge, PartialQuota };
         serve.SetAction((parse, ct) => FilesServeCommand.RunAsync(parse, ct));
 
         var ls = new Command("ls", "List a remote directory") { Server, RemoteOptional, As };

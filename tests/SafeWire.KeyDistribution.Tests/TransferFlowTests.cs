@@ -166,6 +166,23 @@ public class TransferFlowTests
     }
 
     [Fact]
+    public async Task Receiving_RemovesTemporaryFilesAKilledReceiverLeft_OnceExpired()
+    {
+        using var source = new TempDirectory();
+        using var target = new TempDirectory();
+        var file = WriteRandomFile(source, "data.bin", 1000);
+        var stale = WriteRandomFile(target, ".old.bin.0A1B2C3D.part", 10);
+        File.SetLastWriteTimeUtc(stale, DateTime.UtcNow - PeerTransfer.StalePartAge - TimeSpan.FromHours(1));
+        var recent = WriteRandomFile(target, ".recent.bin.DEADBEEF.part", 10);
+        await using var km = new KmHarness();
+
+        var result = await RunPairAsync(km, TransferMode.Cbc, [file], offer => target[offer.FileName]);
+
+        Assert.Equal(VerdictKind.Match, result.ReceiverVerdict.Kind);
+        Assert.Equal([".recent.bin.DEADBEEF.part", "data.bin"], Directory.GetFiles(target.Path, "*", new EnumerationOptions { AttributesToSkip = 0 }).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task SenderLeavesKeyManager_TransferMarkedFailed_WaiterTold()
     {
         await using var km = new KmHarness();

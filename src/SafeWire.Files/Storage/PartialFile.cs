@@ -71,6 +71,35 @@ public static class PartialFile
         return removed;
     }
 
+    /// <summary>The partial files under <paramref name="root"/> (recursively, links not followed), full paths and sizes.</summary>
+    public static IEnumerable<(string Path, long Length)> Under(string root)
+    {
+        var options = new EnumerationOptions
+        {
+            RecurseSubdirectories = true,
+            IgnoreInaccessible = true,
+            AttributesToSkip = FileAttributes.ReparsePoint,
+            MatchType = MatchType.Simple,
+        };
+        foreach (var file in new DirectoryInfo(root).EnumerateFiles("*" + Suffix, options))
+        {
+            if (file.Name.StartsWith('.'))
+            {
+                long length;
+                try
+                {
+                    length = file.Length;
+                }
+                catch (IOException)
+                {
+                    continue; // removed meanwhile
+                }
+
+                yield return (file.FullName, length);
+            }
+        }
+    }
+
     /// <summary>The partial file that belongs to <paramref name="finalPath"/>.</summary>
     public static string PathFor(string finalPath)
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using SafeWire.Files.Storage;
 using SafeWire.Identity;
@@ -33,6 +34,12 @@ public sealed class FileServerOptions
     /// <summary>Partial uploads (kept so an interrupted put can resume) last written longer ago than this are deleted.</summary>
     public TimeSpan PartialMaxAge { get; init; } = PartialFile.DefaultMaxAge;
 
+    /// <summary>
+    /// At most this many bytes in unfinished uploads together: the partial files kept for resuming plus the full size
+    /// of every upload running now. An upload that would go beyond is refused. Null: no limit.
+    /// </summary>
+    public long? PartialQuota { get; init; }
+
     /// <summary>The clock that decides when partial uploads expire (tests pass a fake one).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
@@ -49,6 +56,8 @@ public sealed class FileServer
     private readonly FileServerOptions _options;
     private readonly RootJail _jail;
     private readonly PartialFileSweeper _partials;
+    private readonly Lock _quotaLock = new();
+    private readonly Dictionary<string, long> _running = new(StringComparer.Ordinal);
 
     public FileServer(FileServerOptions options)
     {
@@ -351,7 +360,8 @@ public sealed class FileServer
         }
 
         _partials.SweepInBackgroundIfDue();
-        var partPath = PartialFile.PathFor(target.PhysicalPath);
+        var partPath = Path.GetFullPath(PartialFile.PathFor(target.PhysicalPath));
+        using var reservation = ReservePartialSpace(partPath, size, target.VirtualPath);
         var part = await OpenPartAsync(partPath, target.VirtualPath, cancellationToken).ConfigureAwait(false);
 
         var complete = false;
@@ -419,6 +429,65 @@ public sealed class FileServer
         {
             PartialFile.Commit(target.PhysicalPath);
             await channel.SendAsync(FileMessageType.Ok, 0, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Under <see cref="FileServerOptions.PartialQuota"/>: counts the partial files on disk (except this upload's own,
+    /// which it replaces, and those of running uploads) plus the sizes of the running uploads, and reserves
+    /// <paramref name="size"/> for this one until the returned handle is disposed; refuses it (Busy) when it does not
+    /// fit. Null without a quota.
+    /// </summary>
+    private Reservation? ReservePartialSpace(string partPath, long size, string virtualPath)
+    {
+        if (_options.PartialQuota is not { } quota)
+        {
+            return null;
+        }
+
+        lock (_quotaLock)
+        {
+            if (_running.ContainsKey(partPath))
+            {
+                throw new FileTransferException(FileErrorCode.Busy, $"{virtualPath} is being uploaded by another connection.");
+            }
+
+            long used = 0;
+            foreach (var (path, length) in PartialFile.Under(_jail.Root))
+            {
+                if (!string.Equals(path, partPath, StringComparison.Ordinal) && !_running.ContainsKey(path))
+                {
+                    used += length;
+                }
+            }
+
+            foreach (var reserved in _running.Values)
+            {
+                used += reserved;
+            }
+
+            if (size > quota - used)
+            {
+                _options.Log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"refused {virtualPath} ({size} bytes): unfinished uploads hold {used} of {quota} bytes"));
+                throw new FileTransferException(FileErrorCode.Busy, string.Create(CultureInfo.InvariantCulture, $"{virtualPath}: the server's space for unfinished uploads is full ({Mebibytes(used)} of {Mebibytes(quota)} MiB in use); send it again once other uploads have finished or expired."));
+            }
+
+            _running.Add(partPath, size);
+            return new Reservation(this, partPath);
+        }
+    }
+
+    private static string Mebibytes(long bytes) => (bytes / (1024.0 * 1024.0)).ToString("0.#", CultureInfo.InvariantCulture);
+
+    /// <summary>Releases an upload's reserved space in the partial quota.</summary>
+    private sealed class Reservation(FileServer server, string partPath) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (server._quotaLock)
+            {
+                server._running.Remove(partPath);
+            }
         }
     }
 

@@ -22,6 +22,11 @@ public static class PeerTransfer
 {
     private const int ChunkHeader = 4 + 8 + 1 + 4;
 
+    private const string PartSuffix = ".part";
+
+    /// <summary>A temporary receive file that a killed receiver left behind is deleted once last written longer ago than this.</summary>
+    public static readonly TimeSpan StalePartAge = TimeSpan.FromHours(24);
+
     /// <summary>Sender: proves its keys, then offers and streams each file.</summary>
     public static async Task<TransferOutcome> SendAsync(KdConnection connection, TransferContext context, IReadOnlyList<string> files, IPeerUi ui, TimeProvider time, CancellationToken cancellationToken)
     {
@@ -202,6 +207,7 @@ public static class PeerTransfer
         var saved = new List<string>();
         var plain = ArrayPool<byte>.Shared.Rent(ChunkCipher.MaxCipherChunk);
         string? temp = null;
+        var swept = new HashSet<string>(StringComparer.Ordinal);
         try
         {
             while (true)
@@ -239,7 +245,12 @@ public static class PeerTransfer
                 }
 
                 var directory = Path.GetDirectoryName(Path.GetFullPath(target))!;
-                temp = Path.Combine(directory, $".{name}.{Convert.ToHexString(RandomNumberGenerator.GetBytes(4))}.part");
+                if (swept.Add(directory))
+                {
+                    RemoveStaleParts(directory, StalePartAge, DateTimeOffset.UtcNow);
+                }
+
+                temp = Path.Combine(directory, $".{name}.{Convert.ToHexString(RandomNumberGenerator.GetBytes(4))}{PartSuffix}");
                 using (var progress = ui.StartProgress(name, length, sending: false))
                 {
                     await using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
@@ -311,6 +322,58 @@ public static class PeerTransfer
             CryptographicOperations.ZeroMemory(plain.AsSpan(0, ChunkCipher.MaxCipherChunk));
             ArrayPool<byte>.Shared.Return(plain);
         }
+    }
+
+    /// <summary>
+    /// Deletes the temporary receive files (".NAME.XXXXXXXX.part", as this class names them) in
+    /// <paramref name="directory"/> last written more than <paramref name="maxAge"/> before <paramref name="now"/>:
+    /// a receiver killed in the middle of a file leaves one behind. Other files, directories and links are left alone;
+    /// returns the paths removed.
+    /// </summary>
+    internal static IReadOnlyList<string> RemoveStaleParts(string directory, TimeSpan maxAge, DateTimeOffset now)
+    {
+        var removed = new List<string>();
+        var options = new EnumerationOptions { AttributesToSkip = FileAttributes.ReparsePoint, IgnoreInaccessible = true, MatchType = MatchType.Simple };
+        try
+        {
+            foreach (var file in new DirectoryInfo(directory).EnumerateFiles(".*" + PartSuffix, options))
+            {
+                if (IsTemporaryReceiveName(file.Name) && now - new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero) > maxAge)
+                {
+                    TryDelete(file.FullName);
+                    if (!File.Exists(file.FullName))
+                    {
+                        removed.Add(file.FullName);
+                    }
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The directory is not readable: the receive itself reports what is wrong with it.
+        }
+
+        return removed;
+    }
+
+    /// <summary>True for ".NAME.XXXXXXXX.part" with eight upper-case hex digits, the name a receive writes to.</summary>
+    private static bool IsTemporaryReceiveName(string name)
+    {
+        const int Tail = 1 + 8 + 5; // ".XXXXXXXX.part"
+        if (name.Length <= 1 + Tail || name[0] != '.' || !name.EndsWith(PartSuffix, StringComparison.Ordinal) || name[^Tail] != '.')
+        {
+            return false;
+        }
+
+        foreach (var c in name.AsSpan(name.Length - Tail + 1, 8))
+        {
+            if (!char.IsAsciiHexDigitUpper(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>A name with no directory part, no "..", no control characters.</summary>

@@ -30,8 +30,9 @@ public sealed class UploadSafetyTests
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("reply: 426", result.Output, StringComparison.Ordinal);
         Assert.Equal(Previous, File.ReadAllText(target));
-        Assert.Equal(["report.txt"], Directory.GetFiles(server.Root).Select(Path.GetFileName));
         Assert.Contains("without TLS close_notify after 5000 bytes", server.Log, StringComparison.Ordinal);
+        // The partial file (hidden, so listed only with AttributesToSkip = 0) is gone too.
+        Assert.Equal(["report.txt"], Directory.GetFiles(server.Root, "*", new EnumerationOptions { AttributesToSkip = 0 }).Select(Path.GetFileName));
     }
 
     [Fact]

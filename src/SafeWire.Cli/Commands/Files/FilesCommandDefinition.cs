@@ -19,6 +19,8 @@ internal static class FilesCommandDefinition
 
     public static readonly Option<double> PartialMaxAge = new("--partial-max-age") { Description = "Hours after which an interrupted upload's partial file (kept for resuming) is deleted", DefaultValueFactory = _ => 24 };
 
+    public static readonly Option<long?> PartialQuota = new("--partial-quota") { Description = "Most mebibytes unfinished uploads may hold together (partial files kept for resuming, and uploads running); default: no limit", HelpName = "MIB" };
+
     public static readonly Option<string?> As = new("--as") { Description = "Use the identity NAME of this home (keys/NAME.key) instead of the default one" };
 
     public static readonly Argument<string> Server = new("HOST:PORT") { Description = $"The file server (port {DefaultPort} if omitted)" };
@@ -37,7 +39,7 @@ internal static class FilesCommandDefinition
 
     public static Command Create()
     {
-        var serve = new Command("serve", "Serve a directory to allow-listed SafeWire clients") { Root, Host, Port, Allow, ReadOnly, PartialMaxAge, SuiteOption.Server };
+        var serve = new Command("serve", "Serve a directory to allow-listed SafeWire clients") { Root, Host, Port, Allow, ReadOnly, PartialMaxAge, PartialQuota, SuiteOption.Server };
         serve.SetAction((parse, ct) => FilesServeCommand.RunAsync(parse, ct));
 
         var ls = new Command("ls", "List a remote directory") { Server, RemoteOptional, As, SuiteOption.Client };

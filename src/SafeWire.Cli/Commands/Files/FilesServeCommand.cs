@@ -38,6 +38,7 @@ internal static class FilesServeCommand
             Root = root.FullName,
             ReadOnly = readOnly,
             PartialMaxAge = Ftp.PartialMaxAgeOption.Hours(parse.GetValue(FilesCommandDefinition.PartialMaxAge)),
+            PartialQuota = PartialQuotaBytes(parse.GetValue(FilesCommandDefinition.PartialQuota)),
             Log = line => output.WriteLine(DateTime.Now.ToString("HH:mm:ss ", CultureInfo.InvariantCulture) + line),
         };
         var enrollment = new EnrollmentServer(home, new EnrollmentServerOptions { AllowListPath = allowPath });
@@ -81,4 +82,11 @@ internal static class FilesServeCommand
 
         return 0;
     }
+
+    private static long? PartialQuotaBytes(long? mebibytes) => mebibytes switch
+    {
+        null => null,
+        > 0 and <= long.MaxValue / (1024 * 1024) => mebibytes.Value * 1024 * 1024,
+        _ => throw new CliException($"--partial-quota {mebibytes}: give a number of mebibytes above 0 (for example 4096 for 4 GiB)."),
+    };
 }

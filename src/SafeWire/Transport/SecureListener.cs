@@ -328,7 +328,7 @@ public sealed class SecureListener : IAsyncDisposable
         catch (SecureChannelException e)
         {
             Interlocked.Increment(ref _failures);
-            Admission.ReportFailure(remote, "handshake failed: " + e.Message);
+            Admission.ReportFailure(remote, "refused in the handshake: " + e.Message);
             RaiseHandshakeFailed(remote, e);
         }
         catch (OperationCanceledException) when (lease is { Aborted.IsCancellationRequested: true } || _stopping.IsCancellationRequested)

@@ -12,17 +12,8 @@ public sealed class SecureStreamAuthenticator(SecureServerOptions? server, Secur
     public async Task<IChatChannel> AuthenticateAsServerAsync(Stream transport, CancellationToken cancellationToken)
     {
         var options = server ?? throw new InvalidOperationException("This authenticator has no server options.");
-        var secure = new SecureStream(transport, leaveInnerStreamOpen: false);
-        try
-        {
-            await secure.AuthenticateAsServerAsync(options, cancellationToken).ConfigureAwait(false);
-            return new SecureChatChannel(secure);
-        }
-        catch
-        {
-            await secure.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
+        var secure = await SecureConnector.AuthenticateAsServerAsync(transport, options, leaveInnerStreamOpen: false, cancellationToken).ConfigureAwait(false);
+        return new SecureChatChannel(secure);
     }
 
     public async Task<IChatChannel> AuthenticateAsClientAsync(Stream transport, string serverName, CancellationToken cancellationToken)
@@ -39,17 +30,8 @@ public sealed class SecureStreamAuthenticator(SecureServerOptions? server, Secur
             SessionCache = template.SessionCache,
             Observer = template.Observer,
         };
-        var secure = new SecureStream(transport, leaveInnerStreamOpen: false);
-        try
-        {
-            await secure.AuthenticateAsClientAsync(options, cancellationToken).ConfigureAwait(false);
-            return new SecureChatChannel(secure);
-        }
-        catch
-        {
-            await secure.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
+        var secure = await SecureConnector.AuthenticateAsClientAsync(transport, options, leaveInnerStreamOpen: false, cancellationToken).ConfigureAwait(false);
+        return new SecureChatChannel(secure);
     }
 
     /// <summary>

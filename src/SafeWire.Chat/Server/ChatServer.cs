@@ -249,6 +249,7 @@ public sealed partial class ChatServer : IAsyncDisposable
                 return;
             }
 
+            lease!.MarkProgress();
             var hello = await ReadFirstAsync<HelloMessage>(control, lease).ConfigureAwait(false);
             var name = ChooseName(control, hello.Name);
             client = new ClientConnection(_registry.NextId(), name, control, Now, _options.MaxQueuedFrames) { SendOnly = hello.SendOnly };

@@ -282,6 +282,7 @@ internal sealed partial class FtpSession : IDisposable
         _tls = tls;
         _stream = tls;
         _reader.Stream = tls;
+        _server.Progressed(_id); // a finished TLS handshake: not dropped for a newcomer while stalled sockets remain
         Log($"TLS {tls.SslProtocol} {tls.NegotiatedCipherSuite}");
         return true;
     }

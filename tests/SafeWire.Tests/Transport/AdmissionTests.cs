@@ -166,6 +166,33 @@ public sealed class AdmissionTests
         Assert.Equal(0, listener.Admission.OpenConnections);
     }
 
+    [Fact]
+    public void ANewcomer_TakesThePlaceOfTheOldestStalledConnection_NotOfOneThatMadeProgress()
+    {
+        using var admission = new ConnectionAdmission(new AdmissionOptions { MaxPendingConnections = 2, MaxPendingPerAddress = 8 });
+        var from = new IPEndPoint(IPAddress.Loopback, 40000);
+        Assert.Equal(AdmissionResult.Admitted, admission.TryAdmit(from, out var loggingIn));
+        Assert.Equal(AdmissionResult.Admitted, admission.TryAdmit(from, out var stalled));
+        loggingIn!.MarkProgress(); // older, but past its TLS handshake
+
+        Assert.Equal(AdmissionResult.Admitted, admission.TryAdmit(from, out var newcomer));
+        Assert.True(stalled!.Aborted.IsCancellationRequested);
+        Assert.False(loggingIn.Aborted.IsCancellationRequested);
+        Assert.Equal(1, admission.DroppedConnections);
+
+        // With only connections that made progress left, the oldest of them goes.
+        newcomer!.MarkProgress();
+        Assert.Equal(AdmissionResult.Admitted, admission.TryAdmit(from, out var last));
+        Assert.True(loggingIn.Aborted.IsCancellationRequested);
+        Assert.False(newcomer.Aborted.IsCancellationRequested);
+        foreach (var lease in new[] { loggingIn, stalled, newcomer, last! })
+        {
+            lease.Dispose();
+        }
+
+        Assert.Equal(0, admission.OpenConnections);
+    }
+
     /// <summary>Reads until the peer closes; a reset counts as the end.</summary>
     internal static async Task<byte[]> ReadToEndAsync(Stream stream)
     {

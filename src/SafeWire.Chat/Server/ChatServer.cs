@@ -356,6 +356,11 @@ public sealed partial class ChatServer : IAsyncDisposable
                 throw new TimeoutException($"handshake not finished within {Min(_admission.Options.FirstBytesTimeout, limit).TotalSeconds:0.#} s: the client sent nothing");
             }
 
+            if (lease is not null)
+            {
+                SecureListener.MarkProgressOnCompleteRecord(socket, lease);
+            }
+
             var channel = await _options.Authenticator.AuthenticateAsServerAsync(counter, token.Token).ConfigureAwait(false);
             LogHandshakeDone(_logger, remote, localPort, channel.RemoteIdentity?.Name);
             var frames = new ChatFramer(channel.Stream, _options.FrameObserver);

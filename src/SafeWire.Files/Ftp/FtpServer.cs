@@ -108,7 +108,7 @@ public sealed class FtpServer : IAsyncDisposable
 
     internal void Log(long sessionId, string message) => _options.Log?.Invoke($"[{sessionId}] {message}");
 
-    /// <summary>A session finished its TLS handshake: while stalled connections remain, it is not the one dropped for a newcomer.</summary>
+    /// <summary>A session sent a whole AUTH command: while stalled connections remain, it is not the one dropped for a newcomer.</summary>
     internal void Progressed(long sessionId)
     {
         if (_leases.TryGetValue(sessionId, out var lease))

@@ -265,6 +265,7 @@ internal sealed partial class FtpSession : IDisposable
 
     private async Task<bool> StartTlsAsync(CancellationToken cancellationToken)
     {
+        _server.Progressed(_id); // a whole AUTH command: not dropped for a newcomer while stalled sockets remain
         var tls = new SslStream(_stream, leaveInnerStreamOpen: false);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.HandshakeTimeout);
@@ -282,7 +283,6 @@ internal sealed partial class FtpSession : IDisposable
         _tls = tls;
         _stream = tls;
         _reader.Stream = tls;
-        _server.Progressed(_id); // a finished TLS handshake: not dropped for a newcomer while stalled sockets remain
         Log($"TLS {tls.SslProtocol} {tls.NegotiatedCipherSuite}");
         return true;
     }

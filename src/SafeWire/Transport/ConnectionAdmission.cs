@@ -215,7 +215,7 @@ public sealed class ConnectionAdmission : IDisposable
     /// <summary>
     /// The connection to drop for a newcomer: the longest-waiting one that has not yet shown progress (see
     /// <see cref="ConnectionLease.MarkProgress"/>), else the longest-waiting one. Stalled sockets thus go first, and a
-    /// real client whose login takes a moment (a password hash after its TLS handshake) is not pushed out by them.
+    /// real client whose handshake or login takes a moment (a password hash) is not pushed out by them.
     /// </summary>
     private ConnectionLease VictimLocked()
     {
@@ -310,8 +310,9 @@ public sealed class ConnectionLease : IDisposable
     public bool MarkAuthenticated() => _owner.Authenticate(this);
 
     /// <summary>
-    /// Records that the peer did real work toward authenticating (it finished a TLS or SafeWire handshake and its login
-    /// or hello is under way): such a connection is dropped for a newcomer only when no stalled one is left to drop.
+    /// Records that the peer did real work toward authenticating (a whole first handshake record arrived, an FTP client
+    /// asked for TLS, a chat client finished its handshake): such a connection is dropped for a newcomer only when no
+    /// stalled one is left to drop.
     /// </summary>
     public void MarkProgress() => Volatile.Write(ref _progressed, true);
 

@@ -12,27 +12,25 @@ public sealed class SecureStreamAuthenticator(SecureServerOptions? server, Secur
     public async Task<IChatChannel> AuthenticateAsServerAsync(Stream transport, CancellationToken cancellationToken)
     {
         var options = server ?? throw new InvalidOperationException("This authenticator has no server options.");
-        var secure = new SecureStream(transport, leaveInnerStreamOpen: false);
-        try
+        var secure = await SecureConnector.AuthenticateAsServerAsync(transport, options, leaveInnerStreamOpen: false, cancellationToken).ConfigureAwait(false);
+        if (secure.RemoteIdentity?.IsJoinRequest != true)
         {
-            await secure.AuthenticateAsServerAsync(options, cancellationToken).ConfigureAwait(false);
-            if (secure.RemoteIdentity?.IsJoinRequest == true)
-            {
-                // Admitted only to join: the join handler gets it, the chat never does.
-                if (options.JoinHandler is { } join)
-                {
-                    await join(secure, null, cancellationToken).ConfigureAwait(false);
-                }
-
-                throw new JoinHandledException();
-            }
-
             return new SecureChatChannel(secure);
         }
-        catch
+
+        // Admitted only to join: the join handler gets it, the chat never does.
+        try
+        {
+            if (options.JoinHandler is { } join)
+            {
+                await join(secure, null, cancellationToken).ConfigureAwait(false);
+            }
+
+            throw new JoinHandledException();
+        }
+        finally
         {
             await secure.DisposeAsync().ConfigureAwait(false);
-            throw;
         }
     }
 
@@ -50,17 +48,8 @@ public sealed class SecureStreamAuthenticator(SecureServerOptions? server, Secur
             SessionCache = template.SessionCache,
             Observer = template.Observer,
         };
-        var secure = new SecureStream(transport, leaveInnerStreamOpen: false);
-        try
-        {
-            await secure.AuthenticateAsClientAsync(options, cancellationToken).ConfigureAwait(false);
-            return new SecureChatChannel(secure);
-        }
-        catch
-        {
-            await secure.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
+        var secure = await SecureConnector.AuthenticateAsClientAsync(transport, options, leaveInnerStreamOpen: false, cancellationToken).ConfigureAwait(false);
+        return new SecureChatChannel(secure);
     }
 
     /// <summary>

@@ -249,6 +249,7 @@ public sealed partial class ChatServer : IAsyncDisposable
                 return;
             }
 
+            lease!.MarkProgress();
             var hello = await ReadFirstAsync<HelloMessage>(control, lease).ConfigureAwait(false);
             var name = ChooseName(control, hello.Name);
             client = new ClientConnection(_registry.NextId(), name, control, Now, _options.MaxQueuedFrames) { SendOnly = hello.SendOnly };
@@ -353,6 +354,11 @@ public sealed partial class ChatServer : IAsyncDisposable
             {
                 await network.WriteAsync(HandshakeTimeoutAlert, _stopping.Token).ConfigureAwait(false);
                 throw new TimeoutException($"handshake not finished within {Min(_admission.Options.FirstBytesTimeout, limit).TotalSeconds:0.#} s: the client sent nothing");
+            }
+
+            if (lease is not null)
+            {
+                SecureListener.MarkProgressOnCompleteRecord(socket, lease);
             }
 
             var channel = await _options.Authenticator.AuthenticateAsServerAsync(counter, token.Token).ConfigureAwait(false);

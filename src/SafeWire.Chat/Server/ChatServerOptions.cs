@@ -42,7 +42,7 @@ public sealed class ChatServerOptions
     /// <summary>Clients in the conversation at once; the next one is refused with "server full".</summary>
     public int MaxClients { get; set; } = 100;
 
-    /// <summary>Connections in their handshake at once; when all are taken, the one waiting longest is dropped for a newcomer.</summary>
+    /// <summary>Connections in their handshake at once; when all are taken, the longest-waiting one (those past their handshake last) is dropped for a newcomer.</summary>
     public int MaxConcurrentHandshakes { get; set; } = 64;
 
     /// <summary>

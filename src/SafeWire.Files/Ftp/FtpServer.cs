@@ -114,6 +114,15 @@ public sealed class FtpServer : IAsyncDisposable
 
     internal void Log(long sessionId, string message) => _options.Log?.Invoke($"[{sessionId}] {message}");
 
+    /// <summary>A session sent a whole AUTH command: while stalled connections remain, it is not the one dropped for a newcomer.</summary>
+    internal void Progressed(long sessionId)
+    {
+        if (_leases.TryGetValue(sessionId, out var lease))
+        {
+            lease.MarkProgress();
+        }
+    }
+
     /// <summary>
     /// A session logged in: it no longer counts against the limits before login, and its login deadline no longer
     /// applies. False when the logged-in sessions are at <see cref="FtpServerOptions.MaxSessions"/>: refuse it (421).

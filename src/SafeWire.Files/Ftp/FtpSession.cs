@@ -266,6 +266,7 @@ internal sealed partial class FtpSession : IDisposable
 
     private async Task<bool> StartTlsAsync(CancellationToken cancellationToken)
     {
+        _server.Progressed(_id); // a whole AUTH command: not dropped for a newcomer while stalled sockets remain
         var wire = new FtpTlsWire(_stream);
         var tls = new SslStream(wire, leaveInnerStreamOpen: false);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -11,7 +11,8 @@ public sealed class AdmissionOptions
 
     /// <summary>
     /// Connections still in their handshake (or login) at once, over all addresses. When they are all taken, the
-    /// one that has waited longest is dropped to make room for the newcomer, so stalled peers cannot lock new ones out.
+    /// longest-waiting one that has shown no progress (else the longest-waiting one) is dropped to make room for the
+    /// newcomer, so stalled peers cannot lock new ones out.
     /// </summary>
     public int MaxPendingConnections { get; set; } = 128;
 

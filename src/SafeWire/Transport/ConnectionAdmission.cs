@@ -22,7 +22,8 @@ public enum AdmissionResult
 /// <summary>
 /// Connection admission and tracking for one server, in the manner of Kestrel's connection manager: it knows every
 /// open connection (as a <see cref="ConnectionLease"/>), caps unauthenticated connections per address and overall,
-/// drops the longest-waiting unauthenticated connection when a newcomer needs its place, caps authenticated ones,
+/// drops the longest-waiting unauthenticated connection (one that showed no progress first) when a newcomer needs its
+/// place, caps authenticated ones,
 /// and logs refusals, drops and failures as at most one summary line per interval.
 /// Thread-safe; every server (and the FTP server's control connections) uses one.
 /// </summary>
@@ -108,7 +109,7 @@ public sealed class ConnectionAdmission : IDisposable
             {
                 if (_pending.Count >= Options.MaxPendingConnections)
                 {
-                    dropped = _pending.First!.Value;
+                    dropped = VictimLocked();
                     RemovePendingLocked(dropped);
                 }
 
@@ -211,6 +212,24 @@ public sealed class ConnectionAdmission : IDisposable
         }
     }
 
+    /// <summary>
+    /// The connection to drop for a newcomer: the longest-waiting one that has not yet shown progress (see
+    /// <see cref="ConnectionLease.MarkProgress"/>), else the longest-waiting one. Stalled sockets thus go first, and a
+    /// real client whose handshake or login takes a moment (a password hash) is not pushed out by them.
+    /// </summary>
+    private ConnectionLease VictimLocked()
+    {
+        for (var node = _pending.First; node is not null; node = node.Next)
+        {
+            if (!node.Value.Progressed)
+            {
+                return node.Value;
+            }
+        }
+
+        return _pending.First!.Value;
+    }
+
     /// <summary>IPv4-mapped IPv6 addresses count as their IPv4 address.</summary>
     private static IPAddress? Normalize(IPAddress? address) =>
         address is { IsIPv4MappedToIPv6: true } ? address.MapToIPv4() : address;
@@ -244,6 +263,7 @@ public sealed class ConnectionLease : IDisposable
     private readonly CancellationTokenSource _abort = new();
     private readonly Lock _abortGate = new();
     private int _released;
+    private bool _progressed;
 
     internal ConnectionLease(ConnectionAdmission owner, long id, IPEndPoint? remote, IPAddress? address, DateTimeOffset acceptedAt)
     {
@@ -288,6 +308,15 @@ public sealed class ConnectionLease : IDisposable
     /// the server is stopping, or the authenticated connections are at their maximum (refuse it as busy).
     /// </summary>
     public bool MarkAuthenticated() => _owner.Authenticate(this);
+
+    /// <summary>
+    /// Records that the peer did real work toward authenticating (a whole first handshake record arrived, an FTP client
+    /// asked for TLS, a chat client finished its handshake): such a connection is dropped for a newcomer only when no
+    /// stalled one is left to drop.
+    /// </summary>
+    public void MarkProgress() => Volatile.Write(ref _progressed, true);
+
+    internal bool Progressed => Volatile.Read(ref _progressed);
 
     /// <summary>
     /// A token that fires at the handshake (or login) deadline, when the connection is dropped, or when

@@ -276,6 +276,29 @@ public sealed class SecureListener : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A whole first record (a real ClientHello) has arrived: the connection is past the stage where slowloris sockets
+    /// stall, so it is dropped for a newcomer only after those. Peeks; consumes nothing.
+    /// </summary>
+    public static void MarkProgressOnCompleteRecord(Socket socket, ConnectionLease lease)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        ArgumentNullException.ThrowIfNull(lease);
+        try
+        {
+            Span<byte> header = stackalloc byte[ProtocolConstants.RecordHeaderLength];
+            if (socket.Available >= header.Length && socket.Receive(header, SocketFlags.Peek) == header.Length
+                && socket.Available >= header.Length + System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(header[^2..]))
+            {
+                lease.MarkProgress();
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // The handshake that follows reports it.
+        }
+    }
+
     /// <summary>One connection from accept to hand-out: everything it holds is released in the finally, whatever throws.</summary>
     private async Task HandshakeAsync(Socket socket)
     {
@@ -310,6 +333,7 @@ public sealed class SecureListener : IAsyncDisposable
                 }
             }
 
+            MarkProgressOnCompleteRecord(socket, lease);
             var timeout = _options.HandshakeTimeout == Timeout.InfiniteTimeSpan ? Min(lease.HandshakeTimeLeft, lease.HandshakeTimeLeft) : Min(_options.HandshakeTimeout, lease.HandshakeTimeLeft);
             using (var abort = CancellationTokenSource.CreateLinkedTokenSource(lease.Aborted, _stopping.Token))
             {
@@ -340,7 +364,7 @@ public sealed class SecureListener : IAsyncDisposable
         catch (SecureChannelException e)
         {
             Interlocked.Increment(ref _failures);
-            Admission.ReportFailure(remote, "handshake failed: " + e.Message);
+            Admission.ReportFailure(remote, "refused in the handshake: " + e.Message);
             RaiseHandshakeFailed(remote, e);
         }
         catch (OperationCanceledException) when (lease is { Aborted.IsCancellationRequested: true } || _stopping.IsCancellationRequested)

@@ -24,7 +24,7 @@ public readonly record struct Frame(byte Type, ReadOnlyMemory<byte> Payload);
 /// frame is decoded, so an idle connection holds no frame buffer; <see cref="ReadAsync(CancellationToken)"/> keeps
 /// one pooled buffer for the stream's life and hands out the payload in place.
 /// </remarks>
-public sealed class FrameConnection : IAsyncDisposable
+public sealed class FrameConnection : IAsyncDisposable, IDisposable
 {
     private readonly Stream _stream;
     private readonly FrameFormat _format;
@@ -109,9 +109,15 @@ public sealed class FrameConnection : IAsyncDisposable
         return new Frame(type, payload);
     }
 
-    /// <summary>Writes a frame of <paramref name="type"/> around <paramref name="payload"/> in one write, then flushes.</summary>
+    /// <summary>Writes a frame of <paramref name="type"/> around <paramref name="payload"/> in one write, then flushes; a payload over the limit is the caller's bug.</summary>
     public async ValueTask WriteAsync(byte type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
+        int limit = ReferenceEquals(_format, FrameFormat.LengthThenType) ? _maxLength - 1 : _maxLength;
+        if (payload.Length > limit)
+        {
+            throw new ArgumentException($"A payload of {payload.Length} bytes is over the {limit}-byte limit.", nameof(payload));
+        }
+
         var frame = ArrayPool<byte>.Shared.Rent(_format.HeaderSize + payload.Length);
         try
         {
@@ -141,21 +147,37 @@ public sealed class FrameConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>Returns the receive buffer and closes the stream (unless it was to be left open).</summary>
+    /// <summary>Returns the receive buffer (cleared) and closes the stream (unless it was to be left open).</summary>
     public async ValueTask DisposeAsync()
     {
-        if (_receive is { } receive)
-        {
-            _receive = null;
-            ArrayPool<byte>.Shared.Return(receive, clearArray: true);
-        }
-
+        ReturnReceiveBuffer();
         if (!_leaveOpen)
         {
             await _stream.DisposeAsync().ConfigureAwait(false);
         }
 
         _writeLock.Dispose();
+    }
+
+    /// <summary>Returns the receive buffer (cleared) and closes the stream (unless it was to be left open).</summary>
+    public void Dispose()
+    {
+        ReturnReceiveBuffer();
+        if (!_leaveOpen)
+        {
+            _stream.Dispose();
+        }
+
+        _writeLock.Dispose();
+    }
+
+    private void ReturnReceiveBuffer()
+    {
+        if (_receive is { } receive)
+        {
+            _receive = null;
+            ArrayPool<byte>.Shared.Return(receive, clearArray: true);
+        }
     }
 
     /// <summary>False at a clean end of stream before the first header byte.</summary>

@@ -34,6 +34,7 @@ public sealed class FrameConnection : IAsyncDisposable, IDisposable
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly byte[] _header;
     private byte[]? _receive;
+    private bool _disposed;
 
     /// <param name="stream">The transport.</param>
     /// <param name="format">The header layout.</param>
@@ -101,6 +102,7 @@ public sealed class FrameConnection : IAsyncDisposable, IDisposable
         }
 
         var (type, length) = _format.ReadHeader(_header, _maxLength, _errors);
+        ObjectDisposedException.ThrowIf(_disposed, this);
         _receive ??= ArrayPool<byte>.Shared.Rent(_format.HeaderSize + _maxLength);
         _header.CopyTo(_receive, 0);
         var payload = _receive.AsMemory(_format.HeaderSize, length);
@@ -173,6 +175,7 @@ public sealed class FrameConnection : IAsyncDisposable, IDisposable
 
     private void ReturnReceiveBuffer()
     {
+        _disposed = true;
         if (_receive is { } receive)
         {
             _receive = null;

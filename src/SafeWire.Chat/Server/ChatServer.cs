@@ -5,6 +5,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 using SafeWire.Chat.Channels;
 using SafeWire.Chat.Session;
 using SafeWire.Chat.Wire;
+using SafeWire.Protocol;
+using SafeWire.Transport;
 
 namespace SafeWire.Chat.Server;
 
@@ -17,6 +19,9 @@ namespace SafeWire.Chat.Server;
 /// </summary>
 public sealed partial class ChatServer : IAsyncDisposable
 {
+    /// <summary>How much longer than the handshake timeout the server's own backstop timer waits.</summary>
+    private static readonly TimeSpan HandshakeTimeoutGrace = TimeSpan.FromSeconds(2);
+
     private readonly ChatServerOptions _options;
     private readonly ILogger _logger;
     private readonly ConnectionRegistry _registry;
@@ -291,7 +296,10 @@ public sealed partial class ChatServer : IAsyncDisposable
     {
         var counter = new CountingStream(new NetworkStream(socket, ownsSocket: false));
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-        timeout.CancelAfter(_options.HandshakeTimeout);
+
+        // The channel enforces its own handshake timeout and tells the peer (handshake_timeout alert); this timer is
+        // the backstop for a channel that has none, so it must not win the race and close the socket silently.
+        timeout.CancelAfter(_options.HandshakeTimeout + HandshakeTimeoutGrace);
         var slotTaken = false;
         try
         {
@@ -307,7 +315,9 @@ public sealed partial class ChatServer : IAsyncDisposable
 #pragma warning restore CA1031
         {
             Interlocked.Increment(ref _failed);
-            var reason = timeout.IsCancellationRequested && !_stopping.IsCancellationRequested
+            var timedOut = e is SecureChannelException { Alert: Alert.HandshakeTimeout }
+                || (timeout.IsCancellationRequested && !_stopping.IsCancellationRequested);
+            var reason = timedOut
                 ? $"handshake not finished within {_options.HandshakeTimeout.TotalSeconds:0.#} s"
                 : "handshake failed: " + Describe(e);
             Raise(new ConnectionFailed(Now, remote, localPort, reason));

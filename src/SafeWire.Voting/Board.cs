@@ -1,3 +1,4 @@
+using SafeWire.Framing;
 using System.Security.Cryptography;
 using SafeWire.Voting.Protocol;
 
@@ -29,30 +30,30 @@ public sealed record BoardEntry(
     byte[] ReceiptSignature)
 {
     public static byte[] GenesisHash(string election) =>
-        SHA256.HashData(new WireWriter().Raw("SafeWire vote board genesis v1\0"u8).String(election).Written);
+        SHA256.HashData(new FieldWriter().Fixed("SafeWire vote board genesis v1\0"u8).String16(election).Written);
 
     public static byte[] ComputeHash(string election, long sequence, BoardEntryKind kind, long replaces, ReadOnlySpan<byte> ballotHash, long recordedAtMs, ReadOnlySpan<byte> previousHash) =>
-        SHA256.HashData(new WireWriter()
-            .Raw("SafeWire vote board v1\0"u8).String(election).Int64(sequence).Byte((byte)kind).Int64(replaces)
-            .Bytes(ballotHash).Int64(recordedAtMs).Bytes(previousHash).Written);
+        SHA256.HashData(new FieldWriter()
+            .Fixed("SafeWire vote board v1\0"u8).String16(election).I64(sequence).U8((byte)kind).I64(replaces)
+            .Bytes16(ballotHash).I64(recordedAtMs).Bytes16(previousHash).Written);
 
     public Receipt ToReceipt(string election) => new(election, Sequence, BallotHash, EntryHash, ReceiptSignature);
 
-    internal void Encode(WireWriter writer) =>
-        writer.Int64(Sequence).Byte((byte)Kind).Int64(Replaces).Bytes(BallotHash).Int64(RecordedAtMs)
-            .Bytes(PreviousHash).Bytes(EntryHash).Bytes(ReceiptSignature);
+    internal void Encode(FieldWriter writer) =>
+        writer.I64(Sequence).U8((byte)Kind).I64(Replaces).Bytes16(BallotHash).I64(RecordedAtMs)
+            .Bytes16(PreviousHash).Bytes16(EntryHash).Bytes16(ReceiptSignature);
 
-    internal static BoardEntry Decode(ref WireReader reader)
+    internal static BoardEntry Decode(ref FieldReader reader)
     {
-        var sequence = reader.Int64();
-        var kind = reader.Byte();
+        var sequence = reader.I64();
+        var kind = reader.U8();
         if (kind is not ((byte)BoardEntryKind.Cast or (byte)BoardEntryKind.Replace))
         {
             throw new VoteProtocolException(VoteRefusal.Malformed, $"unknown board entry kind {kind}");
         }
 
-        return new BoardEntry(sequence, (BoardEntryKind)kind, reader.Int64(), reader.FixedBytes(Receipt.HashSize).ToArray(), reader.Int64(),
-            reader.FixedBytes(Receipt.HashSize).ToArray(), reader.FixedBytes(Receipt.HashSize).ToArray(), reader.FixedBytes(Receipt.SignatureSize).ToArray());
+        return new BoardEntry(sequence, (BoardEntryKind)kind, reader.I64(), reader.Bytes16Exactly(Receipt.HashSize).ToArray(), reader.I64(),
+            reader.Bytes16Exactly(Receipt.HashSize).ToArray(), reader.Bytes16Exactly(Receipt.HashSize).ToArray(), reader.Bytes16Exactly(Receipt.SignatureSize).ToArray());
     }
 }
 

@@ -1,3 +1,4 @@
+using SafeWire.Framing;
 using System.Security.Cryptography;
 using SafeWire.Voting.Protocol;
 
@@ -15,7 +16,7 @@ public sealed record Receipt(string Election, long Sequence, byte[] BallotHash, 
 
     /// <summary>The bytes the receipt signature covers.</summary>
     public static byte[] SignedBytes(string election, long sequence, ReadOnlySpan<byte> ballotHash, ReadOnlySpan<byte> boardHead) =>
-        new WireWriter().Raw("SafeWire vote receipt v1\0"u8).String(election).Int64(sequence).Bytes(ballotHash).Bytes(boardHead).ToArray();
+        new FieldWriter().Fixed("SafeWire vote receipt v1\0"u8).String16(election).I64(sequence).Bytes16(ballotHash).Bytes16(boardHead).ToArray();
 
     public static byte[] Sign(ECDsa receiptKey, string election, long sequence, ReadOnlySpan<byte> ballotHash, ReadOnlySpan<byte> boardHead) =>
         receiptKey.SignData(SignedBytes(election, sequence, ballotHash, boardHead), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
@@ -23,13 +24,13 @@ public sealed record Receipt(string Election, long Sequence, byte[] BallotHash, 
     public bool VerifySignature(ECDsa receiptKey) =>
         receiptKey.VerifyData(SignedBytes(Election, Sequence, BallotHash, BoardHead), Signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
 
-    internal void Encode(WireWriter writer) =>
-        writer.String(Election).Int64(Sequence).Bytes(BallotHash).Bytes(BoardHead).Bytes(Signature);
+    internal void Encode(FieldWriter writer) =>
+        writer.String16(Election).I64(Sequence).Bytes16(BallotHash).Bytes16(BoardHead).Bytes16(Signature);
 
-    internal static Receipt Decode(ref WireReader reader) => new(
-        reader.String(Identifiers.MaxLength),
-        reader.Int64(),
-        reader.FixedBytes(HashSize).ToArray(),
-        reader.FixedBytes(HashSize).ToArray(),
-        reader.FixedBytes(SignatureSize).ToArray());
+    internal static Receipt Decode(ref FieldReader reader) => new(
+        reader.String16(Identifiers.MaxLength),
+        reader.I64(),
+        reader.Bytes16Exactly(HashSize).ToArray(),
+        reader.Bytes16Exactly(HashSize).ToArray(),
+        reader.Bytes16Exactly(SignatureSize).ToArray());
 }

@@ -17,6 +17,26 @@ public sealed class SecureChatTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
+    public async Task StalledClient_GetsAPlaintextHandshakeTimeoutAlert_NotASilentClose()
+    {
+        using var pki = new SecureChatFixture();
+        var limit = TimeSpan.FromMilliseconds(400);
+        await using var harness = new ChatTestHarness(o => o.HandshakeTimeout = limit, SecureStreamAuthenticator.ForChatServer(pki.ServerCredential, new OpenAdmissionVerifier(), limit));
+
+        // A client that connects and never sends its ClientHello.
+        using var stalled = new TcpClient();
+        await stalled.ConnectAsync("127.0.0.1", harness.Server.Port, TestContext.Current.CancellationToken);
+        using var received = new MemoryStream();
+        await stalled.GetStream().CopyToAsync(received, TestContext.Current.CancellationToken).WaitAsync(ChatTestHarness.Timeout, TestContext.Current.CancellationToken);
+
+        // One plaintext alert record (no keys exist yet): type 21, version 0x5701, the all-zero session ID, length 2,
+        // then handshake_timeout (201) with no trust reason (0xFF); then the server closes.
+        byte[] expected = [21, 0x57, 0x01, .. new byte[16], 0, 2, (byte)Alert.HandshakeTimeout, 0xFF];
+        Assert.Equal(expected, received.ToArray());
+        await harness.WaitForEventAsync<ConnectionFailed>(f => f.Reason.Contains("not finished within", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task DirectMessage_IsEndToEnd_TheServerNeverSeesThePlaintext()
     {
         using var pki = new SecureChatFixture();

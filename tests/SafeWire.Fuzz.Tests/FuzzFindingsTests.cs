@@ -1,3 +1,4 @@
+using SafeWire.Framing;
 using System.Buffers.Binary;
 using System.Formats.Asn1;
 using System.Security.Cryptography;
@@ -21,7 +22,7 @@ public sealed class FuzzFindingsTests
     [InlineData(253_402_300_800_000)] // one millisecond after 9999-12-31T23:59:59.999Z
     public void KmPairedMessage_WithATimeOutOfRange_IsMalformed(long milliseconds)
     {
-        var writer = new FrameWriter();
+        var writer = new FieldWriter();
         new PairedMessage(s_id, TransferMode.Cbc, TransferRole.Sender, 2, "bob", "SHA256:x", DateTimeOffset.UnixEpoch).Write(writer);
         var body = writer.ToArray();
         BinaryPrimitives.WriteInt64BigEndian(body.AsSpan(body.Length - 8), milliseconds);
@@ -33,7 +34,7 @@ public sealed class FuzzFindingsTests
     public void KmKeyGrant_WithATimeOutOfRange_IsMalformed()
     {
         using var keys = TransferKeys.Generate(s_id, TransferMode.Cfb, "SHA256:a", "SHA256:b", DateTimeOffset.UnixEpoch);
-        var writer = new FrameWriter();
+        var writer = new FieldWriter();
         keys.Write(writer);
         var body = writer.ToArray();
         BinaryPrimitives.WriteInt64BigEndian(body.AsSpan(body.Length - 8), long.MaxValue);

@@ -1,3 +1,4 @@
+using SafeWire.Framing;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
@@ -293,11 +294,11 @@ public sealed class KmFramesTarget : FuzzTarget
         }
     }
 
-    private static byte[] Frame(KdMessageType type, Action<FrameWriter> build)
+    private static byte[] Frame(KdMessageType type, Action<FieldWriter> build)
     {
-        var writer = new FrameWriter();
+        var writer = new FieldWriter();
         build(writer);
-        return Inline.LengthTypeFrame((byte)type, writer.WrittenSpan);
+        return Inline.LengthTypeFrame((byte)type, writer.Written);
     }
 
     private static byte[][] Build()

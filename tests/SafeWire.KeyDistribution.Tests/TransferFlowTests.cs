@@ -270,7 +270,7 @@ public class TransferFlowTests
                             await connection.SendAsync(KdMessageType.PeerHello, w =>
                             {
                                 paired.TransferId.Write(w);
-                                w.Bytes(new byte[32]);
+                                w.Bytes16(new byte[32]);
                             }, Timeouts.Token());
                             var answer = await connection.ReadAsync(Timeouts.Token());
                             refusedAtWaiter = answer.Type == KdMessageType.PeerAbort ? KdConnection.ReadReason(answer) : answer.Type.ToString();

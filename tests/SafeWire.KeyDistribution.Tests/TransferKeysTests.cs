@@ -1,3 +1,4 @@
+using SafeWire.Framing;
 using SafeWire.KeyDistribution.Wire;
 
 namespace SafeWire.KeyDistribution.Tests;
@@ -8,7 +9,7 @@ public class TransferKeysTests
     public void KeyGrant_RoundTrips()
     {
         using var keys = TransferKeys.Generate(TransferId.NewRandom(), TransferMode.Cfb, "SHA256:a", "SHA256:b", DateTimeOffset.FromUnixTimeMilliseconds(1_800_000_000_000));
-        var writer = new FrameWriter();
+        var writer = new FieldWriter();
         keys.Write(writer);
         using var read = TransferKeys.Read(new KdFrame(KdMessageType.KeyGrant, writer.ToArray()));
         Assert.Equal(keys.TransferId, read.TransferId);
@@ -24,7 +25,7 @@ public class TransferKeysTests
     public void KeyGrant_WithTrailingByte_IsMalformed()
     {
         using var keys = TransferKeys.Generate(TransferId.NewRandom(), TransferMode.Cbc, "SHA256:a", "SHA256:b", DateTimeOffset.UtcNow);
-        var writer = new FrameWriter();
+        var writer = new FieldWriter();
         keys.Write(writer);
         writer.U8(0);
         var e = Assert.Throws<KdException>(() => TransferKeys.Read(new KdFrame(KdMessageType.KeyGrant, writer.ToArray())));

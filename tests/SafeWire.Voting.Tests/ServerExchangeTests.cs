@@ -1,3 +1,4 @@
+using SafeWire.Framing;
 using System.Security.Cryptography;
 using SafeWire.Voting.Protocol;
 using SafeWire.Voting.Storage;
@@ -225,7 +226,7 @@ public sealed class ServerExchangeTests : IAsyncLifetime
     private SealedBallot SealRaw(string voterId, ChallengeMessage challenge, string ballot, byte[] signature)
     {
         var key = RandomNumberGenerator.GetBytes(32);
-        var plaintext = new WireWriter().String(ballot).Bytes(signature).ToArray();
+        var plaintext = new FieldWriter().String16(ballot).Bytes16(signature).ToArray();
         var ciphertext = new byte[plaintext.Length];
         var tag = new byte[16];
         var iv = RandomNumberGenerator.GetBytes(12);

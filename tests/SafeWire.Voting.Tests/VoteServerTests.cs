@@ -86,7 +86,7 @@ public class VoteServerTests
         Assert.Equal(VoteMessageType.No, answer!.Value.Type);
         Assert.Equal(VoteRefusal.Malformed, NoMessage.Decode(answer.Value.Payload.Span).Refusal);
         var report = await serving.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
-        Assert.StartsWith("protocol error: message of 16777215 bytes exceeds the limit", report.Outcome, StringComparison.Ordinal);
+        Assert.StartsWith("protocol error: VoterId frame of 16777215 bytes is over the 65536-byte limit", report.Outcome, StringComparison.Ordinal);
     }
 
     [Fact]

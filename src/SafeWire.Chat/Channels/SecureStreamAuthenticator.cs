@@ -57,8 +57,20 @@ public sealed class SecureStreamAuthenticator(SecureServerOptions? server, Secur
     /// (open mode too: a client is identified by its key, so one without a key gets certificate_required);
     /// <paramref name="clientVerifier"/> decides which keys get in.
     /// </summary>
-    public static SecureStreamAuthenticator ForChatServer(LocalCredential credential, IPeerVerifier clientVerifier) =>
-        new(new SecureServerOptions { ServerCredential = credential, ClientVerifier = clientVerifier, RequireClientCredential = true }, client: null);
+    /// <remarks>
+    /// <paramref name="handshakeTimeout"/> (default 10 s, as <see cref="SecureChannelOptions.HandshakeTimeout"/>) should
+    /// equal the chat server's own: a client that stalls then gets a handshake_timeout alert, not a silent close.
+    /// </remarks>
+    public static SecureStreamAuthenticator ForChatServer(LocalCredential credential, IPeerVerifier clientVerifier, TimeSpan? handshakeTimeout = null)
+    {
+        var options = new SecureServerOptions { ServerCredential = credential, ClientVerifier = clientVerifier, RequireClientCredential = true };
+        if (handshakeTimeout is { } limit)
+        {
+            options.HandshakeTimeout = limit;
+        }
+
+        return new(options, client: null);
+    }
 
     /// <summary>
     /// The end-to-end authenticator for direct messages with one peer: both ends present their own credential and

@@ -27,5 +27,5 @@ public sealed class ChatClientOptions
     public int MaxInboundDirectSessions { get; set; } = 8;
 
     /// <summary>Sees every decrypted frame exchanged with the server.</summary>
-    public ChatFrameObserver? FrameObserver { get; set; }
+    public SafeWire.Framing.FrameObserver? FrameObserver { get; set; }
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using SafeWire.Chat.Channels;
 using SafeWire.Chat.Session;
 using SafeWire.Chat.Wire;
+using SafeWire.Protocol;
 using SafeWire.Transport;
 
 namespace SafeWire.Chat.Server;
@@ -375,6 +376,7 @@ public sealed partial class ChatServer : IAsyncDisposable
             var reason = e switch
             {
                 TimeoutException => e.Message,
+                SecureChannelException { Alert: Alert.HandshakeTimeout } => $"handshake not finished within {limit.TotalSeconds:0.#} s",
                 _ when backstop.IsCancellationRequested && !_stopping.IsCancellationRequested => $"handshake not finished within {limit.TotalSeconds:0.#} s",
                 _ when lease is { Aborted.IsCancellationRequested: true } && !_stopping.IsCancellationRequested => "dropped: still in its handshake when a new connection needed its place",
                 _ => "handshake failed: " + Describe(e),

@@ -76,5 +76,5 @@ public sealed class ChatServerOptions
     public TimeProvider Time { get; set; } = TimeProvider.System;
 
     /// <summary>Sees every decrypted frame the server reads or writes (tests use it to check what the server can see).</summary>
-    public ChatFrameObserver? FrameObserver { get; set; }
+    public SafeWire.Framing.FrameObserver? FrameObserver { get; set; }
 }

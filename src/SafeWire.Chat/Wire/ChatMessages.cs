@@ -1,3 +1,5 @@
+using SafeWire.Framing;
+
 namespace SafeWire.Chat.Wire;
 
 /// <summary>A connected client as others see it.</summary>
@@ -21,16 +23,16 @@ public abstract record ChatMessage
 {
     public abstract ChatFrameType Type { get; }
 
-    internal abstract void Write(PayloadWriter writer);
+    internal abstract void Write(FieldWriter writer);
 
-    internal static void WriteMember(PayloadWriter writer, ChatMember member)
+    internal static void WriteMember(FieldWriter writer, ChatMember member)
     {
         writer.U32(member.Id);
-        writer.String(member.Name, ChatLimits.MaxNameBytes);
-        writer.String(member.Fingerprint, ChatLimits.MaxNameBytes);
+        writer.String16(member.Name, ChatLimits.MaxNameBytes);
+        writer.String16(member.Fingerprint, ChatLimits.MaxNameBytes);
     }
 
-    internal static void WriteMembers(PayloadWriter writer, IReadOnlyList<ChatMember> members)
+    internal static void WriteMembers(FieldWriter writer, IReadOnlyList<ChatMember> members)
     {
         if (members.Count > ChatLimits.MaxListedMembers)
         {
@@ -51,9 +53,9 @@ public sealed record HelloMessage(string Name, bool SendOnly = false) : ChatMess
 {
     public override ChatFrameType Type => ChatFrameType.Hello;
 
-    internal override void Write(PayloadWriter writer)
+    internal override void Write(FieldWriter writer)
     {
-        writer.String(Name, ChatLimits.MaxNameBytes);
+        writer.String16(Name, ChatLimits.MaxNameBytes);
         writer.U8(SendOnly ? (byte)1 : (byte)0);
     }
 }
@@ -63,11 +65,11 @@ public sealed record WelcomeMessage(uint ClientId, string Name, string ServerNam
 {
     public override ChatFrameType Type => ChatFrameType.Welcome;
 
-    internal override void Write(PayloadWriter writer)
+    internal override void Write(FieldWriter writer)
     {
         writer.U32(ClientId);
-        writer.String(Name, ChatLimits.MaxNameBytes);
-        writer.String(ServerName, ChatLimits.MaxNameBytes);
+        writer.String16(Name, ChatLimits.MaxNameBytes);
+        writer.String16(ServerName, ChatLimits.MaxNameBytes);
         writer.U32(Total);
         WriteMembers(writer, Members);
     }
@@ -77,10 +79,10 @@ public sealed record RefusedMessage(RefusalReason Reason, string Text) : ChatMes
 {
     public override ChatFrameType Type => ChatFrameType.Refused;
 
-    internal override void Write(PayloadWriter writer)
+    internal override void Write(FieldWriter writer)
     {
         writer.U8((byte)Reason);
-        writer.String(Text, ChatLimits.MaxTextBytes);
+        writer.String16(Text, ChatLimits.MaxTextBytes);
     }
 }
 
@@ -88,24 +90,24 @@ public sealed record HopOfferMessage(ushort Port) : ChatMessage
 {
     public override ChatFrameType Type => ChatFrameType.HopOffer;
 
-    internal override void Write(PayloadWriter writer) => writer.U16(Port);
+    internal override void Write(FieldWriter writer) => writer.U16(Port);
 }
 
 public sealed record HopProofMessage(byte[] Proof) : ChatMessage
 {
     public override ChatFrameType Type => ChatFrameType.HopProof;
 
-    internal override void Write(PayloadWriter writer) => writer.Fixed(Proof);
+    internal override void Write(FieldWriter writer) => writer.Fixed(Proof);
 }
 
 public sealed record ChatTextMessage(uint MessageId, string Text) : ChatMessage
 {
     public override ChatFrameType Type => ChatFrameType.Chat;
 
-    internal override void Write(PayloadWriter writer)
+    internal override void Write(FieldWriter writer)
     {
         writer.U32(MessageId);
-        writer.String(Text, ChatLimits.MaxTextBytes);
+        writer.String16(Text, ChatLimits.MaxTextBytes);
     }
 }
 
@@ -113,7 +115,7 @@ public sealed record AckMessage(uint MessageId, uint DeliveredTo) : ChatMessage
 {
     public override ChatFrameType Type => ChatFrameType.Ack;
 
-    internal override void Write(PayloadWriter writer)
+    internal override void Write(FieldWriter writer)
     {
         writer.U32(MessageId);
         writer.U32(DeliveredTo);
@@ -124,12 +126,12 @@ public sealed record RelayedMessage(uint FromId, string FromName, DateTimeOffset
 {
     public override ChatFrameType Type => ChatFrameType.Relayed;
 
-    internal override void Write(PayloadWriter writer)
+    internal override void Write(FieldWriter writer)
     {
         writer.U32(FromId);
-        writer.String(FromName, ChatLimits.MaxNameBytes);
+        writer.String16(FromName, ChatLimits.MaxNameBytes);
         writer.I64(SentAt.ToUnixTimeMilliseconds());
-        writer.String(Text, ChatLimits.MaxTextBytes);
+        writer.String16(Text, ChatLimits.MaxTextBytes);
     }
 }
 
@@ -137,10 +139,10 @@ public sealed record BroadcastMessage(DateTimeOffset SentAt, string Text) : Chat
 {
     public override ChatFrameType Type => ChatFrameType.Broadcast;
 
-    internal override void Write(PayloadWriter writer)
+    internal override void Write(FieldWriter writer)
     {
         writer.I64(SentAt.ToUnixTimeMilliseconds());
-        writer.String(Text, ChatLimits.MaxTextBytes);
+        writer.String16(Text, ChatLimits.MaxTextBytes);
     }
 }
 
@@ -148,7 +150,7 @@ public sealed record WhoMessage : ChatMessage
 {
     public override ChatFrameType Type => ChatFrameType.Who;
 
-    internal override void Write(PayloadWriter writer)
+    internal override void Write(FieldWriter writer)
     {
     }
 }
@@ -158,7 +160,7 @@ public sealed record WhoListMessage(uint Total, IReadOnlyList<ChatMember> Member
 {
     public override ChatFrameType Type => ChatFrameType.WhoList;
 
-    internal override void Write(PayloadWriter writer)
+    internal override void Write(FieldWriter writer)
     {
         writer.U32(Total);
         WriteMembers(writer, Members);
@@ -169,17 +171,17 @@ public sealed record MemberJoinedMessage(ChatMember Member) : ChatMessage
 {
     public override ChatFrameType Type => ChatFrameType.MemberJoined;
 
-    internal override void Write(PayloadWriter writer) => WriteMember(writer, Member);
+    internal override void Write(FieldWriter writer) => WriteMember(writer, Member);
 }
 
 public sealed record MemberLeftMessage(ChatMember Member, string Reason) : ChatMessage
 {
     public override ChatFrameType Type => ChatFrameType.MemberLeft;
 
-    internal override void Write(PayloadWriter writer)
+    internal override void Write(FieldWriter writer)
     {
         WriteMember(writer, Member);
-        writer.String(Reason, ChatLimits.MaxTextBytes);
+        writer.String16(Reason, ChatLimits.MaxTextBytes);
     }
 }
 
@@ -187,7 +189,7 @@ public sealed record NoticeMessage(string Text) : ChatMessage
 {
     public override ChatFrameType Type => ChatFrameType.Notice;
 
-    internal override void Write(PayloadWriter writer) => writer.String(Text, ChatLimits.MaxTextBytes);
+    internal override void Write(FieldWriter writer) => writer.String16(Text, ChatLimits.MaxTextBytes);
 }
 
 /// <summary>
@@ -199,12 +201,12 @@ public sealed record DirectDataMessage(uint PeerId, uint ChannelId, bool FromIni
 {
     public override ChatFrameType Type => ChatFrameType.DirectData;
 
-    internal override void Write(PayloadWriter writer)
+    internal override void Write(FieldWriter writer)
     {
         writer.U32(PeerId);
         writer.U32(ChannelId);
         writer.U8(FromInitiator ? (byte)1 : (byte)0);
-        writer.Bytes(Data.Span);
+        writer.Bytes32(Data.Span);
     }
 }
 
@@ -212,12 +214,12 @@ public sealed record DirectCloseMessage(uint PeerId, uint ChannelId, bool FromIn
 {
     public override ChatFrameType Type => ChatFrameType.DirectClose;
 
-    internal override void Write(PayloadWriter writer)
+    internal override void Write(FieldWriter writer)
     {
         writer.U32(PeerId);
         writer.U32(ChannelId);
         writer.U8(FromInitiator ? (byte)1 : (byte)0);
-        writer.String(Reason, ChatLimits.MaxTextBytes);
+        writer.String16(Reason, ChatLimits.MaxTextBytes);
     }
 }
 
@@ -225,21 +227,21 @@ public sealed record KickedMessage(string Reason) : ChatMessage
 {
     public override ChatFrameType Type => ChatFrameType.Kicked;
 
-    internal override void Write(PayloadWriter writer) => writer.String(Reason, ChatLimits.MaxTextBytes);
+    internal override void Write(FieldWriter writer) => writer.String16(Reason, ChatLimits.MaxTextBytes);
 }
 
 public sealed record ServerStoppingMessage(string Reason) : ChatMessage
 {
     public override ChatFrameType Type => ChatFrameType.ServerStopping;
 
-    internal override void Write(PayloadWriter writer) => writer.String(Reason, ChatLimits.MaxTextBytes);
+    internal override void Write(FieldWriter writer) => writer.String16(Reason, ChatLimits.MaxTextBytes);
 }
 
 public sealed record ByeMessage : ChatMessage
 {
     public override ChatFrameType Type => ChatFrameType.Bye;
 
-    internal override void Write(PayloadWriter writer)
+    internal override void Write(FieldWriter writer)
     {
     }
 }

@@ -1,9 +1,9 @@
-using System.Buffers.Binary;
+using SafeWire.Framing;
 
 namespace SafeWire.Files.Transfer;
 
 /// <summary>
-/// Frames over a stream: <c>u32 length | u8 type | payload</c>, length counting type and payload, at most
+/// Frames over a stream in the shared <see cref="FrameFormat.LengthThenType"/> layout: <c>u32 length | u8 type | payload</c>, length counting type and payload, at most
 /// <see cref="MaxFrame"/>. One receive and one send buffer per connection, allocated once, so a transfer of any size
 /// runs in constant memory; the length is checked before anything is read into them.
 /// </summary>
@@ -58,8 +58,7 @@ public sealed class FileChannel : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(frame);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(payloadLength, Math.Min(MaxFrame - 1, frame.Length - HeaderSize));
-        BinaryPrimitives.WriteUInt32BigEndian(frame, (uint)(payloadLength + 1));
-        frame[4] = (byte)type;
+        FrameFormat.LengthThenType.WriteHeader(frame, (byte)type, payloadLength);
         await _stream.WriteAsync(frame.AsMemory(0, HeaderSize + payloadLength), cancellationToken).ConfigureAwait(false);
     }
 
@@ -68,9 +67,9 @@ public sealed class FileChannel : IAsyncDisposable
     /// <summary>Sends an Error frame.</summary>
     public ValueTask SendErrorAsync(FileErrorCode code, string message, CancellationToken cancellationToken)
     {
-        var writer = new PayloadWriter(Payload);
-        writer.WriteByte((byte)code);
-        writer.WriteString(message.Length > 1000 ? message[..1000] : message);
+        var writer = new FieldSpanWriter(Payload);
+        writer.U8((byte)code);
+        writer.String16(message.Length > 1000 ? message[..1000] : message);
         return SendAsync(FileMessageType.Error, writer.Length, cancellationToken);
     }
 
@@ -104,14 +103,8 @@ public sealed class FileChannel : IAsyncDisposable
             await _stream.ReadExactlyAsync(header[first..], cancellationToken).ConfigureAwait(false);
         }
 
-        var length = BinaryPrimitives.ReadUInt32BigEndian(_receive);
-        if (length is 0 or > MaxFrame)
-        {
-            throw new FileTransferException(FileErrorCode.BadRequest, $"Frame length {length} is outside 1..{MaxFrame}.");
-        }
-
-        var type = (FileMessageType)_receive[4];
-        var payload = (int)length - 1;
+        var (rawType, payload) = FrameFormat.LengthThenType.ReadHeader(_receive, MaxFrame, FileWireErrors.Instance);
+        var type = (FileMessageType)rawType;
         if (dataBuffer is not null && type == FileMessageType.Data)
         {
             _received = 0;
@@ -144,9 +137,9 @@ public sealed class FileChannel : IAsyncDisposable
             return;
         }
 
-        var reader = new PayloadReader(Received);
-        var code = (FileErrorCode)reader.ReadByte();
-        var message = reader.ReadString();
+        var reader = FileWireErrors.Reader(Received);
+        var code = (FileErrorCode)reader.U8();
+        var message = reader.String16();
         throw new FileTransferException(code, message);
     }
 

@@ -1,3 +1,4 @@
+using SafeWire.Framing;
 using System.Security.Cryptography;
 using SafeWire.Files.Storage;
 
@@ -72,18 +73,18 @@ public sealed class FileClient : IAsyncDisposable
             var offset = SequentialFileWriter.AlignDown(part.Length);
             part.SetLength(offset);
             await FileServer.HashPrefixAsync(part, offset, hash, _channel.PayloadMemory, cancellationToken).ConfigureAwait(false);
-            var writer = new PayloadWriter(_channel.Payload);
-            writer.WriteString(remote);
-            writer.WriteInt64(offset);
-            writer.WriteBytes(hash.GetCurrentHash());
+            var writer = new FieldSpanWriter(_channel.Payload);
+            FileWireErrors.WritePath(ref writer, remote);
+            writer.I64(offset);
+            writer.Fixed(hash.GetCurrentHash());
             await _channel.SendAsync(FileMessageType.Get, writer.Length, cancellationToken).ConfigureAwait(false);
             await _channel.FlushAsync(cancellationToken).ConfigureAwait(false);
 
             await _channel.ExpectAsync(FileMessageType.GetStart, cancellationToken).ConfigureAwait(false);
-            var reader = new PayloadReader(_channel.Received);
-            size = reader.ReadInt64();
-            start = reader.ReadInt64();
-            reader.EnsureEnd();
+            var reader = FileWireErrors.Reader(_channel.Received);
+            size = reader.I64();
+            start = reader.I64();
+            reader.End();
             if (start != 0 && start != offset)
             {
                 throw new FileTransferException(FileErrorCode.BadRequest, $"The server resumed at {start}, not at 0 or {offset}.");
@@ -99,9 +100,9 @@ public sealed class FileClient : IAsyncDisposable
             progress?.Report(new TransferProgress(remote, start, size));
             var received = await FileDataPump.ReceiveAsync(_channel, new SequentialFileWriter(part.SafeFileHandle, start), start, size, hash, "server", progress is null ? null : n => progress.Report(new TransferProgress(remote, n, size)), cancellationToken).ConfigureAwait(false);
 
-            var end = new PayloadReader(_channel.Received);
-            var expected = end.ReadBytes(SHA256.HashSizeInBytes).ToArray();
-            end.EnsureEnd();
+            var end = FileWireErrors.Reader(_channel.Received);
+            var expected = end.Fixed(SHA256.HashSizeInBytes).ToArray();
+            end.End();
             var actual = hash.GetHashAndReset();
             if (received != size || !CryptographicOperations.FixedTimeEquals(actual, expected))
             {
@@ -124,17 +125,17 @@ public sealed class FileClient : IAsyncDisposable
         await using (file.ConfigureAwait(false))
         {
             var size = file.Length;
-            var writer = new PayloadWriter(_channel.Payload);
-            writer.WriteString(remote);
-            writer.WriteInt64(size);
+            var writer = new FieldSpanWriter(_channel.Payload);
+            FileWireErrors.WritePath(ref writer, remote);
+            writer.I64(size);
             await _channel.SendAsync(FileMessageType.Put, writer.Length, cancellationToken).ConfigureAwait(false);
             await _channel.FlushAsync(cancellationToken).ConfigureAwait(false);
 
             await _channel.ExpectAsync(FileMessageType.PutReady, cancellationToken).ConfigureAwait(false);
-            var reader = new PayloadReader(_channel.Received);
-            var offset = reader.ReadInt64();
-            var serverPrefix = reader.ReadBytes(SHA256.HashSizeInBytes).ToArray();
-            reader.EnsureEnd();
+            var reader = FileWireErrors.Reader(_channel.Received);
+            var offset = reader.I64();
+            var serverPrefix = reader.Fixed(SHA256.HashSizeInBytes).ToArray();
+            reader.End();
 
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             long from = 0;
@@ -151,8 +152,8 @@ public sealed class FileClient : IAsyncDisposable
                 }
             }
 
-            writer = new PayloadWriter(_channel.Payload);
-            writer.WriteInt64(from);
+            writer = new FieldSpanWriter(_channel.Payload);
+            writer.I64(from);
             await _channel.SendAsync(FileMessageType.PutFrom, writer.Length, cancellationToken).ConfigureAwait(false);
             file.Position = from;
             progress?.Report(new TransferProgress(remote, from, size));
@@ -248,8 +249,8 @@ public sealed class FileClient : IAsyncDisposable
 
     private async Task<List<RemoteEntry>> RequestEntriesAsync(FileMessageType type, string path, CancellationToken cancellationToken)
     {
-        var writer = new PayloadWriter(_channel.Payload);
-        writer.WriteString(path);
+        var writer = new FieldSpanWriter(_channel.Payload);
+        FileWireErrors.WritePath(ref writer, path);
         await _channel.SendAsync(type, writer.Length, cancellationToken).ConfigureAwait(false);
         await _channel.FlushAsync(cancellationToken).ConfigureAwait(false);
         var entries = new List<RemoteEntry>();
@@ -265,26 +266,26 @@ public sealed class FileClient : IAsyncDisposable
 
     private static bool ReadEntries(ReadOnlySpan<byte> payload, List<RemoteEntry> entries)
     {
-        var reader = new PayloadReader(payload);
-        var more = reader.ReadByte() == 1;
-        var count = reader.ReadUInt32();
+        var reader = FileWireErrors.Reader(payload);
+        var more = reader.U8() == 1;
+        var count = reader.U32();
         for (var i = 0u; i < count; i++)
         {
-            var name = reader.ReadString();
-            var directory = reader.ReadByte() == 1;
-            var size = reader.ReadInt64();
-            var modified = DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(reader.ReadInt64(), -62135596800, 253402300799));
+            var name = reader.String16();
+            var directory = reader.U8() == 1;
+            var size = reader.I64();
+            var modified = DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(reader.I64(), -62135596800, 253402300799));
             entries.Add(new RemoteEntry(name, directory, size, modified));
         }
 
-        reader.EnsureEnd();
+        reader.End();
         return more;
     }
 
     private async Task SimpleAsync(FileMessageType type, string path, CancellationToken cancellationToken)
     {
-        var writer = new PayloadWriter(_channel.Payload);
-        writer.WriteString(path);
+        var writer = new FieldSpanWriter(_channel.Payload);
+        FileWireErrors.WritePath(ref writer, path);
         await _channel.SendAsync(type, writer.Length, cancellationToken).ConfigureAwait(false);
         await _channel.FlushAsync(cancellationToken).ConfigureAwait(false);
         await _channel.ExpectAsync(FileMessageType.Ok, cancellationToken).ConfigureAwait(false);

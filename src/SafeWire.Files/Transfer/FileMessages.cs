@@ -1,6 +1,3 @@
-using System.Buffers.Binary;
-using System.Text;
-
 namespace SafeWire.Files.Transfer;
 
 /// <summary>Frame types of the SafeWire file protocol (docs/FILES.md has the message table).</summary>
@@ -57,96 +54,25 @@ public sealed class FileTransferException : IOException
 /// <summary>One directory entry as the server reports it.</summary>
 public sealed record RemoteEntry(string Name, bool IsDirectory, long Size, DateTimeOffset Modified);
 
-/// <summary>
-/// Writes a frame payload into a span: big-endian integers, strings as u16 length + UTF-8 (STYLE 9: every codec
-/// is a writer/reader pair).
-/// </summary>
-public ref struct PayloadWriter(Span<byte> destination)
+/// <summary>Files' wire errors: every one is a <see cref="FileTransferException"/> with <see cref="FileErrorCode.BadRequest"/>.</summary>
+internal sealed class FileWireErrors : SafeWire.Framing.IWireErrors
 {
-    private readonly Span<byte> _destination = destination;
+    public static FileWireErrors Instance { get; } = new();
 
-    public int Length { get; private set; }
+    public Exception Create(SafeWire.Framing.WireError wireError) =>
+        new FileTransferException(FileErrorCode.BadRequest, wireError.Describe(((FileMessageType)wireError.Type).ToString()));
 
-    public void WriteByte(byte value) => _destination[Length++] = value;
+    /// <summary>A reader over one frame payload.</summary>
+    public static SafeWire.Framing.FieldReader Reader(ReadOnlySpan<byte> payload) => new(payload, Instance, "file protocol");
 
-    public void WriteInt64(long value)
+    /// <summary>A path in a request: u16 length + UTF-8; one longer than the field holds is refused here, not on the wire.</summary>
+    public static void WritePath(ref SafeWire.Framing.FieldSpanWriter writer, string path)
     {
-        BinaryPrimitives.WriteInt64BigEndian(_destination[Length..], value);
-        Length += 8;
-    }
-
-    public void WriteUInt32(uint value)
-    {
-        BinaryPrimitives.WriteUInt32BigEndian(_destination[Length..], value);
-        Length += 4;
-    }
-
-    public void WriteBytes(ReadOnlySpan<byte> bytes)
-    {
-        bytes.CopyTo(_destination[Length..]);
-        Length += bytes.Length;
-    }
-
-    public void WriteString(string value)
-    {
-        var count = Encoding.UTF8.GetByteCount(value);
-        if (count > ushort.MaxValue)
+        if (System.Text.Encoding.UTF8.GetByteCount(path) > ushort.MaxValue)
         {
-            throw new FileTransferException(FileErrorCode.BadRequest, "A string is longer than 65535 bytes.");
+            throw new FileTransferException(FileErrorCode.BadRequest, "A path is longer than 65535 bytes.");
         }
 
-        BinaryPrimitives.WriteUInt16BigEndian(_destination[Length..], (ushort)count);
-        Length += 2;
-        Length += Encoding.UTF8.GetBytes(value, _destination[Length..]);
-    }
-}
-
-/// <summary>Reads a frame payload; a short or overlong payload is a <see cref="FileErrorCode.BadRequest"/>.</summary>
-public ref struct PayloadReader(ReadOnlySpan<byte> source)
-{
-    private static readonly UTF8Encoding s_strict = new(false, throwOnInvalidBytes: true);
-    private readonly ReadOnlySpan<byte> _source = source;
-    private int _position;
-
-    public byte ReadByte() => Take(1)[0];
-
-    public long ReadInt64() => BinaryPrimitives.ReadInt64BigEndian(Take(8));
-
-    public uint ReadUInt32() => BinaryPrimitives.ReadUInt32BigEndian(Take(4));
-
-    public ReadOnlySpan<byte> ReadBytes(int count) => Take(count);
-
-    public string ReadString()
-    {
-        var length = BinaryPrimitives.ReadUInt16BigEndian(Take(2));
-        try
-        {
-            return s_strict.GetString(Take(length));
-        }
-        catch (DecoderFallbackException)
-        {
-            throw new FileTransferException(FileErrorCode.BadRequest, "A string is not valid UTF-8.");
-        }
-    }
-
-    /// <summary>Rejects trailing bytes: a frame means exactly one thing.</summary>
-    public readonly void EnsureEnd()
-    {
-        if (_position != _source.Length)
-        {
-            throw new FileTransferException(FileErrorCode.BadRequest, "The frame has trailing bytes.");
-        }
-    }
-
-    private ReadOnlySpan<byte> Take(int count)
-    {
-        if (count < 0 || _source.Length - _position < count)
-        {
-            throw new FileTransferException(FileErrorCode.BadRequest, "The frame is too short.");
-        }
-
-        var slice = _source.Slice(_position, count);
-        _position += count;
-        return slice;
+        writer.String16(path);
     }
 }

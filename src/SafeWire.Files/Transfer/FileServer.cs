@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using SafeWire.Files.Storage;
+using SafeWire.Framing;
 using SafeWire.Identity;
 
 namespace SafeWire.Files.Transfer;
@@ -123,32 +124,32 @@ public sealed class FileServer
 
     private async Task HandleAsync(FileChannel channel, FileMessageType type, FileAccessLevel permission, string who, CancellationToken cancellationToken)
     {
-        var reader = new PayloadReader(channel.Received);
+        var reader = FileWireErrors.Reader(channel.Received);
         switch (type)
         {
             case FileMessageType.List or FileMessageType.Stat:
             {
-                var path = reader.ReadString();
-                reader.EnsureEnd();
+                var path = reader.String16();
+                reader.End();
                 await ListAsync(channel, _jail.Resolve(path), single: type == FileMessageType.Stat, cancellationToken).ConfigureAwait(false);
                 break;
             }
 
             case FileMessageType.Get:
             {
-                var path = reader.ReadString();
-                var offset = reader.ReadInt64();
-                var prefixHash = reader.ReadBytes(SHA256.HashSizeInBytes).ToArray();
-                reader.EnsureEnd();
+                var path = reader.String16();
+                var offset = reader.I64();
+                var prefixHash = reader.Fixed(SHA256.HashSizeInBytes).ToArray();
+                reader.End();
                 await GetAsync(channel, _jail.Resolve(path), offset, prefixHash, who, cancellationToken).ConfigureAwait(false);
                 break;
             }
 
             case FileMessageType.Put:
             {
-                var path = reader.ReadString();
-                var size = reader.ReadInt64();
-                reader.EnsureEnd();
+                var path = reader.String16();
+                var size = reader.I64();
+                reader.End();
                 RequireWrite(permission);
                 await PutAsync(channel, _jail.Resolve(path), size, who, cancellationToken).ConfigureAwait(false);
                 break;
@@ -156,8 +157,8 @@ public sealed class FileServer
 
             case FileMessageType.Delete:
             {
-                var target = _jail.Resolve(reader.ReadString());
-                reader.EnsureEnd();
+                var target = _jail.Resolve(reader.String16());
+                reader.End();
                 RequireWrite(permission);
                 Delete(target);
                 _options.Log?.Invoke($"{who}: deleted {target.VirtualPath}");
@@ -167,8 +168,8 @@ public sealed class FileServer
 
             case FileMessageType.MakeDirectory:
             {
-                var target = _jail.Resolve(reader.ReadString());
-                reader.EnsureEnd();
+                var target = _jail.Resolve(reader.String16());
+                reader.End();
                 RequireWrite(permission);
                 if (File.Exists(target.PhysicalPath))
                 {
@@ -246,16 +247,16 @@ public sealed class FileServer
         {
             // Each frame holds as many entries as fit with room to spare (a name is at most 255 bytes + 21 bytes of fields).
             var count = 0;
-            var writer = new PayloadWriter(channel.Payload);
-            writer.WriteByte(0);
-            writer.WriteUInt32(0);
+            var writer = new FieldSpanWriter(channel.Payload);
+            writer.U8(0);
+            writer.U32(0);
             while (index < entries.Count && writer.Length < FileChannel.MaxFrame - 4096)
             {
                 var entry = entries[index++];
-                writer.WriteString(single && target.IsRoot ? "/" : entry.Name);
-                writer.WriteByte(entry is DirectoryInfo ? (byte)1 : (byte)0);
-                writer.WriteInt64(entry is FileInfo file ? file.Length : 0);
-                writer.WriteInt64(new DateTimeOffset(entry.LastWriteTimeUtc).ToUnixTimeSeconds());
+                writer.String16(single && target.IsRoot ? "/" : entry.Name);
+                writer.U8(entry is DirectoryInfo ? (byte)1 : (byte)0);
+                writer.I64(entry is FileInfo file ? file.Length : 0);
+                writer.I64(new DateTimeOffset(entry.LastWriteTimeUtc).ToUnixTimeSeconds());
                 count++;
             }
 
@@ -299,9 +300,9 @@ public sealed class FileServer
                 }
             }
 
-            var writer = new PayloadWriter(channel.Payload);
-            writer.WriteInt64(size);
-            writer.WriteInt64(start);
+            var writer = new FieldSpanWriter(channel.Payload);
+            writer.I64(size);
+            writer.I64(start);
             await channel.SendAsync(FileMessageType.GetStart, writer.Length, cancellationToken).ConfigureAwait(false);
             // A file that shrinks while being read is sent short: the client's size and hash checks fail.
             var sent = start + await FileDataPump.SendAsync(channel, file, size - start, hash, null, cancellationToken).ConfigureAwait(false);
@@ -370,16 +371,16 @@ public sealed class FileServer
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             var offset = SequentialFileWriter.AlignDown(Math.Min(part.Length, size));
             await HashPrefixAsync(part, offset, hash, channel.PayloadMemory, cancellationToken).ConfigureAwait(false);
-            var writer = new PayloadWriter(channel.Payload);
-            writer.WriteInt64(offset);
-            writer.WriteBytes(hash.GetCurrentHash());
+            var writer = new FieldSpanWriter(channel.Payload);
+            writer.I64(offset);
+            writer.Fixed(hash.GetCurrentHash());
             await channel.SendAsync(FileMessageType.PutReady, writer.Length, cancellationToken).ConfigureAwait(false);
             await channel.FlushAsync(cancellationToken).ConfigureAwait(false);
 
             await channel.ExpectAsync(FileMessageType.PutFrom, cancellationToken).ConfigureAwait(false);
-            var reader = new PayloadReader(channel.Received);
-            var from = reader.ReadInt64();
-            reader.EnsureEnd();
+            var reader = FileWireErrors.Reader(channel.Received);
+            var from = reader.I64();
+            reader.End();
             if (from != 0 && from != offset)
             {
                 throw new FileTransferException(FileErrorCode.BadRequest, $"PutFrom must be 0 or {offset}.");
@@ -410,9 +411,9 @@ public sealed class FileServer
                 throw new FileTransferException(FileErrorCode.IoError, $"{target.VirtualPath}: the server's disk is full; nothing was stored. Free space on the server and send it again.");
             }
 
-            var end = new PayloadReader(channel.Received);
-            var expected = end.ReadBytes(SHA256.HashSizeInBytes).ToArray();
-            end.EnsureEnd();
+            var end = FileWireErrors.Reader(channel.Received);
+            var expected = end.Fixed(SHA256.HashSizeInBytes).ToArray();
+            end.End();
             if (received != size || !CryptographicOperations.FixedTimeEquals(hash.GetHashAndReset(), expected))
             {
                 part.SetLength(0);

@@ -1,3 +1,4 @@
+using SafeWire.Framing;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -269,13 +270,13 @@ public sealed class KeyManagerServer
                 break;
 
             case KmSessionInput.Wait:
-                frame.Reader().EnsureEnd();
+                frame.Reader().End();
                 session.State = target;
                 Enqueue(session, KdMessageType.Waiting, _ => { });
                 break;
 
             case KmSessionInput.Send:
-                frame.Reader().EnsureEnd();
+                frame.Reader().End();
                 session.State = target;
                 var waiting = _sessions.Values.Where(s => s.State == KmSessionState.Waiting && s.Id != session.Id)
                     .OrderBy(s => s.Id).Select(s => new PeerEntry(s.Id, s.Name, s.Fingerprint)).ToList();
@@ -299,9 +300,9 @@ public sealed class KeyManagerServer
                 break;
 
             case KmSessionInput.End:
-                frame.Reader().EnsureEnd();
+                frame.Reader().End();
                 session.State = target;
-                Enqueue(session, KdMessageType.Bye, w => w.Text("Goodbye."));
+                Enqueue(session, KdMessageType.Bye, w => w.String16("Goodbye."));
                 break;
 
             default:
@@ -478,9 +479,9 @@ public sealed class KeyManagerServer
         _options.Log.Refusal(session.Id, session.Name, reason, message);
     }
 
-    private static void Enqueue(Session session, KdMessageType type, Action<FrameWriter> build)
+    private static void Enqueue(Session session, KdMessageType type, Action<FieldWriter> build)
     {
-        var writer = new FrameWriter();
+        var writer = new FieldWriter();
         build(writer);
         session.Outbox.Writer.TryWrite(new Outgoing(type, writer.ToArray()));
         writer.Clear();
@@ -514,7 +515,7 @@ public sealed class KeyManagerServer
                 {
                     try
                     {
-                        await Connection.SendAsync(message.Type, w => w.Raw(message.Body), cancellationToken).ConfigureAwait(false);
+                        await Connection.SendAsync(message.Type, w => w.Fixed(message.Body), cancellationToken).ConfigureAwait(false);
                     }
                     finally
                     {

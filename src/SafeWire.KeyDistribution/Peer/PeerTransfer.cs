@@ -1,3 +1,4 @@
+using SafeWire.Framing;
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
@@ -61,7 +62,7 @@ public static class PeerTransfer
                 var chunkCount = ChunkCipher.ChunkCount(length);
                 var encrypted = cipher is null ? length : ChunkCipher.EncryptedFileLength(length);
                 var fileIndex = (uint)index;
-                await connection.SendAsync(KdMessageType.FileOffer, w => w.U32(fileIndex).Text(name).I64(length).I64(encrypted).I64(chunkCount), cancellationToken).ConfigureAwait(false);
+                await connection.SendAsync(KdMessageType.FileOffer, w => w.U32(fileIndex).String16(name).I64(length).I64(encrypted).I64(chunkCount), cancellationToken).ConfigureAwait(false);
                 var answer = await connection.ExpectAsync(KdMessageType.FileAnswer, cancellationToken).ConfigureAwait(false);
                 if (!ReadAnswer(answer, fileIndex))
                 {
@@ -107,7 +108,7 @@ public static class PeerTransfer
                         cipher.EndFile(mac);
                     }
 
-                    w.U32(fileIndex).Bytes(mac);
+                    w.U32(fileIndex).Bytes16(mac);
                 }, cancellationToken).ConfigureAwait(false);
                 var result = await connection.ExpectAsync(KdMessageType.FileResult, cancellationToken).ConfigureAwait(false);
                 var reader = result.Reader();
@@ -225,11 +226,11 @@ public static class PeerTransfer
 
                 var offer = frame.Reader();
                 var fileIndex = offer.U32();
-                var name = offer.Text();
+                var name = offer.String16();
                 var length = offer.I64();
                 var encrypted = offer.I64();
                 var chunkCount = offer.I64();
-                offer.EnsureEnd();
+                offer.End();
                 if (!IsPlainFileName(name) || length < 0 || chunkCount != ChunkCipher.ChunkCount(length)
                     || encrypted != (cipher is null ? length : ChunkCipher.EncryptedFileLength(length)))
                 {
@@ -275,8 +276,8 @@ public static class PeerTransfer
                         var end = await connection.ExpectAsync(KdMessageType.FileEnd, cancellationToken).ConfigureAwait(false);
                         var endReader = end.Reader();
                         var endIndex = endReader.U32();
-                        var mac = endReader.Bytes(TransferKeys.MacSize);
-                        endReader.EnsureEnd();
+                        var mac = endReader.Bytes16Exactly(TransferKeys.MacSize);
+                        endReader.End();
                         var ok = endIndex == fileIndex && written == length && (cipher is null ? VerifyHash(hash!, mac) : cipher.VerifyFile(mac));
                         if (!ok)
                         {
@@ -445,22 +446,22 @@ public static class PeerTransfer
         var reader = answer.Reader();
         var index = reader.U32();
         var accepted = reader.U8() != 0;
-        reader.EnsureEnd();
+        reader.End();
         return index == fileIndex ? accepted : throw new KdException(KdError.UnexpectedMessage, $"Answer for file {index}, expected {fileIndex}.");
     }
 
-    private static void WriteConfirmation(FrameWriter w, TransferContext context, TransferRole role)
+    private static void WriteConfirmation(FieldWriter w, TransferContext context, TransferRole role)
     {
         Span<byte> mac = stackalloc byte[TransferKeys.MacSize];
         if (context.Keys is null)
         {
             // e2e: the SafeWire handshake already proved both identities; nothing to confirm here.
-            w.Bytes([]);
+            w.Bytes16([]);
             return;
         }
 
         context.Keys.ConfirmationMac(role, mac);
-        w.Bytes(mac);
+        w.Bytes16(mac);
     }
 
     private static void VerifyConfirmation(KdFrame frame, TransferContext context, TransferRole role, bool skipTransferId = false)
@@ -471,8 +472,8 @@ public static class PeerTransfer
             TransferId.Read(ref reader);
         }
 
-        var mac = reader.Bytes();
-        reader.EnsureEnd();
+        var mac = reader.Bytes16();
+        reader.End();
         var ok = context.Keys is null ? mac.IsEmpty : context.Keys.VerifyConfirmation(role, mac);
         if (!ok)
         {
@@ -493,7 +494,7 @@ public static class PeerTransfer
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            await connection.SendAsync(KdMessageType.PeerAbort, w => w.Text(reason), timeout.Token).ConfigureAwait(false);
+            await connection.SendAsync(KdMessageType.PeerAbort, w => w.String16(reason), timeout.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
         {

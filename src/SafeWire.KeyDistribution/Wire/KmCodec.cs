@@ -1,3 +1,4 @@
+using SafeWire.Framing;
 namespace SafeWire.KeyDistribution.Wire;
 
 /// <summary>Welcome: the key manager greets an authenticated client with its peer id.</summary>
@@ -16,33 +17,33 @@ public static class KmCodec
     public const int MaxNameLength = 64;
     public const int MaxPeersListed = 200;
 
-    public static void WriteClientHello(FrameWriter w, string name) => w.Text(name);
+    public static void WriteClientHello(FieldWriter w, string name) => w.String16(name);
 
     public static string ReadClientHello(KdFrame frame)
     {
         var r = frame.Reader();
-        var name = r.Text();
-        r.EnsureEnd();
+        var name = r.String16();
+        r.End();
         return name;
     }
 
-    public static void WriteWelcome(FrameWriter w, WelcomeMessage m) => w.U32(m.PeerId).Text(m.Name).Text(m.Fingerprint).Text(m.Text);
+    public static void WriteWelcome(FieldWriter w, WelcomeMessage m) => w.U32(m.PeerId).String16(m.Name).String16(m.Fingerprint).String16(m.Text);
 
     public static WelcomeMessage ReadWelcome(KdFrame frame)
     {
         var r = frame.Reader();
-        var m = new WelcomeMessage(r.U32(), r.Text(), r.Text(), r.Text());
-        r.EnsureEnd();
+        var m = new WelcomeMessage(r.U32(), r.String16(), r.String16(), r.String16());
+        r.End();
         return m;
     }
 
-    public static void WritePeerList(FrameWriter w, IReadOnlyList<PeerEntry> peers)
+    public static void WritePeerList(FieldWriter w, IReadOnlyList<PeerEntry> peers)
     {
         var count = Math.Min(peers.Count, MaxPeersListed);
         w.U16((ushort)count);
         for (var i = 0; i < count; i++)
         {
-            w.U32(peers[i].Id).Text(peers[i].Name).Text(peers[i].Fingerprint);
+            w.U32(peers[i].Id).String16(peers[i].Name).String16(peers[i].Fingerprint);
         }
     }
 
@@ -58,91 +59,91 @@ public static class KmCodec
         var peers = new List<PeerEntry>(count);
         for (var i = 0; i < count; i++)
         {
-            peers.Add(new PeerEntry(r.U32(), r.Text(), r.Text()));
+            peers.Add(new PeerEntry(r.U32(), r.String16(), r.String16()));
         }
 
-        r.EnsureEnd();
+        r.End();
         return peers;
     }
 
     /// <summary>Conn: the chosen waiting peer (its id or its name) and the mode.</summary>
-    public static void WriteConn(FrameWriter w, string peer, TransferMode mode) => w.Text(peer).U8((byte)mode);
+    public static void WriteConn(FieldWriter w, string peer, TransferMode mode) => w.String16(peer).U8((byte)mode);
 
     public static (string Peer, TransferMode Mode) ReadConn(KdFrame frame)
     {
         var r = frame.Reader();
-        var peer = r.Text();
+        var peer = r.String16();
         var mode = PairedMessage.ReadMode(ref r);
-        r.EnsureEnd();
+        r.End();
         return (peer, mode);
     }
 
     /// <summary>FetchKeys and Listen carry only the transfer ID.</summary>
-    public static void WriteTransferId(FrameWriter w, TransferId id) => id.Write(w);
+    public static void WriteTransferId(FieldWriter w, TransferId id) => id.Write(w);
 
     public static TransferId ReadTransferId(KdFrame frame)
     {
         var r = frame.Reader();
         var id = TransferId.Read(ref r);
-        r.EnsureEnd();
+        r.End();
         return id;
     }
 
     /// <summary>Confirm: the transfer ID and the key-confirmation MAC (empty for e2e).</summary>
-    public static void WriteConfirm(FrameWriter w, TransferId id, ReadOnlySpan<byte> mac)
+    public static void WriteConfirm(FieldWriter w, TransferId id, ReadOnlySpan<byte> mac)
     {
         id.Write(w);
-        w.Bytes(mac);
+        w.Bytes16(mac);
     }
 
     public static (TransferId Id, byte[] Mac) ReadConfirm(KdFrame frame)
     {
         var r = frame.Reader();
         var id = TransferId.Read(ref r);
-        var mac = r.Bytes().ToArray();
-        r.EnsureEnd();
+        var mac = r.Bytes16().ToArray();
+        r.End();
         return (id, mac);
     }
 
     /// <summary>Listening: the waiter's port, and the host to advertise (empty: the address the key manager sees).</summary>
-    public static void WriteListening(FrameWriter w, TransferId id, string advertisedHost, ushort port)
+    public static void WriteListening(FieldWriter w, TransferId id, string advertisedHost, ushort port)
     {
         id.Write(w);
-        w.Text(advertisedHost).U16(port);
+        w.String16(advertisedHost).U16(port);
     }
 
     public static (TransferId Id, string Host, ushort Port) ReadListening(KdFrame frame)
     {
         var r = frame.Reader();
         var id = TransferId.Read(ref r);
-        var host = r.Text();
+        var host = r.String16();
         var port = r.U16();
-        r.EnsureEnd();
+        r.End();
         return (id, host, port);
     }
 
-    public static void WriteConnectTo(FrameWriter w, ConnectToMessage m)
+    public static void WriteConnectTo(FieldWriter w, ConnectToMessage m)
     {
         m.TransferId.Write(w);
-        w.Text(m.Host).U16(m.Port);
+        w.String16(m.Host).U16(m.Port);
     }
 
     public static ConnectToMessage ReadConnectTo(KdFrame frame)
     {
         var r = frame.Reader();
-        var m = new ConnectToMessage(TransferId.Read(ref r), r.Text(), r.U16());
-        r.EnsureEnd();
+        var m = new ConnectToMessage(TransferId.Read(ref r), r.String16(), r.U16());
+        r.End();
         return m;
     }
 
-    public static void WriteRefused(FrameWriter w, RefusalReason reason, string message) => w.U8((byte)reason).Text(message);
+    public static void WriteRefused(FieldWriter w, RefusalReason reason, string message) => w.U8((byte)reason).String16(message);
 
     public static (RefusalReason Reason, string Message) ReadRefused(KdFrame frame)
     {
         var r = frame.Reader();
         var reason = (RefusalReason)r.U8();
-        var message = r.Text();
-        r.EnsureEnd();
+        var message = r.String16();
+        r.End();
         return (reason, message);
     }
 }

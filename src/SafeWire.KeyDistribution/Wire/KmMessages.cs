@@ -1,3 +1,4 @@
+using SafeWire.Framing;
 namespace SafeWire.KeyDistribution.Wire;
 
 /// <summary>A peer as the key manager lists it to senders.</summary>
@@ -41,10 +42,10 @@ public enum VerdictKind : byte
 /// </summary>
 public sealed record PairedMessage(TransferId TransferId, TransferMode Mode, TransferRole Role, uint PeerId, string PeerName, string PeerFingerprint, DateTimeOffset ExpiresAt)
 {
-    public void Write(FrameWriter w)
+    public void Write(FieldWriter w)
     {
         TransferId.Write(w);
-        w.U8((byte)Mode).U8((byte)Role).U32(PeerId).Text(PeerName).Text(PeerFingerprint).I64(ExpiresAt.ToUnixTimeMilliseconds());
+        w.U8((byte)Mode).U8((byte)Role).U32(PeerId).String16(PeerName).String16(PeerFingerprint).I64(ExpiresAt.ToUnixTimeMilliseconds());
     }
 
     public static PairedMessage Read(KdFrame frame)
@@ -53,18 +54,18 @@ public sealed record PairedMessage(TransferId TransferId, TransferMode Mode, Tra
         var id = TransferId.Read(ref r);
         var mode = ReadMode(ref r);
         var role = ReadRole(ref r);
-        var message = new PairedMessage(id, mode, role, r.U32(), r.Text(), r.Text(), r.Time());
-        r.EnsureEnd();
+        var message = new PairedMessage(id, mode, role, r.U32(), r.String16(), r.String16(), r.UnixMilliseconds());
+        r.End();
         return message;
     }
 
-    internal static TransferMode ReadMode(ref FrameReader r)
+    internal static TransferMode ReadMode(ref FieldReader r)
     {
         var mode = (TransferMode)r.U8();
         return Enum.IsDefined(mode) ? mode : throw new KdException(KdError.Malformed, $"Unknown transfer mode {(byte)mode}.");
     }
 
-    internal static TransferRole ReadRole(ref FrameReader r)
+    internal static TransferRole ReadRole(ref FieldReader r)
     {
         var role = (TransferRole)r.U8();
         return Enum.IsDefined(role) ? role : throw new KdException(KdError.Malformed, $"Unknown transfer role {(byte)role}.");
@@ -74,17 +75,17 @@ public sealed record PairedMessage(TransferId TransferId, TransferMode Mode, Tra
 /// <summary>A peer's report after the transfer: its outcome and how many blocks it encrypted or decrypted.</summary>
 public sealed record ReportMessage(TransferId TransferId, bool Succeeded, ulong Blocks, ulong Bytes, uint Files, string Reason)
 {
-    public void Write(FrameWriter w)
+    public void Write(FieldWriter w)
     {
         TransferId.Write(w);
-        w.U8(Succeeded ? (byte)1 : (byte)0).U64(Blocks).U64(Bytes).U32(Files).Text(Reason);
+        w.U8(Succeeded ? (byte)1 : (byte)0).U64(Blocks).U64(Bytes).U32(Files).String16(Reason);
     }
 
     public static ReportMessage Read(KdFrame frame)
     {
         var r = frame.Reader();
-        var message = new ReportMessage(TransferId.Read(ref r), r.U8() != 0, r.U64(), r.U64(), r.U32(), r.Text());
-        r.EnsureEnd();
+        var message = new ReportMessage(TransferId.Read(ref r), r.U8() != 0, r.U64(), r.U64(), r.U32(), r.String16());
+        r.End();
         return message;
     }
 }
@@ -92,10 +93,10 @@ public sealed record ReportMessage(TransferId TransferId, bool Succeeded, ulong 
 /// <summary>The key manager's verdict on a transfer, sent to both peers.</summary>
 public sealed record VerdictMessage(TransferId TransferId, VerdictKind Kind, ulong SenderBlocks, ulong ReceiverBlocks, string Text)
 {
-    public void Write(FrameWriter w)
+    public void Write(FieldWriter w)
     {
         TransferId.Write(w);
-        w.U8((byte)Kind).U64(SenderBlocks).U64(ReceiverBlocks).Text(Text);
+        w.U8((byte)Kind).U64(SenderBlocks).U64(ReceiverBlocks).String16(Text);
     }
 
     public static VerdictMessage Read(KdFrame frame)
@@ -108,8 +109,8 @@ public sealed record VerdictMessage(TransferId TransferId, VerdictKind Kind, ulo
             throw new KdException(KdError.Malformed, $"Unknown verdict {(byte)kind}.");
         }
 
-        var message = new VerdictMessage(id, kind, r.U64(), r.U64(), r.Text());
-        r.EnsureEnd();
+        var message = new VerdictMessage(id, kind, r.U64(), r.U64(), r.String16());
+        r.End();
         return message;
     }
 }

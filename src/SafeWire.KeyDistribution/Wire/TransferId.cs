@@ -1,3 +1,4 @@
+using SafeWire.Framing;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Security.Cryptography;
@@ -16,13 +17,13 @@ public readonly record struct TransferId(UInt128 Value)
         return new TransferId(BinaryPrimitives.ReadUInt128BigEndian(bytes));
     }
 
-    public static TransferId Read(ref FrameReader reader) => new(BinaryPrimitives.ReadUInt128BigEndian(reader.Bytes(Size)));
+    public static TransferId Read(ref FieldReader reader) => new(BinaryPrimitives.ReadUInt128BigEndian(reader.Bytes16Exactly(Size)));
 
-    public void Write(FrameWriter writer)
+    public void Write(FieldWriter writer)
     {
         Span<byte> bytes = stackalloc byte[Size];
         WriteTo(bytes);
-        writer.Bytes(bytes);
+        writer.Bytes16(bytes);
     }
 
     public void WriteTo(Span<byte> destination) => BinaryPrimitives.WriteUInt128BigEndian(destination, Value);

@@ -1,3 +1,4 @@
+using SafeWire.Framing;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -62,10 +63,10 @@ public sealed class TransferKeys : IDisposable
     }
 
     /// <summary>KeyGrant body: transfer ID, mode, key, IV, MAC key, sender and receiver fingerprints, expiry.</summary>
-    public void Write(FrameWriter w)
+    public void Write(FieldWriter w)
     {
         TransferId.Write(w);
-        w.U8((byte)Mode).Bytes(_aesKey).Bytes(_iv).Bytes(_macKey).Text(SenderFingerprint).Text(ReceiverFingerprint).I64(ExpiresAt.ToUnixTimeMilliseconds());
+        w.U8((byte)Mode).Bytes16(_aesKey).Bytes16(_iv).Bytes16(_macKey).String16(SenderFingerprint).String16(ReceiverFingerprint).I64(ExpiresAt.ToUnixTimeMilliseconds());
     }
 
     public static TransferKeys Read(KdFrame frame)
@@ -74,16 +75,16 @@ public sealed class TransferKeys : IDisposable
         var id = TransferId.Read(ref r);
         var mode = PairedMessage.ReadMode(ref r);
         // Every field is checked before the key bytes are copied out of the frame, so a refused frame leaves no copy.
-        var aesKey = r.Bytes(AesKeySize);
-        var iv = r.Bytes(IvSize);
-        var macKey = r.Bytes(MacKeySize);
-        var sender = r.Text();
-        var receiver = r.Text();
-        var expires = r.Time();
+        var aesKey = r.Bytes16Exactly(AesKeySize);
+        var iv = r.Bytes16Exactly(IvSize);
+        var macKey = r.Bytes16Exactly(MacKeySize);
+        var sender = r.String16();
+        var receiver = r.String16();
+        var expires = r.UnixMilliseconds();
         var keys = new TransferKeys(id, mode, sender, receiver, expires, aesKey.ToArray(), iv.ToArray(), macKey.ToArray());
         try
         {
-            r.EnsureEnd();
+            r.End();
         }
         catch
         {

@@ -1,3 +1,4 @@
+using SafeWire.Framing;
 using System.Buffers;
 using System.Security.Cryptography;
 
@@ -25,11 +26,11 @@ public static class BallotCrypto
 
     /// <summary>The bytes the voter signs.</summary>
     public static byte[] SignedBallotBytes(string election, string voterId, ReadOnlySpan<byte> nonce, string ballot) =>
-        new WireWriter().Raw("SafeWire vote ballot v1\0"u8).String(election).String(voterId).Bytes(nonce).String(ballot).ToArray();
+        new FieldWriter().Fixed("SafeWire vote ballot v1\0"u8).String16(election).String16(voterId).Bytes16(nonce).String16(ballot).ToArray();
 
     /// <summary>The public ballot hash: over the signed bytes and the signature, so it cannot be matched to a ballot by guessing (the nonce is secret).</summary>
     public static byte[] BallotHash(ReadOnlySpan<byte> signedBytes, ReadOnlySpan<byte> signature) =>
-        SHA256.HashData(new WireWriter().Raw("SafeWire vote ballot hash v1\0"u8).Bytes(signedBytes).Bytes(signature).Written);
+        SHA256.HashData(new FieldWriter().Fixed("SafeWire vote ballot hash v1\0"u8).Bytes16(signedBytes).Bytes16(signature).Written);
 
     public static byte[] SignBallot(ECDsa voterKey, ReadOnlySpan<byte> signedBytes) =>
         voterKey.SignData(signedBytes, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
@@ -39,10 +40,10 @@ public static class BallotCrypto
         && voterKey.VerifyData(signedBytes, signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
 
     internal static byte[] BallotAssociatedData(string election, string voterId, ReadOnlySpan<byte> exchangeId) =>
-        new WireWriter().Raw("SafeWire vote sealed ballot v1\0"u8).String(election).String(voterId).Bytes(exchangeId).ToArray();
+        new FieldWriter().Fixed("SafeWire vote sealed ballot v1\0"u8).String16(election).String16(voterId).Bytes16(exchangeId).ToArray();
 
     internal static byte[] YesAssociatedData(ReadOnlySpan<byte> exchangeId) =>
-        new WireWriter().Raw("SafeWire vote yes v1\0"u8).Bytes(exchangeId).ToArray();
+        new FieldWriter().Fixed("SafeWire vote yes v1\0"u8).Bytes16(exchangeId).ToArray();
 
     /// <summary>
     /// Client side: signs and seals <paramref name="ballot"/>. <paramref name="sessionKey"/> receives the fresh
@@ -59,7 +60,7 @@ public static class BallotCrypto
         var signedBytes = SignedBallotBytes(election, voterId, nonce, ballot);
         var signature = SignBallot(voterKey, signedBytes);
         ballotHash = BallotHash(signedBytes, signature);
-        var plaintext = new WireWriter().String(ballot).Bytes(signature);
+        var plaintext = new FieldWriter().String16(ballot).Bytes16(signature);
         var ciphertext = new byte[plaintext.Written.Length];
         var iv = RandomNumberGenerator.GetBytes(IvSize);
         var tag = new byte[TagSize];
@@ -136,9 +137,9 @@ public static class BallotCrypto
                 return false;
             }
 
-            var reader = new WireReader(output);
-            ballot = reader.String(Ballot.MaxCandidates * 4);
-            signature = reader.FixedBytes(SignatureSize).ToArray();
+            var reader = VoteWire.Reader(output);
+            ballot = reader.String16(Ballot.MaxCandidates * 4);
+            signature = reader.Bytes16Exactly(SignatureSize).ToArray();
             reader.End();
             return true;
         }
@@ -153,7 +154,7 @@ public static class BallotCrypto
     /// <summary>Server side: the encrypted "yes" carrying the receipt, under the exchange's session key.</summary>
     public static SealedYes SealYes(ReadOnlySpan<byte> sessionKey, ReadOnlySpan<byte> exchangeId, Receipt receipt)
     {
-        var plaintext = new WireWriter().Raw("yes"u8);
+        var plaintext = new FieldWriter().Fixed("yes"u8);
         receipt.Encode(plaintext);
         var iv = RandomNumberGenerator.GetBytes(IvSize);
         var ciphertext = new byte[plaintext.Written.Length];
@@ -177,8 +178,8 @@ public static class BallotCrypto
             return null;
         }
 
-        var reader = new WireReader(plaintext);
-        if (!reader.Raw(3).SequenceEqual("yes"u8))
+        var reader = VoteWire.Reader(plaintext);
+        if (!reader.Fixed(3).SequenceEqual("yes"u8))
         {
             throw new VoteProtocolException(VoteRefusal.Malformed, "the server's answer is not \"yes\"");
         }

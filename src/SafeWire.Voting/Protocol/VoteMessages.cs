@@ -1,3 +1,4 @@
+using SafeWire.Framing;
 namespace SafeWire.Voting.Protocol;
 
 /// <summary>Message types of the voting exchange (one byte on the wire; never renumber).</summary>
@@ -25,12 +26,12 @@ public enum VoteMessageType : byte
 
 public sealed record VoterIdMessage(string VoterId)
 {
-    internal byte[] Encode() => new WireWriter().String(VoterId).ToArray();
+    internal byte[] Encode() => new FieldWriter().String16(VoterId).ToArray();
 
     internal static VoterIdMessage Decode(ReadOnlySpan<byte> payload)
     {
-        var reader = new WireReader(payload);
-        var id = reader.String(Identifiers.MaxLength);
+        var reader = VoteWire.Reader(payload);
+        var id = reader.String16(Identifiers.MaxLength);
         reader.End();
         return new VoterIdMessage(id);
     }
@@ -38,17 +39,17 @@ public sealed record VoterIdMessage(string VoterId)
 
 public sealed record ChallengeMessage(byte[] ExchangeId, byte[] Nonce, string Election, int Candidates, int MaxScore)
 {
-    internal byte[] Encode() => new WireWriter().Bytes(ExchangeId).Bytes(Nonce).String(Election).UInt16(Candidates).Byte((byte)MaxScore).ToArray();
+    internal byte[] Encode() => new FieldWriter().Bytes16(ExchangeId).Bytes16(Nonce).String16(Election).U16(checked((ushort)Candidates)).U8((byte)MaxScore).ToArray();
 
     internal static ChallengeMessage Decode(ReadOnlySpan<byte> payload)
     {
-        var reader = new WireReader(payload);
+        var reader = VoteWire.Reader(payload);
         var message = new ChallengeMessage(
-            reader.FixedBytes(BallotCrypto.ExchangeIdSize).ToArray(),
-            reader.FixedBytes(BallotCrypto.NonceSize).ToArray(),
-            reader.String(Identifiers.MaxLength),
-            reader.UInt16(),
-            reader.Byte());
+            reader.Bytes16Exactly(BallotCrypto.ExchangeIdSize).ToArray(),
+            reader.Bytes16Exactly(BallotCrypto.NonceSize).ToArray(),
+            reader.String16(Identifiers.MaxLength),
+            reader.U16(),
+            reader.U8());
         reader.End();
         return message;
     }
@@ -59,17 +60,17 @@ public sealed record SealedBallot(byte[] ExchangeId, byte[] WrappedKey, byte[] I
 {
     internal const int MaxWrappedKeySize = 1024;
 
-    internal byte[] Encode() => new WireWriter(1024).Bytes(ExchangeId).Bytes(WrappedKey).Bytes(Iv).Bytes(Ciphertext).Bytes(Tag).ToArray();
+    internal byte[] Encode() => new FieldWriter(1024).Bytes16(ExchangeId).Bytes16(WrappedKey).Bytes16(Iv).Bytes16(Ciphertext).Bytes16(Tag).ToArray();
 
     internal static SealedBallot Decode(ReadOnlySpan<byte> payload)
     {
-        var reader = new WireReader(payload);
+        var reader = VoteWire.Reader(payload);
         var message = new SealedBallot(
-            reader.FixedBytes(BallotCrypto.ExchangeIdSize).ToArray(),
-            reader.Bytes(MaxWrappedKeySize).ToArray(),
-            reader.FixedBytes(BallotCrypto.IvSize).ToArray(),
-            reader.Bytes(BallotCrypto.MaxPlaintextSize).ToArray(),
-            reader.FixedBytes(BallotCrypto.TagSize).ToArray());
+            reader.Bytes16Exactly(BallotCrypto.ExchangeIdSize).ToArray(),
+            reader.Bytes16(MaxWrappedKeySize).ToArray(),
+            reader.Bytes16Exactly(BallotCrypto.IvSize).ToArray(),
+            reader.Bytes16(BallotCrypto.MaxPlaintextSize).ToArray(),
+            reader.Bytes16Exactly(BallotCrypto.TagSize).ToArray());
         reader.End();
         return message;
     }
@@ -77,13 +78,13 @@ public sealed record SealedBallot(byte[] ExchangeId, byte[] WrappedKey, byte[] I
 
 public sealed record NoMessage(VoteRefusal Refusal, string Reason)
 {
-    internal byte[] Encode() => new WireWriter().Byte((byte)Refusal).String(Reason).ToArray();
+    internal byte[] Encode() => new FieldWriter().U8((byte)Refusal).String16(Reason).ToArray();
 
     internal static NoMessage Decode(ReadOnlySpan<byte> payload)
     {
-        var reader = new WireReader(payload);
-        var refusal = reader.Byte();
-        var reason = reader.String(1024);
+        var reader = VoteWire.Reader(payload);
+        var refusal = reader.U8();
+        var reason = reader.String16(1024);
         reader.End();
         if (!Enum.IsDefined((VoteRefusal)refusal))
         {
@@ -97,12 +98,12 @@ public sealed record NoMessage(VoteRefusal Refusal, string Reason)
 /// <summary>Step 5's message: "yes" + receipt, AES-256-GCM under the exchange's session key.</summary>
 public sealed record SealedYes(byte[] Iv, byte[] Ciphertext, byte[] Tag)
 {
-    internal byte[] Encode() => new WireWriter().Bytes(Iv).Bytes(Ciphertext).Bytes(Tag).ToArray();
+    internal byte[] Encode() => new FieldWriter().Bytes16(Iv).Bytes16(Ciphertext).Bytes16(Tag).ToArray();
 
     internal static SealedYes Decode(ReadOnlySpan<byte> payload)
     {
-        var reader = new WireReader(payload);
-        var message = new SealedYes(reader.FixedBytes(BallotCrypto.IvSize).ToArray(), reader.Bytes(1024).ToArray(), reader.FixedBytes(BallotCrypto.TagSize).ToArray());
+        var reader = VoteWire.Reader(payload);
+        var message = new SealedYes(reader.Bytes16Exactly(BallotCrypto.IvSize).ToArray(), reader.Bytes16(1024).ToArray(), reader.Bytes16Exactly(BallotCrypto.TagSize).ToArray());
         reader.End();
         return message;
     }
@@ -111,12 +112,12 @@ public sealed record SealedYes(byte[] Iv, byte[] Ciphertext, byte[] Tag)
 /// <summary>A board request; an empty election name means "the election this server serves".</summary>
 public sealed record BoardRequestMessage(string Election)
 {
-    internal byte[] Encode() => new WireWriter().String(Election).ToArray();
+    internal byte[] Encode() => new FieldWriter().String16(Election).ToArray();
 
     internal static BoardRequestMessage Decode(ReadOnlySpan<byte> payload)
     {
-        var reader = new WireReader(payload);
-        var election = reader.String(Identifiers.MaxLength);
+        var reader = VoteWire.Reader(payload);
+        var election = reader.String16(Identifiers.MaxLength);
         reader.End();
         return new BoardRequestMessage(election);
     }
@@ -129,7 +130,7 @@ internal static class BoardMessages
 
     public static byte[] EncodeEntries(IReadOnlyList<BoardEntry> entries)
     {
-        var writer = new WireWriter(entries.Count * 200 + 2).UInt16(entries.Count);
+        var writer = new FieldWriter(entries.Count * 200 + 2).U16(checked((ushort)entries.Count));
         foreach (var entry in entries)
         {
             entry.Encode(writer);
@@ -140,8 +141,8 @@ internal static class BoardMessages
 
     public static List<BoardEntry> DecodeEntries(ReadOnlySpan<byte> payload)
     {
-        var reader = new WireReader(payload);
-        var count = reader.UInt16();
+        var reader = VoteWire.Reader(payload);
+        var count = reader.U16();
         if (count > BatchSize)
         {
             throw new VoteProtocolException(VoteRefusal.Malformed, $"board batch of {count} entries exceeds {BatchSize}");
@@ -164,13 +165,13 @@ internal static class BoardMessages
     }
 
     /// <summary>BoardEnd: the election whose board this was and its last sequence number.</summary>
-    public static byte[] EncodeEnd(string election, long lastSequence) => new WireWriter().String(election).Int64(lastSequence).ToArray();
+    public static byte[] EncodeEnd(string election, long lastSequence) => new FieldWriter().String16(election).I64(lastSequence).ToArray();
 
     public static (string Election, long LastSequence) DecodeEnd(ReadOnlySpan<byte> payload)
     {
-        var reader = new WireReader(payload);
-        var election = reader.String(Identifiers.MaxLength);
-        var last = reader.Int64();
+        var reader = VoteWire.Reader(payload);
+        var election = reader.String16(Identifiers.MaxLength);
+        var last = reader.I64();
         reader.End();
         return (election, last);
     }

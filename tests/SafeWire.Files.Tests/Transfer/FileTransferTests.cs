@@ -1,3 +1,4 @@
+using SafeWire.Framing;
 using System.Net;
 using System.Net.Sockets;
 using SafeWire.Files.Tests.Support;
@@ -211,13 +212,13 @@ public sealed class FileTransferTests : IAsyncLifetime
         var channel = new FileChannel(connect.GetStream());
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
 
-        var writer = new PayloadWriter(channel.Payload);
-        writer.WriteString("/over.bin");
-        writer.WriteInt64(10);
+        var writer = new FieldSpanWriter(channel.Payload);
+        writer.String16("/over.bin");
+        writer.I64(10);
         await channel.SendAsync(FileMessageType.Put, writer.Length, timeout.Token);
         await channel.ExpectAsync(FileMessageType.PutReady, timeout.Token);
-        writer = new PayloadWriter(channel.Payload);
-        writer.WriteInt64(0);
+        writer = new FieldSpanWriter(channel.Payload);
+        writer.I64(0);
         await channel.SendAsync(FileMessageType.PutFrom, writer.Length, timeout.Token);
         await channel.SendAsync(FileMessageType.Data, 8, timeout.Token);
         await channel.SendAsync(FileMessageType.Data, 8, timeout.Token);

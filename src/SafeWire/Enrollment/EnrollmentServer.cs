@@ -77,6 +77,13 @@ public sealed class EnrollmentServer
         return Path.Combine(home.CaDirectory, InvitationStore.FileName);
     }
 
+    /// <summary>Where the server keeps a copy of a certificate it issued at a join: <c>ca/issued/NAME-SERIAL.crt</c> (for revoking it).</summary>
+    public static string IssuedPath(SafeWireHome home, string name, string serial)
+    {
+        ArgumentNullException.ThrowIfNull(home);
+        return Path.Combine(home.CaDirectory, "issued", SafeWireHome.CheckName(name) + "-" + serial + ".crt");
+    }
+
     /// <summary>True when the handshake admitted this client only to join: hand the connection to <see cref="HandleAsync(SecureStream, IPEndPoint?, CancellationToken)"/>.</summary>
     public static bool IsJoinRequest(PeerIdentity? identity) => identity?.IsJoinRequest == true;
 
@@ -152,6 +159,7 @@ public sealed class EnrollmentServer
 
         var role = invitation.Role == "server" ? PeerRole.Server : PeerRole.Client;
         byte[] issued;
+        string serial;
         try
         {
             using var ca = CertificateAuthority.Load(_home.CaDirectory, _options.CaPassword);
@@ -162,6 +170,8 @@ public sealed class EnrollmentServer
             };
             using var certificate = ca.IssueForPublicKey(leaf, client.SubjectPublicKeyInfo, now);
             issued = certificate.RawData;
+            serial = certificate.SerialNumber;
+            CertificateFile.Write(IssuedPath(_home, invitation.Name, serial), certificate);
         }
         catch (Exception e) when (e is IdentityFileException or CryptographicException)
         {
@@ -188,7 +198,7 @@ public sealed class EnrollmentServer
             Ca = caCertificate,
             Crl = crl,
         }, cancellationToken).ConfigureAwait(false);
-        return new JoinEvent(remote, invitation.Name, client.Fingerprint, null, $"{invitation.Name} joined as a {invitation.Role} with key {client.Fingerprint}");
+        return new JoinEvent(remote, invitation.Name, client.Fingerprint, null, $"{invitation.Name} joined as a {invitation.Role} with key {client.Fingerprint}, certificate serial {serial} (to shut it out: safewire cert revoke {serial})");
     }
 
     private static async Task<JoinEvent> RefuseAsync(Stream channel, IPEndPoint? remote, string? name, PeerIdentity client, JoinError error, string message, CancellationToken cancellationToken)

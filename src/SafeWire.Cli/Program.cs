@@ -21,6 +21,7 @@ root.Subcommands.Add(SafeWire.Cli.Commands.Peer.PeerCommandDefinition.Create());
 root.Subcommands.Add(SafeWire.Cli.Commands.Trust.TrustCommandDefinitions.CreateId());
 root.Subcommands.Add(SafeWire.Cli.Commands.Trust.TrustCommandDefinitions.CreateInvite());
 root.Subcommands.Add(SafeWire.Cli.Commands.Trust.TrustCommandDefinitions.CreateJoin());
+root.Subcommands.Add(SafeWire.Cli.Commands.Trust.TrustCommandDefinitions.CreateKnownHosts());
 
 // Piped output (scripts, tests) is not cut to 80 columns: fingerprints and paths stay on one line.
 if (Console.IsOutputRedirected)

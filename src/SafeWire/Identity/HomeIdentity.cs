@@ -274,16 +274,27 @@ public sealed class TrustedServers(SafeWireHome home)
 
             var entries = Load();
             entries[host.ToLowerInvariant()] = tag;
-            var text = new StringBuilder("# SafeWire: servers vouched for by a CA this home joined: HOST CA\n");
-            foreach (var (h, t) in entries)
-            {
-                text.Append(h).Append(' ').Append(t).Append('\n');
-            }
-
-            SecureFile.WriteText(ServersPath, text.ToString(), secret: false);
+            Save(entries);
         }
 
         return Lookup(host)!;
+    }
+
+    /// <summary>Unbinds <paramref name="host"/> (its CA file stays for other hosts); true when it was bound.</summary>
+    public bool Forget(string host)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        lock (s_gate)
+        {
+            var entries = Load();
+            if (!entries.Remove(host.ToLowerInvariant()))
+            {
+                return false;
+            }
+
+            Save(entries);
+            return true;
+        }
     }
 
     /// <summary>The binding for <paramref name="host"/>, or null.</summary>
@@ -340,6 +351,17 @@ public sealed class TrustedServers(SafeWireHome home)
                     $"THE SERVER AT {binding.Host} HAS CHANGED: its certificate is not from the CA {ca} this home joined for it. If the server was reinstalled, join it again with a new code from safewire invite; otherwise someone else is answering at that address.", e);
             }
         }
+    }
+
+    private void Save(Dictionary<string, string> entries)
+    {
+        var text = new StringBuilder("# SafeWire: servers vouched for by a CA this home joined: HOST CA\n");
+        foreach (var (h, t) in entries)
+        {
+            text.Append(h).Append(' ').Append(t).Append('\n');
+        }
+
+        SecureFile.WriteText(ServersPath, text.ToString(), secret: false);
     }
 
     private Dictionary<string, string> Load()

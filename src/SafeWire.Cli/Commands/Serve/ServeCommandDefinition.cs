@@ -53,6 +53,7 @@ internal static class ServeCommandDefinition
         command.Options.Add(HopTimeout);
         command.Options.Add(Name);
         command.Options.Add(Verbose);
+        Trust.TrustCommandDefinitions.ChatServeCaPassword.AddTo(command);
         command.SetAction((parse, ct) => ServeCommand.RunAsync(parse, ct));
         return command;
     }

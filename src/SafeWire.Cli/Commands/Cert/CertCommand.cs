@@ -71,6 +71,7 @@ internal static class CertCommand
             using (certificate)
             {
                 CertificateFile.Write(certificatePath, certificate);
+                File.Delete(certificatePath + ".auto"); // issued by hand now: servers keep it as it is
                 AnsiConsole.WriteLine($"issued {(role == PeerRole.Server ? "server" : "client")} certificate \"{name}\" (serial {certificate.SerialNumber}, valid until {certificate.NotAfter.ToUniversalTime():u})");
                 AnsiConsole.WriteLine($"  certificate: {certificatePath}");
                 if (csr is null)

@@ -84,6 +84,50 @@ public sealed class EnrollmentServer
         return Path.Combine(home.CaDirectory, "issued", SafeWireHome.CheckName(name) + "-" + serial + ".crt");
     }
 
+    /// <summary>
+    /// After the certificate with <paramref name="serial"/> was revoked: when a join issued it, removes its key from the
+    /// allow-list at <paramref name="allowListPath"/> too (servers that admit by key re-read it), and returns the name
+    /// it was issued to; null when no join issued that serial or the key was not listed.
+    /// </summary>
+    public static string? RemoveRevokedFromAllowList(SafeWireHome home, string serial, string allowListPath)
+    {
+        ArgumentNullException.ThrowIfNull(home);
+        ArgumentNullException.ThrowIfNull(serial);
+        var directory = Path.Combine(home.CaDirectory, "issued");
+        if (!Directory.Exists(directory) || !File.Exists(allowListPath))
+        {
+            return null;
+        }
+
+        foreach (var path in Directory.EnumerateFiles(directory, "*-" + serial + ".crt"))
+        {
+            string fingerprint;
+            using (var certificate = CertificateFile.Read(path))
+            {
+                if (!string.Equals(certificate.SerialNumber, serial, StringComparison.OrdinalIgnoreCase))
+                {
+                    continue;
+                }
+
+                fingerprint = Fingerprint.Of(certificate.PublicKey.ExportSubjectPublicKeyInfo());
+            }
+
+            lock (s_allowListGate)
+            {
+                var list = AllowList.Load(allowListPath);
+                if (list.Find(fingerprint) is not { } entry)
+                {
+                    return null;
+                }
+
+                new AllowList(list.Entries.Where(e => !string.Equals(e.Fingerprint, fingerprint, StringComparison.Ordinal))).Save(allowListPath);
+                return entry.Name;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>True when the handshake admitted this client only to join: hand the connection to <see cref="HandleAsync(SecureStream, IPEndPoint?, CancellationToken)"/>.</summary>
     public static bool IsJoinRequest(PeerIdentity? identity) => identity?.IsJoinRequest == true;
 

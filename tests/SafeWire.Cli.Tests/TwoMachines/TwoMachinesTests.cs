@@ -96,6 +96,9 @@ public sealed partial class TwoMachinesTests
         await OnServer(net, serverHome, "cert", "revoke", serial);
         var revoked = await SafeWireFailsIn(net.ClientNamespace, clientHome, "send", Server + ":10101", "after", "revocation");
         Assert.Contains("your certificate has been revoked", revoked, StringComparison.Ordinal);
+        // The revocation also took the key off the allow-list the join put it on: the file server refuses it too.
+        var shutOut = await SafeWireFailsIn(net.ClientNamespace, clientHome, "files", "ls", Server + ":7022");
+        Assert.Contains("NotOnAllowList", shutOut, StringComparison.Ordinal);
 
         // A changed server: another home (another CA) answers on the address B joined; every client verb refuses it.
         await files.DisposeAsync();
@@ -103,7 +106,7 @@ public sealed partial class TwoMachinesTests
         await impostor.WaitForOutputAsync("Press Ctrl+C to stop.");
         var changed = await SafeWireFailsIn(net.ClientNamespace, clientHome, "files", "ls", Server + ":7022");
         Assert.Contains("HAS CHANGED", changed, StringComparison.Ordinal);
-        string[] all = [.. refusals, revoked, changed];
+        string[] all = [.. refusals, revoked, shutOut, changed];
         foreach (var line in all)
         {
             TestContext.Current.TestOutputHelper?.WriteLine(line);

@@ -187,6 +187,10 @@ internal static class CertCommand
             var crl = ca.ReadCrl();
             AnsiConsole.WriteLine(added ? $"revoked {what}" : $"{what} was already revoked");
             AnsiConsole.WriteLine($"  CRL: {home.CrlPath} (number {crl.CrlNumber}, {crl.RevokedSerials.Count} revoked)");
+            if (SafeWire.Enrollment.EnrollmentServer.RemoveRevokedFromAllowList(home, serial, home.AllowListPath) is { } joined)
+            {
+                AnsiConsole.WriteLine($"  removed the key of {joined} (it joined with a code) from {home.AllowListPath}");
+            }
             return 0;
         }
         catch (ArgumentException e) when (e.ParamName == "serialHex")

@@ -24,7 +24,7 @@ public sealed class FilesCliTests
         Assert.StartsWith("safewire: ", refused.Error, StringComparison.Ordinal);
         Assert.Contains("not on the allow-list", serve.Output, StringComparison.Ordinal);
 
-        var allow = await Run(home, "allow", "add", Path.Combine(home, "certs", "client.crt"), "--name", "client");
+        var allow = await Run(home, "allow", "add", Path.Combine(home, "keys", "node.pub"), "--name", "client");
         Assert.True(allow.ExitCode == 0, allow.Error);
 
         var source = TestFiles.Random(dir["source.bin"], 5 * 1024 * 1024 + 3, seed: 12);

@@ -77,6 +77,57 @@ public sealed class EnrollmentServer
         return Path.Combine(home.CaDirectory, InvitationStore.FileName);
     }
 
+    /// <summary>Where the server keeps a copy of a certificate it issued at a join: <c>ca/issued/NAME-SERIAL.crt</c> (for revoking it).</summary>
+    public static string IssuedPath(SafeWireHome home, string name, string serial)
+    {
+        ArgumentNullException.ThrowIfNull(home);
+        return Path.Combine(home.CaDirectory, "issued", SafeWireHome.CheckName(name) + "-" + serial + ".crt");
+    }
+
+    /// <summary>
+    /// After the certificate with <paramref name="serial"/> was revoked: when a join issued it, removes its key from the
+    /// allow-list at <paramref name="allowListPath"/> too (servers that admit by key re-read it), and returns the name
+    /// it was issued to; null when no join issued that serial or the key was not listed.
+    /// </summary>
+    public static string? RemoveRevokedFromAllowList(SafeWireHome home, string serial, string allowListPath)
+    {
+        ArgumentNullException.ThrowIfNull(home);
+        ArgumentNullException.ThrowIfNull(serial);
+        var directory = Path.Combine(home.CaDirectory, "issued");
+        if (!Directory.Exists(directory) || !File.Exists(allowListPath))
+        {
+            return null;
+        }
+
+        foreach (var path in Directory.EnumerateFiles(directory, "*-" + serial + ".crt"))
+        {
+            string fingerprint;
+            using (var certificate = CertificateFile.Read(path))
+            {
+                if (!string.Equals(certificate.SerialNumber, serial, StringComparison.OrdinalIgnoreCase))
+                {
+                    continue;
+                }
+
+                fingerprint = Fingerprint.Of(certificate.PublicKey.ExportSubjectPublicKeyInfo());
+            }
+
+            lock (s_allowListGate)
+            {
+                var list = AllowList.Load(allowListPath);
+                if (list.Find(fingerprint) is not { } entry)
+                {
+                    return null;
+                }
+
+                new AllowList(list.Entries.Where(e => !string.Equals(e.Fingerprint, fingerprint, StringComparison.Ordinal))).Save(allowListPath);
+                return entry.Name;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>True when the handshake admitted this client only to join: hand the connection to <see cref="HandleAsync(SecureStream, IPEndPoint?, CancellationToken)"/>.</summary>
     public static bool IsJoinRequest(PeerIdentity? identity) => identity?.IsJoinRequest == true;
 
@@ -152,6 +203,7 @@ public sealed class EnrollmentServer
 
         var role = invitation.Role == "server" ? PeerRole.Server : PeerRole.Client;
         byte[] issued;
+        string serial;
         try
         {
             using var ca = CertificateAuthority.Load(_home.CaDirectory, _options.CaPassword);
@@ -162,6 +214,8 @@ public sealed class EnrollmentServer
             };
             using var certificate = ca.IssueForPublicKey(leaf, client.SubjectPublicKeyInfo, now);
             issued = certificate.RawData;
+            serial = certificate.SerialNumber;
+            CertificateFile.Write(IssuedPath(_home, invitation.Name, serial), certificate);
         }
         catch (Exception e) when (e is IdentityFileException or CryptographicException)
         {
@@ -188,7 +242,7 @@ public sealed class EnrollmentServer
             Ca = caCertificate,
             Crl = crl,
         }, cancellationToken).ConfigureAwait(false);
-        return new JoinEvent(remote, invitation.Name, client.Fingerprint, null, $"{invitation.Name} joined as a {invitation.Role} with key {client.Fingerprint}");
+        return new JoinEvent(remote, invitation.Name, client.Fingerprint, null, $"{invitation.Name} joined as a {invitation.Role} with key {client.Fingerprint}, certificate serial {serial} (to shut it out: safewire cert revoke {serial})");
     }
 
     private static async Task<JoinEvent> RefuseAsync(Stream channel, IPEndPoint? remote, string? name, PeerIdentity client, JoinError error, string message, CancellationToken cancellationToken)

@@ -4,7 +4,8 @@ namespace SafeWire.Identity;
 /// Accepts a peer that any one of several policies accepts, e.g. "issued by our CA, or pinned on the allow-list".
 /// Policies are tried in order; the first acceptance wins. A revoked certificate is a veto: it is refused even if
 /// another policy (such as a pinned key) would accept it. When all refuse, the first refusal that is more specific
-/// than "unknown key" is thrown, so the user sees the real problem (expired, wrong name, ...).
+/// than "unknown key" is thrown, so the user sees the real problem (expired, wrong name, ...); a pinned key that
+/// changed is said above everything else (a CA that did not issue it is then the expected, uninteresting refusal).
 /// </summary>
 public sealed class AnyOfVerifier : IPeerVerifier
 {
@@ -48,9 +49,10 @@ public sealed class AnyOfVerifier : IPeerVerifier
         return accepted ?? throw best!;
     }
 
-    /// <summary>"Not a certificate" says least, "not on the allow-list" a little more, anything else the real problem.</summary>
+    /// <summary>"Not a certificate" says least, "not on the allow-list" a little more, anything else the real problem; a changed key most.</summary>
     private static int Specificity(TrustFailureReason reason) => reason switch
     {
+        TrustFailureReason.HostKeyChanged => 3,
         TrustFailureReason.UnknownKey => 0,
         TrustFailureReason.NotOnAllowList => 1,
         _ => 2,

@@ -345,7 +345,10 @@ public sealed class CaVerifier : IPeerVerifier
 
             if (!matches)
             {
-                throw new TrustException(TrustFailureReason.NameMismatch, $"The server certificate \"{entry.Name}\" is not valid for \"{expected}\" (its names: {string.Join(", ", SubjectAltNames(entry.Leaf).DefaultIfEmpty("none"))}).");
+                var option = System.Net.IPAddress.TryParse(expected, out _) ? "--ip" : "--dns";
+                throw new TrustException(TrustFailureReason.NameMismatch,
+                    $"The server certificate \"{entry.Name}\" is not valid for \"{expected}\" (its names: {string.Join(", ", SubjectAltNames(entry.Leaf).DefaultIfEmpty("none"))}). " +
+                    $"Dial one of those names, or on the server give its certificate this one: safewire cert issue {entry.Name} --server {option} {expected} (keep its other names), or start it with --host {expected} when that is its own address.");
             }
         }
         else if (!string.Equals(entry.Name, expected, StringComparison.Ordinal))

@@ -274,16 +274,27 @@ public sealed class TrustedServers(SafeWireHome home)
 
             var entries = Load();
             entries[host.ToLowerInvariant()] = tag;
-            var text = new StringBuilder("# SafeWire: servers vouched for by a CA this home joined: HOST CA\n");
-            foreach (var (h, t) in entries)
-            {
-                text.Append(h).Append(' ').Append(t).Append('\n');
-            }
-
-            SecureFile.WriteText(ServersPath, text.ToString(), secret: false);
+            Save(entries);
         }
 
         return Lookup(host)!;
+    }
+
+    /// <summary>Unbinds <paramref name="host"/> (its CA file stays for other hosts); true when it was bound.</summary>
+    public bool Forget(string host)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        lock (s_gate)
+        {
+            var entries = Load();
+            if (!entries.Remove(host.ToLowerInvariant()))
+            {
+                return false;
+            }
+
+            Save(entries);
+            return true;
+        }
     }
 
     /// <summary>The binding for <paramref name="host"/>, or null.</summary>
@@ -307,11 +318,51 @@ public sealed class TrustedServers(SafeWireHome home)
         }
     }
 
-    /// <summary>The verifier for a bound host (its CA and CRL), or null when the host is not bound.</summary>
-    public CaVerifier? VerifierFor(string host) =>
-        Lookup(host) is { } binding
-            ? CaVerifier.FromFiles(binding.CaCertificatePath, File.Exists(binding.CrlPath) ? binding.CrlPath : null)
-            : null;
+    /// <summary>
+    /// The server verifier for a bound host (its CA and CRL), or null when the host is not bound. A server whose
+    /// certificate is not from that CA is refused with a message saying it is not the server this home joined.
+    /// </summary>
+    public IPeerVerifier? VerifierFor(string host) =>
+        Lookup(host) is { } binding ? new JoinedServerVerifier(binding, CaVerifierFor(binding)) : null;
+
+    /// <summary>The plain CA verifier (its CRL included) of a bound host, or null when the host is not bound.</summary>
+    public CaVerifier? CaVerifierFor(string host) => Lookup(host) is { } binding ? CaVerifierFor(binding) : null;
+
+    private static CaVerifier CaVerifierFor(ServerBinding binding) =>
+        CaVerifier.FromFiles(binding.CaCertificatePath, File.Exists(binding.CrlPath) ? binding.CrlPath : null);
+
+    private sealed class JoinedServerVerifier(ServerBinding binding, CaVerifier inner) : IPeerVerifier
+    {
+        public PeerIdentity Verify(PeerCredential credential, PeerVerificationContext context)
+        {
+            try
+            {
+                return inner.Verify(credential, context);
+            }
+            catch (TrustException e) when (e.Reason is TrustFailureReason.UntrustedIssuer or TrustFailureReason.UnknownKey && File.Exists(binding.CaCertificatePath))
+            {
+                string ca;
+                using (var certificate = CertificateFile.Read(binding.CaCertificatePath))
+                {
+                    ca = $"\"{HomeIdentity.CommonName(certificate)}\" {Fingerprint.Of(certificate.PublicKey.ExportSubjectPublicKeyInfo())}";
+                }
+
+                throw new TrustException(e.Reason,
+                    $"THE SERVER AT {binding.Host} HAS CHANGED: its certificate is not from the CA {ca} this home joined for it. If the server was reinstalled, join it again with a new code from safewire invite; otherwise someone else is answering at that address.", e);
+            }
+        }
+    }
+
+    private void Save(Dictionary<string, string> entries)
+    {
+        var text = new StringBuilder("# SafeWire: servers vouched for by a CA this home joined: HOST CA\n");
+        foreach (var (h, t) in entries)
+        {
+            text.Append(h).Append(' ').Append(t).Append('\n');
+        }
+
+        SecureFile.WriteText(ServersPath, text.ToString(), secret: false);
+    }
 
     private Dictionary<string, string> Load()
     {

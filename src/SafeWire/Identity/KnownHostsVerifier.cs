@@ -43,7 +43,7 @@ public sealed class KnownHostsVerifier : IPeerVerifier
                 {
                     throw new TrustException(TrustFailureReason.HostKeyChanged,
                         $"WARNING: THE KEY OF {key} HAS CHANGED! It was {known.Fingerprint}, now it is {fingerprint}. " +
-                        $"Someone could be intercepting the connection. If the change is expected, delete the line for {key} from {_path}.");
+                        $"Someone could be intercepting the connection. If the change is expected, run: safewire known-hosts forget {key}");
                 }
             }
             else
@@ -63,6 +63,15 @@ public sealed class KnownHostsVerifier : IPeerVerifier
         lock (_gate)
         {
             return Load().TryGetValue(HostKey(host), out var known) ? known.Fingerprint : null;
+        }
+    }
+
+    /// <summary>Every recorded host, in file order.</summary>
+    public IReadOnlyList<KnownHostEntry> Entries()
+    {
+        lock (_gate)
+        {
+            return Load().Values.Select(k => new KnownHostEntry(k.Host, k.Fingerprint, k.FirstSeen == DateTimeOffset.MinValue ? null : k.FirstSeen)).ToList();
         }
     }
 
@@ -130,3 +139,9 @@ public sealed class KnownHostsVerifier : IPeerVerifier
 
     private sealed record KnownHost(string Host, string Fingerprint, DateTimeOffset FirstSeen);
 }
+
+/// <summary>One line of a known-hosts file.</summary>
+/// <param name="Host">HOST or HOST:PORT, lower case.</param>
+/// <param name="Fingerprint">The recorded key, <c>SHA256:…</c>.</param>
+/// <param name="FirstSeen">When it was first seen, when recorded.</param>
+public sealed record KnownHostEntry(string Host, string Fingerprint, DateTimeOffset? FirstSeen);

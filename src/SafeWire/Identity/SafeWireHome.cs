@@ -171,10 +171,13 @@ public sealed class SafeWireHome
         {
             var keyExisted = File.Exists(keyPath);
             key = keyExisted ? KeyFile.ReadPrivateKey(keyPath) : KeyFile.Generate(KeyAlgorithm.EcdsaP256);
+            var autoMarker = certificatePath + ".auto";
             if (keyExisted && File.Exists(certificatePath))
             {
                 certificate = CertificateFile.Read(certificatePath);
-                if (!IsUsable(certificate, key, request))
+                // A certificate someone issued by hand (no marker) is kept even when it lacks names this run would add:
+                // only a certificate SafeWire issued itself is re-issued for new addresses.
+                if (!IsUsable(certificate, key, request, checkNames: File.Exists(autoMarker)))
                 {
                     certificate.Dispose();
                     certificate = null;
@@ -192,6 +195,7 @@ public sealed class SafeWireHome
                 using var ca = HasCa ? CertificateAuthority.Load(CaDirectory, caPassword) : CertificateAuthority.Create(CaDirectory, DefaultCaName, Time.GetUtcNow());
                 certificate = ca.Issue(request, key, Time.GetUtcNow());
                 CertificateFile.Write(certificatePath, certificate);
+                SecureFile.WriteText(autoMarker, "# issued automatically by safewire for the addresses the server listened on; it re-issues this certificate when they change. Delete this file to keep a certificate you issue by hand.\n", secret: false);
             }
 
             return LocalCredential.FromCertificate(certificate, key);
@@ -204,7 +208,7 @@ public sealed class SafeWireHome
         }
     }
 
-    private bool IsUsable(X509Certificate2 certificate, AsymmetricAlgorithm key, LeafRequest request)
+    private bool IsUsable(X509Certificate2 certificate, AsymmetricAlgorithm key, LeafRequest request, bool checkNames)
     {
         if (!CryptographicOperations.FixedTimeEquals(certificate.PublicKey.ExportSubjectPublicKeyInfo(), key.ExportSubjectPublicKeyInfo()) || !HasCa)
         {
@@ -220,6 +224,11 @@ public sealed class SafeWireHome
         catch (TrustException)
         {
             return false;
+        }
+
+        if (!checkNames)
+        {
+            return true;
         }
 
         var names = CaVerifier.SubjectAltNames(certificate).ToHashSet(StringComparer.OrdinalIgnoreCase);

@@ -24,11 +24,7 @@ public sealed class FilesCliTests
         Assert.StartsWith("safewire: ", refused.Error, StringComparison.Ordinal);
         Assert.Contains("not on the allow-list", serve.Output, StringComparison.Ordinal);
 
-        // The client presents the home's identity key: allow-list the fingerprint `safewire id` prints.
-        var id = await Run(home, "id");
-        Assert.True(id.ExitCode == 0, id.Error);
-        var fingerprint = id.Output.Split(' ', '\n').First(w => w.StartsWith("SHA256:", StringComparison.Ordinal)).Trim();
-        var allow = await Run(home, "allow", "add", fingerprint, "--name", "client");
+        var allow = await Run(home, "allow", "add", Path.Combine(home, "keys", "node.pub"), "--name", "client");
         Assert.True(allow.ExitCode == 0, allow.Error);
 
         var source = TestFiles.Random(dir["source.bin"], 5 * 1024 * 1024 + 3, seed: 12);

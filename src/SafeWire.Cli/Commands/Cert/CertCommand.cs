@@ -71,6 +71,7 @@ internal static class CertCommand
             using (certificate)
             {
                 CertificateFile.Write(certificatePath, certificate);
+                File.Delete(certificatePath + ".auto"); // issued by hand now: servers keep it as it is
                 CliConsole.Out.WriteLine($"issued {(role == PeerRole.Server ? "server" : "client")} certificate \"{name}\" (serial {certificate.SerialNumber}, valid until {certificate.NotAfter.ToUniversalTime():u})");
                 CliConsole.Out.WriteLine($"  certificate: {certificatePath}");
                 if (csr is null)
@@ -201,6 +202,10 @@ internal static class CertCommand
             var crl = ca.ReadCrl();
             CliConsole.Out.WriteLine(added ? $"revoked {what}" : $"{what} was already revoked");
             CliConsole.Out.WriteLine($"  CRL: {home.CrlPath} (number {crl.CrlNumber}, {crl.RevokedSerials.Count} revoked)");
+            if (SafeWire.Enrollment.EnrollmentServer.RemoveRevokedFromAllowList(home, serial, home.AllowListPath) is { } joined)
+            {
+                CliConsole.Out.WriteLine($"  removed the key of {joined} (it joined with a code) from {home.AllowListPath}");
+            }
             return 0;
         }
         catch (ArgumentException e) when (e.ParamName == "serialHex")

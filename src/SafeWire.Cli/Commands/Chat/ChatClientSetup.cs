@@ -30,8 +30,12 @@ internal static class ChatClientSetup
         var credential = identity.ClientCredential(host, name);
         IPeerVerifier serverVerifier = caFile is not null
             ? CaVerifier.FromFiles(caFile.Exists ? caFile.FullName : throw new CliException($"{caFile.FullName}: no such CA certificate file"))
-            : (IPeerVerifier?)new TrustedServers(home).VerifierFor(host) ?? home.CreateKnownHostsVerifier(port);
-        var peerVerifier = new AnyOfVerifier(home.CreateCaVerifier(), new KnownHostsVerifier(Path.Combine(home.Root, "known_peers")));
+            : new TrustedServers(home).VerifierFor(host) ?? home.CreateKnownHostsVerifier(port);
+        // Direct-message peers of a joined server carry certificates from the CA joined for it; a home that never made a
+        // CA of its own does not get one just for this.
+        var knownPeers = new KnownHostsVerifier(Path.Combine(home.Root, "known_peers"));
+        IPeerVerifier? peerCa = new TrustedServers(home).CaVerifierFor(host) ?? (home.HasCa ? home.CreateCaVerifier() : null);
+        IPeerVerifier peerVerifier = peerCa is null ? knownPeers : new AnyOfVerifier(peerCa, knownPeers);
         var options = new ChatClientOptions
         {
             Name = name,
@@ -74,7 +78,9 @@ internal static class ChatClientSetup
         catch (SecureChannelException e) when (e.TrustFailure is { } reason)
         {
             throw new ChatExitException(ExitCodes.Refused, e.SentByPeer
-                ? $"refused by the server ({reason}): {e.Message}"
+                ? reason == TrustFailureReason.Revoked
+                    ? "refused by the server: your certificate has been revoked by its administrator; ask them for a new invitation (safewire invite) if that was a mistake"
+                    : $"refused by the server ({reason}): {e.Message}"
                 : $"the server is not trusted ({reason}): {e.Message}");
         }
         catch (SecureChannelException e) when (e.Alert == Protocol.Alert.NoCommonCipherSuite)

@@ -89,7 +89,7 @@ internal static class FilesClientCommands
         var credential = HomeIdentity.Open(home, parse.GetValue(FilesCommandDefinition.As)).ClientCredential(host);
         var options = new SecureClientOptions
         {
-            ServerVerifier = (IPeerVerifier?)new TrustedServers(home).VerifierFor(host) ?? new AnyOfVerifier(home.CreateCaVerifier(), home.CreateKnownHostsVerifier(port)),
+            ServerVerifier = new TrustedServers(home).VerifierFor(host) ?? new AnyOfVerifier(home.CreateCaVerifier(), home.CreateKnownHostsVerifier(port)),
             ServerName = host,
             ClientCredential = credential,
             CipherSuites = SuiteOption.Get(parse, SuiteOption.Client),

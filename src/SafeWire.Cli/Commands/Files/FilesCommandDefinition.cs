@@ -40,6 +40,7 @@ internal static class FilesCommandDefinition
     public static Command Create()
     {
         var serve = new Command("serve", "Serve a directory to allow-listed SafeWire clients") { Root, Host, Port, Allow, ReadOnly, PartialMaxAge, PartialQuota, SuiteOption.Server };
+        Trust.TrustCommandDefinitions.FilesServeCaPassword.AddTo(serve);
         serve.SetAction((parse, ct) => FilesServeCommand.RunAsync(parse, ct));
 
         var ls = new Command("ls", "List a remote directory") { Server, RemoteOptional, As, SuiteOption.Client };

@@ -31,7 +31,23 @@ internal static class FilesServeCommand
         var home = HomeOption.Resolve(parse);
         var allowPath = parse.GetValue(FilesCommandDefinition.Allow)?.FullName ?? home.AllowListPath;
         var readOnly = parse.GetValue(FilesCommandDefinition.ReadOnly);
-        using var credential = home.LoadOrCreateServerCredential(CredentialName, Trust.ServerNames.DnsNames(), Trust.ServerNames.Addresses(host));
+        var password = Trust.TrustCommandDefinitions.FilesServeCaPassword.Read(parse, confirm: false);
+        var caPassword = password.Length == 0 ? null : new string(password); // joins sign with the CA key
+        LocalCredential issued;
+        try
+        {
+            issued = home.LoadOrCreateServerCredential(CredentialName, Trust.ServerNames.DnsNames(), Trust.ServerNames.Addresses(host), password);
+        }
+        catch (IdentityFileException e) when (e.Error == IdentityFileError.PasswordRequired)
+        {
+            throw new CliException($"{e.FilePath}: the home CA's key is encrypted; give its password with --ca-password-file FILE or --ask-ca-password");
+        }
+        finally
+        {
+            password.AsSpan().Clear();
+        }
+
+        using var credential = issued;
         var output = CliConsole.Out;
         var options = new FileServerOptions
         {
@@ -41,7 +57,7 @@ internal static class FilesServeCommand
             PartialQuota = PartialQuotaBytes(parse.GetValue(FilesCommandDefinition.PartialQuota)),
             Log = line => output.WriteLine(DateTime.Now.ToString("HH:mm:ss ", CultureInfo.InvariantCulture) + line),
         };
-        var enrollment = new EnrollmentServer(home, new EnrollmentServerOptions { AllowListPath = allowPath });
+        var enrollment = new EnrollmentServer(home, new EnrollmentServerOptions { AllowListPath = allowPath, CaPassword = caPassword });
         enrollment.Completed += e => options.Log?.Invoke(e.Message);
         var secure = new SecureServerOptions
         {

@@ -351,7 +351,7 @@ internal sealed class PeerSession : IAsyncDisposable
 
         try
         {
-            var channels = new SecureKdChannels(credential, (IPeerVerifier?)new TrustedServers(home).VerifierFor(keyManager.Host) ?? home.CreateCaVerifier());
+            var channels = new SecureKdChannels(credential, new TrustedServers(home).VerifierFor(keyManager.Host) ?? home.CreateCaVerifier());
             using var connect = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             connect.CancelAfter(TimeSpan.FromSeconds(30));
             var channel = await channels.ConnectKeyManagerAsync(keyManager.Host, keyManager.Port, connect.Token);

@@ -51,10 +51,26 @@ internal static class ServeCommand
         }
 
         var address = ResolveAddress(hostText);
-        using var credential = home.LoadOrCreateServerCredential(name, DnsNames(hostText), Trust.ServerNames.Addresses(address));
+        var password = Trust.TrustCommandDefinitions.ChatServeCaPassword.Read(parse, confirm: false);
+        var caPassword = password.Length == 0 ? null : new string(password); // joins sign with the CA key
+        LocalCredential issued;
+        try
+        {
+            issued = home.LoadOrCreateServerCredential(name, DnsNames(hostText), Trust.ServerNames.Addresses(address), password);
+        }
+        catch (IdentityFileException e) when (e.Error == IdentityFileError.PasswordRequired)
+        {
+            throw new CliException($"{e.FilePath}: the home CA's key is encrypted; give its password with --ca-password-file FILE or --ask-ca-password");
+        }
+        finally
+        {
+            password.AsSpan().Clear();
+        }
+
+        using var credential = issued;
         var (clientVerifier, admission) = ClientPolicy(home, allowFile, requireCert);
         var output = new ChatOutput();
-        var enrollment = new EnrollmentServer(home, new EnrollmentServerOptions { AllowListPath = allowFile?.FullName });
+        var enrollment = new EnrollmentServer(home, new EnrollmentServerOptions { AllowListPath = allowFile?.FullName, CaPassword = caPassword });
         enrollment.Completed += e => output.Line(e.Message);
         var authenticator = new SecureStreamAuthenticator(
             new SecureServerOptions

@@ -51,11 +51,22 @@ internal static class InviteCommand
         var address = parse.GetValue(TrustCommandDefinitions.ServerAddress) is { } typed
             ? HostPort.Parse(typed, "--server-address", ServeCommandDefinition.DefaultPort)
             : new HostPort(ServerNames.PrimaryAddress().ToString(), ServeCommandDefinition.DefaultPort);
-        using var ca = home.LoadOrCreateCa();
+        // The code pins the CA's public key; its private key (perhaps encrypted) is needed only by the server that issues.
+        if (!home.HasCa)
+        {
+            home.LoadOrCreateCa().Dispose();
+        }
+
+        string caFingerprint;
+        using (var caCertificate = CertificateFile.Read(home.CaCertificatePath))
+        {
+            caFingerprint = Fingerprint.Of(caCertificate.PublicKey.ExportSubjectPublicKeyInfo());
+        }
+
         var now = home.Time.GetUtcNow();
         var code = new InvitationStore(EnrollmentServer.InvitationsPath(home)).Create(
             name, server ? PeerRole.Server : PeerRole.Client, server && dns.Length == 0 ? [name] : dns, ips,
-            address.Host, address.Port, ca.Fingerprint, now, lifetime);
+            address.Host, address.Port, caFingerprint, now, lifetime);
         var text = code.ToString();
         CliConsole.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Invitation for {name} ({(server ? "server" : "client")}), works once, until {(now + lifetime).UtcDateTime:yyyy-MM-dd HH:mm} UTC; it joins through {code.Address} (any SafeWire server of this home on that port)."));

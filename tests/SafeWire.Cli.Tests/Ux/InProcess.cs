@@ -29,13 +29,33 @@ internal static class InProcess
         var output = new SyncWriter();
         var error = new SyncWriter();
         var input = new QueueReader();
-        var task = Task.Run(() => SafeWireCli.RunAsync(args, output, error, input));
-        return new Running(task, output, error, input);
+        var interrupt = new CancellationTokenSource();
+        var task = Task.Run(() => SafeWireCli.RunAsync(args, output, error, input, interrupt.Token));
+        return new Running(task, output, error, input, interrupt);
     }
 
-    internal sealed class Running(Task<int> task, SyncWriter output, SyncWriter error, QueueReader input)
+    internal sealed class Running(Task<int> task, SyncWriter output, SyncWriter error, QueueReader input, CancellationTokenSource interrupt) : IAsyncDisposable
     {
         public Task<int> Exit => task;
+
+        /// <summary>Ctrl+C, then waits for the exit code.</summary>
+        public async Task<int> InterruptAsync()
+        {
+            await interrupt.CancelAsync();
+            return await task.WaitAsync(TimeSpan.FromSeconds(60));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            input.Close();
+            if (!task.IsCompleted)
+            {
+                await interrupt.CancelAsync();
+                await Task.WhenAny(task, Task.Delay(TimeSpan.FromSeconds(60)));
+            }
+
+            interrupt.Dispose();
+        }
 
         public string Output => output.ToString();
 

@@ -55,7 +55,7 @@ internal ref struct PayloadReader
 
     public ReadOnlySpan<byte> Fixed(int length) => Take(length);
 
-    /// <summary>Rejects trailing bytes (STYLE 9).</summary>
+    /// <summary>Rejects trailing bytes.</summary>
     public readonly void End()
     {
         if (!_rest.IsEmpty)

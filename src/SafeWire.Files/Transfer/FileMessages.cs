@@ -58,7 +58,7 @@ public sealed class FileTransferException : IOException
 public sealed record RemoteEntry(string Name, bool IsDirectory, long Size, DateTimeOffset Modified);
 
 /// <summary>
-/// Writes a frame payload into a span: big-endian integers, strings as u16 length + UTF-8 (STYLE 9: every codec
+/// Writes a frame payload into a span: big-endian integers, strings as u16 length + UTF-8 (every codec
 /// is a writer/reader pair).
 /// </summary>
 public ref struct PayloadWriter(Span<byte> destination)

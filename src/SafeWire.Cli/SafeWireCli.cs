@@ -45,8 +45,8 @@ internal static class SafeWireCli
         return await InvokeAsync(parse).ConfigureAwait(false);
     }
 
-    /// <summary>Runs <c>safewire ARGS</c> in process with the given output, error and input (tests).</summary>
-    public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, TextReader? input = null)
+    /// <summary>Runs <c>safewire ARGS</c> in process with the given output, error and input (tests); cancelling is Ctrl+C.</summary>
+    public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, TextReader? input = null, CancellationToken cancellationToken = default)
     {
         var parse = Create().Parse(args);
         return CliConsole.RunWithAsync(output, error, input ?? TextReader.Null, () => InvokeAsync(parse, new InvocationConfiguration
@@ -55,10 +55,10 @@ internal static class SafeWireCli
             Output = output,
             Error = error,
             ProcessTerminationTimeout = null,
-        }));
+        }, cancellationToken));
     }
 
-    private static async Task<int> InvokeAsync(ParseResult parse, InvocationConfiguration? configuration = null)
+    private static async Task<int> InvokeAsync(ParseResult parse, InvocationConfiguration? configuration = null, CancellationToken cancellationToken = default)
     {
         if (parse.Action is ParseErrorAction)
         {
@@ -69,7 +69,7 @@ internal static class SafeWireCli
         // Any exception escaping a verb becomes one line on stderr and exit code 1, never a stack trace.
         try
         {
-            return await parse.InvokeAsync(configuration ?? new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
+            return await parse.InvokeAsync(configuration ?? new InvocationConfiguration { EnableDefaultExceptionHandler = false }, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e)
         {

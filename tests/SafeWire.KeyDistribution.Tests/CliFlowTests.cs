@@ -73,6 +73,7 @@ public sealed class CliFlowTests : IAsyncLifetime
         Assert.Equal(2, Directory.GetFiles(_out.Path).Length);
         Assert.Contains("Block counts match", alice.Output, StringComparison.Ordinal);
         Assert.Contains("Block counts match", bob.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Pick one with", alice.Output, StringComparison.Ordinal); // the interactive hint does not apply here
         await _km!.WaitForOutputAsync("MATCH", s_step);
         Assert.Contains($"-> bob (", _km.Output, StringComparison.Ordinal);
 
@@ -93,7 +94,8 @@ public sealed class CliFlowTests : IAsyncLifetime
     {
         var file = RandomFile("seed.pdf", 200_000);
         var target = Path.Combine(_out.Path, "saved-seed.pdf");
-        await using var bob = SafeWireProcess.Start(["peer", KeyManager, "--home", _home.Path, "--name", "bob"], workingDirectory: _out.Path);
+        var bobPort = FreePort.Next();
+        await using var bob = SafeWireProcess.Start(["peer", KeyManager, "--home", _home.Path, "--name", "bob", "--listen-port", bobPort.ToString(System.Globalization.CultureInfo.InvariantCulture)], workingDirectory: _out.Path);
         await bob.WaitForOutputAsync("Welcome to the SafeWire key manager", s_step);
         await bob.WriteLineAsync("wait");
         await bob.WaitForOutputAsync("Waiting for a sender", s_step);
@@ -110,6 +112,7 @@ public sealed class CliFlowTests : IAsyncLifetime
 
         await bob.WaitForOutputAsync("Accept? [y/n]", s_step);
         Assert.Contains("alice", bob.Output, StringComparison.Ordinal);
+        Assert.Contains($":{bobPort} for alice", bob.Output, StringComparison.Ordinal); // the interactive waiter's --listen-port
         Assert.Contains($"seed.pdf: {ChunkCipher.EncryptedFileLength(200_000).ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} bytes encrypted (200,000 bytes)", bob.Output, StringComparison.Ordinal);
         await bob.WriteLineAsync("y");
         await bob.WaitForOutputAsync("Save as [seed.pdf]", s_step);

@@ -110,6 +110,11 @@ internal static class LoopbackPair
 /// <summary>The PostgreSQL server the tests may use: $SAFEWIRE_TEST_POSTGRES (.ci/run starts one and sets it).</summary>
 internal static class TestPostgres
 {
+    /// <summary>Why the PostgreSQL tests are skipped, and how to run them.</summary>
+    public const string SkipReason = "PostgreSQL tests NOT RUN: no PostgreSQL server given; set SAFEWIRE_TEST_POSTGRES=\"Host=127.0.0.1;Port=...;Username=...;Database=...\" (.ci/run starts a throwaway server and sets it).";
+
+    private static int s_reasonShown;
+
     public static string? ConnectionString => Environment.GetEnvironmentVariable("SAFEWIRE_TEST_POSTGRES") is { Length: > 0 } value ? value : null;
 
     /// <summary>The connection string, or a skip that says clearly why (a failure in CI, where SAFEWIRE_REQUIRE_POSTGRES=1).</summary>
@@ -125,7 +130,13 @@ internal static class TestPostgres
             Assert.Fail("SAFEWIRE_REQUIRE_POSTGRES=1 but SAFEWIRE_TEST_POSTGRES is not set: the PostgreSQL tests must run here.");
         }
 
-        Assert.Skip("PostgreSQL test NOT RUN: set SAFEWIRE_TEST_POSTGRES=\"Host=127.0.0.1;Port=...;Username=...;Database=...\" (.ci/run starts a throwaway server and sets it).");
+        // dotnet test prints "[SKIP]" without the reason: say it once as a diagnostic message (xunit.runner.json shows them).
+        if (Interlocked.Exchange(ref s_reasonShown, 1) == 0)
+        {
+            TestContext.Current.SendDiagnosticMessage(SkipReason);
+        }
+
+        Assert.Skip(SkipReason);
         return null!;
     }
 }

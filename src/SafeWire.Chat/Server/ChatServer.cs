@@ -225,7 +225,7 @@ public sealed partial class ChatServer : IAsyncDisposable
         }
     }
 
-    /// <summary>One connection's whole life in one try/finally (STYLE 26).</summary>
+    /// <summary>One connection's whole life in one try/finally.</summary>
     private async Task HandleConnectionAsync(Socket socket, int localPort)
     {
         Interlocked.Increment(ref _open); // counted here and uncounted in the finally, whatever throws in between
@@ -283,7 +283,7 @@ public sealed partial class ChatServer : IAsyncDisposable
         {
             Failed(remote, localPort, Describe(e));
         }
-#pragma warning disable CA1031 // Last resort (STYLE 26): a bug in one connection is logged and ends that connection only.
+#pragma warning disable CA1031 // Last resort: a bug in one connection is logged and ends that connection only.
         catch (Exception e)
 #pragma warning restore CA1031
         {

@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 namespace SafeWire.Chat.Server;
 
 /// <summary>
-/// The connected clients (STYLE 25): ids, the max-clients quota, unique names. Adds and removes take a lock;
+/// The connected clients: ids, the max-clients quota, unique names. Adds and removes take a lock;
 /// the many readers (relays, <c>list</c>) read the concurrent dictionary without one.
 /// </summary>
 internal sealed class ConnectionRegistry(int maxClients)

@@ -20,7 +20,7 @@ public enum ChatSessionState
 }
 
 /// <summary>
-/// The chat protocol as one table (STYLE 4, after h11's _state.py): which frame may follow which state, and
+/// The chat protocol as one table: which frame may follow which state, and
 /// where it leads. It does not know which side it runs on: both ends apply every frame they send or receive.
 /// <code>
 ///   AwaitingHello    --Hello------------&gt; AwaitingWelcome

@@ -46,7 +46,7 @@ public enum KmSessionInput
 }
 
 /// <summary>
-/// The key manager's view of one client as a table (STYLE 4, after h11's _state.py): every allowed
+/// The key manager's view of one client as a table: every allowed
 /// (state, input) pair and the state it leads to. Anything not in the table is refused as "expected X,
 /// got Y". Pure: the server shell looks transitions up here and does the I/O.
 /// <code>

@@ -26,7 +26,7 @@ public enum TransferEvent
 }
 
 /// <summary>
-/// The pairing's life as a table (STYLE 4). Issued → Confirmed → Transferring → Completed; Failure from any
+/// The pairing's life as a table. Issued → Confirmed → Transferring → Completed; Failure from any
 /// live state; expiry only before the file starts to move (a long transfer is not cut off mid-file).
 /// Completed and Failed are final: the transfer ID is spent and every later use is refused as reused.
 /// </summary>

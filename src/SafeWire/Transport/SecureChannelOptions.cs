@@ -20,13 +20,13 @@ public abstract class SecureChannelOptions
     /// <summary>Sees every handshake message and derived secret of this end (safewire trace, key logs). Leave null in production.</summary>
     public IHandshakeObserver? Observer { get; set; }
 
-    /// <summary>Test hook (STYLE 35): fixes randomness (hello randoms, session IDs, ticket nonces).</summary>
+    /// <summary>Test hook: fixes randomness (hello randoms, session IDs, ticket nonces).</summary>
     internal Action<Span<byte>>? Random { get; set; }
 
-    /// <summary>Test hook (STYLE 35): fixes the ephemeral ECDH key.</summary>
+    /// <summary>Test hook: fixes the ephemeral ECDH key.</summary>
     internal Func<ECDiffieHellman>? EphemeralKeyFactory { get; set; }
 
-    /// <summary>Test hook (STYLE 35): signs CertificateVerify content (ECDSA is randomized; tests replay signatures).</summary>
+    /// <summary>Test hook: signs CertificateVerify content (ECDSA is randomized; tests replay signatures).</summary>
     internal Func<LocalCredential, byte[], Protocol.Messages.CertificateVerify>? Signer { get; set; }
 
     /// <summary>Records per key before an automatic key update; tests lower it to force many updates.</summary>

@@ -24,7 +24,7 @@ public sealed class SecureStream : Stream
     //   [_recordStart, _receiveEnd) bytes read from the inner stream, not yet processed as records
     // The buffer holds at least one maximal record, so a record never needs more than compaction. It goes back to
     // the pool (cleared) as soon as it is empty, and an async read on an established connection waits for the
-    // peer with a zero-byte read before renting it again (STYLE 20): an idle connection holds no buffer.
+    // peer with a zero-byte read before renting it again: an idle connection holds no buffer.
     private const int ReceiveBufferSize = 2 * ProtocolConstants.MaxRecordLength;
 
     // Once a read has filled most of the buffer (bulk traffic: the socket had more), this connection rents a buffer

@@ -114,8 +114,9 @@ public sealed class IdentityCliTests
         Assert.Contains("X509v3 CRL Number", crlText, StringComparison.Ordinal);
         await OpenSsl.OkAsync(dir.Path, "crl", "-in", crl, "-CAfile", ca, "-noout"); // signature checks out
 
-        // Revoking by serial (a made-up one) bumps the CRL again; a bad serial is one clear line.
-        await Ok(home, "cert", "revoke", "0A:0B:0C", "--force"); // a serial this home never issued
+        // Revoking a made-up serial is refused unless insisted on (--force), then bumps the CRL again; a bad serial is one clear line.
+        await Fails(home, "no certificate with serial 0A0B0C", "cert", "revoke", "0A:0B:0C");
+        await Ok(home, "cert", "revoke", "0A:0B:0C", "--force");
         Assert.Contains("0A0B0C", await OpenSsl.OkAsync(dir.Path, "crl", "-in", crl, "-text", "-noout"), StringComparison.Ordinal);
         await Fails(home, "not a serial number", "cert", "revoke", "xyz");
     }

@@ -12,9 +12,10 @@ public sealed class TestCertificates : IDisposable
 {
     private static readonly Lazy<TestCertificates> s_shared = new(CreateShared);
 
+    /// <summary>Writes the CA, the server certificate and its private key (PEM) into <paramref name="directory"/>; <see cref="Dispose"/> deletes it.</summary>
     public TestCertificates(string directory)
     {
-        Directory.CreateDirectory(directory);
+        Directory = System.IO.Directory.CreateDirectory(directory).FullName;
         using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var caRequest = new CertificateRequest("CN=SafeWire Test CA", caKey, HashAlgorithmName.SHA256);
         caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
@@ -65,6 +66,9 @@ public sealed class TestCertificates : IDisposable
     /// <summary>One set for the whole test run (making keys is cheap, but clients cache nothing between sets).</summary>
     public static TestCertificates Shared => s_shared.Value;
 
+    /// <summary>Where the PEM files are.</summary>
+    public string Directory { get; }
+
     public X509Certificate2 Ca { get; }
 
     public X509Certificate2 Server { get; }
@@ -75,9 +79,22 @@ public sealed class TestCertificates : IDisposable
 
     public string ServerKeyPemPath { get; }
 
+    /// <summary>Frees the keys and deletes the directory (it holds a private key).</summary>
     public void Dispose()
     {
         Ca.Dispose();
         Server.Dispose();
+        if (System.IO.Directory.Exists(Directory))
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+    }
+
+    /// <summary>The shared set lives in a fresh temporary folder, deleted when the test process exits.</summary>
+    private static TestCertificates CreateShared()
+    {
+        var shared = new TestCertificates(System.IO.Directory.CreateTempSubdirectory("safewire-test-ca-").FullName);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => shared.Dispose();
+        return shared;
     }
 }

@@ -4,7 +4,7 @@ using SafeWire.Protocol.KeySchedule;
 namespace SafeWire.Tests.Protocol;
 
 /// <summary>
-/// The key schedule's construction checked against published values (/work/shared/vectors/tls13-key-schedule.md):
+/// The key schedule's construction checked against published values:
 /// RFC 5869 A.1 and RFC 8448 §3 / §5, run with TLS 1.3's "tls13 " label prefix.
 /// </summary>
 public sealed class KeyScheduleVectorTests

@@ -7,7 +7,7 @@ using SafeWire.Protocol.Records;
 namespace SafeWire.Tests.Support;
 
 /// <summary>
-/// Deterministic endpoints for sans-I/O tests (STYLE 35): fixed randomness, fixed ephemeral keys (RFC 8448 §5's
+/// Deterministic endpoints for sans-I/O tests: fixed randomness, fixed ephemeral keys (RFC 8448 §5's
 /// P-256 keys), a fixed server key, and replayed signatures, so a session is byte-for-byte reproducible.
 /// </summary>
 internal static class DeterministicSession
@@ -80,7 +80,7 @@ internal sealed class FeedResult
     public int Leftover { get; set; }
 }
 
-/// <summary>Drives two sans-I/O connections against each other (h11's ConnectionPair) and records every flight.</summary>
+/// <summary>Drives two sans-I/O connections against each other and records every flight.</summary>
 internal sealed class ConnectionPair : IDisposable
 {
     public ConnectionPair(HandshakeSettings client, HandshakeSettings server)

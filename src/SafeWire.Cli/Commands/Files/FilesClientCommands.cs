@@ -14,7 +14,13 @@ internal static class FilesClientCommands
     {
         await using var client = await ConnectAsync(parse, cancellationToken).ConfigureAwait(false);
         var path = parse.GetValue(FilesCommandDefinition.RemoteOptional) ?? "/";
-        foreach (var entry in await client.ListAsync(path, cancellationToken).ConfigureAwait(false))
+        var entries = await client.ListAsync(path, cancellationToken).ConfigureAwait(false);
+        if (entries.Count == 0)
+        {
+            CliConsole.Out.WriteLine($"{path}: empty directory");
+        }
+
+        foreach (var entry in entries)
         {
             CliConsole.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{(entry.IsDirectory ? 'd' : '-')} {entry.Size,14} {entry.Modified.UtcDateTime:yyyy-MM-dd HH:mm} {entry.Name}"));
@@ -50,8 +56,13 @@ internal static class FilesClientCommands
             throw new CliException($"{local}: no such {(recursive ? "directory" : "file")}");
         }
 
-        var remote = parse.GetValue(FilesCommandDefinition.RemoteTarget) ?? "/" + Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(local)));
+        var localName = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(local)));
+        var remote = parse.GetValue(FilesCommandDefinition.RemoteTarget) ?? "/" + localName;
         await using var client = await ConnectAsync(parse, cancellationToken).ConfigureAwait(false);
+        if (!recursive && (remote.EndsWith('/') || (await client.StatAsync(remote, cancellationToken).ConfigureAwait(false))?.IsDirectory == true))
+        {
+            remote = remote.TrimEnd('/') + "/" + localName; // like scp: a folder as the target receives the file under its own name
+        }
         var results = await WithProgressAsync(progress => recursive
             ? client.PutTreeAsync(local, remote, progress, cancellationToken)
             : Single(client.PutAsync(local, remote, progress, cancellationToken))).ConfigureAwait(false);

@@ -33,7 +33,7 @@ internal static class FilesCommandDefinition
 
     public static readonly Argument<string> Local = new("LOCAL") { Description = "Local file or directory" };
 
-    public static readonly Argument<string?> RemoteTarget = new("REMOTE") { Description = "Remote path (default: /NAME)", Arity = ArgumentArity.ZeroOrOne };
+    public static readonly Argument<string?> RemoteTarget = new("REMOTE") { Description = "Remote path (default: /NAME; a folder, or a path ending in /, receives the file under its own name, like scp)", Arity = ArgumentArity.ZeroOrOne };
 
     public static readonly Option<bool> Recursive = new("-r", "--recursive") { Description = "Transfer a directory tree" };
 

@@ -21,6 +21,7 @@ internal static class PeerCommand
     public static async Task<int> InteractiveAsync(ParseResult parse, CancellationToken cancellationToken)
     {
         var console = CliConsole.Console;
+        var listen = ListenSettingsFrom(parse);
         await using var session = await PeerSession.OpenAsync(parse, console, cancellationToken);
         var km = session.Client;
         console.WriteLine(km.Welcome!.Text);
@@ -47,7 +48,7 @@ internal static class PeerCommand
                 switch (words[0].ToLowerInvariant())
                 {
                     case "send":
-                        PrintPeers(console, await km.ListWaitingAsync(cancellationToken));
+                        PrintPeers(console, await km.ListWaitingAsync(cancellationToken), interactive: true);
                         break;
 
                     case "conn" when words.Length is 2 or 3:
@@ -69,7 +70,7 @@ internal static class PeerCommand
                         console.WriteLine("Waiting for a sender...");
                         var offered = await km.AwaitPairingAsync(cancellationToken);
                         PrintPairing(console, offered);
-                        var (received, _) = await runner.RunReceiverAsync(offered, new ListenSettings(), cancellationToken);
+                        var (received, _) = await runner.RunReceiverAsync(offered, listen, cancellationToken);
                         PrintVerdict(console, received);
                         break;
 
@@ -79,7 +80,7 @@ internal static class PeerCommand
                         return 0;
 
                     default:
-                        console.WriteLine("Commands: send (list waiting peers), conn <peer_id> [cbc|cfb|e2e] (send to one), wait (receive), end.");
+                        console.WriteLine("Commands: send (list waiting peers), conn <id or name> [cbc|cfb|e2e] (send to one), wait (receive), end.");
                         break;
                 }
             }
@@ -145,7 +146,7 @@ internal static class PeerCommand
             throw new CliException($"no peer is waiting at {session.KeyManager}; start `safewire peer wait` there first");
         }
 
-        PrintPeers(console, waiting);
+        PrintPeers(console, waiting, interactive: false);
         var paired = await km.ConnectAsync(to, mode, cancellationToken);
         PrintPairing(console, paired);
         var ui = new ConsolePeerUi(console, (_, _) => ValueTask.FromResult<string?>(null));
@@ -178,9 +179,9 @@ internal static class PeerCommand
         return new ListenSettings(Port: port, AdvertisedHost: target.Host, AdvertisedPort: target.Port);
     }
 
-    private static void PrintPeers(IAnsiConsole console, IReadOnlyList<PeerEntry> peers)
+    private static void PrintPeers(IAnsiConsole console, IReadOnlyList<PeerEntry> peers, bool interactive)
     {
-        if (peers.Count == 0)
+        if (peers.Count == 0 && interactive)
         {
             console.WriteLine("No peer is waiting. Someone must type wait first; then send again.");
             return;
@@ -193,7 +194,10 @@ internal static class PeerCommand
         }
 
         console.Write(table);
-        console.WriteLine("Pick one with: conn <peer_id> <cbc|cfb|e2e>");
+        if (interactive)
+        {
+            console.WriteLine("Pick one with: conn <id or name> [cbc|cfb|e2e]");
+        }
     }
 
     private static void PrintPairing(IAnsiConsole console, PairedMessage paired)

@@ -14,7 +14,7 @@ internal static class PeerCommandDefinition
 
     public static readonly Option<bool> AcceptAll = new("--accept-all") { Description = "Accept every offered file without asking" };
 
-    public static readonly Option<int> ListenPort = new("--listen-port") { Description = "Port to open for the sender (default: any free port)", HelpName = "PORT" };
+    public static readonly Option<int> ListenPort = new("--listen-port") { Description = "Port to open for the sender when you wait (default: any free port)", HelpName = "PORT" };
 
     public static readonly Option<string?> Advertise = new("--advertise") { Description = "HOST:PORT the key manager tells senders to dial (NAT, port forward)", HelpName = "HOST:PORT" };
 
@@ -32,6 +32,8 @@ internal static class PeerCommandDefinition
         peer.Arguments.Add(KeyManager);
         peer.Options.Add(Name);
         peer.Options.Add(As);
+        peer.Options.Add(ListenPort);
+        peer.Options.Add(Advertise);
         CaPassword.AddTo(peer);
         peer.SetAction((parse, ct) => PeerCommand.InteractiveAsync(parse, ct));
 

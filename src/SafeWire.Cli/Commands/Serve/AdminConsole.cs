@@ -95,24 +95,37 @@ internal sealed class AdminConsole(ChatServer server, ChatOutput output)
     /// </summary>
     public static Table ListTable(IReadOnlyList<ConnectionInfo> clients, bool full = false)
     {
-        var table = new Table().Border(TableBorder.Simple).AddColumns("id", "name", full ? "key" : "key (SHA256)", "address", "port", "since", "suite", "in", "out");
+        // The server's port (it differs after a port hop) only in the full list: an address like
+        // 192.168.100.200:51318 must stay on one line at 80 columns.
+        string[] headers = full
+            ? ["id", "name", "key", "address", "port", "since", "suite", "in", "out"]
+            : ["id", "name", "key (SHA256)", "address", "since", "suite", "in", "out"];
+        var table = new Table().Border(TableBorder.Simple).AddColumns(headers);
         foreach (var column in table.Columns)
         {
             column.Padding(0, 0, column == table.Columns[^1] ? 0 : 1, 0);
         }
 
+        table.Columns[3].NoWrap();
         foreach (var c in clients)
         {
-            table.AddRow(
+            List<string> cells =
+            [
                 c.Id.ToString(CultureInfo.InvariantCulture),
                 Markup.Escape(c.Name),
                 Markup.Escape(full ? ChatOutput.Key(c.Fingerprint) : ChatOutput.ShortKey(c.Fingerprint)),
                 Markup.Escape(c.RemoteEndPoint.ToString()),
-                c.LocalPort.ToString(CultureInfo.InvariantCulture),
-                c.ConnectedSince.ToLocalTime().ToString(full ? "yyyy-MM-dd HH:mm:ss" : "HH:mm:ss", CultureInfo.InvariantCulture),
-                Markup.Escape(full ? c.CipherSuite : ChatOutput.ShortSuite(c.CipherSuite)),
-                Bytes(c.BytesIn),
-                Bytes(c.BytesOut));
+            ];
+            if (full)
+            {
+                cells.Add(c.LocalPort.ToString(CultureInfo.InvariantCulture));
+            }
+
+            cells.Add(c.ConnectedSince.ToLocalTime().ToString(full ? "yyyy-MM-dd HH:mm:ss" : "HH:mm:ss", CultureInfo.InvariantCulture));
+            cells.Add(Markup.Escape(full ? c.CipherSuite : ChatOutput.ShortSuite(c.CipherSuite)));
+            cells.Add(Bytes(c.BytesIn));
+            cells.Add(Bytes(c.BytesOut));
+            table.AddRow([.. cells]);
         }
 
         table.Caption = new TableTitle(full ? $"{clients.Count} connected" : $"{clients.Count} connected; list full shows whole key fingerprints");

@@ -151,12 +151,13 @@ internal static class CaptureFile
 
             if (code == 9 && length >= 1)
             {
+                // Finer than nanoseconds does not occur in practice; clamp so the unit fits a long.
                 byte resolution = options[4];
-                double perSecond = (resolution & 0x80) != 0 ? Math.Pow(2, resolution & 0x7F) : Math.Pow(10, resolution);
+                double perSecond = (resolution & 0x80) != 0 ? Math.Pow(2, Math.Min(resolution & 0x7F, 60)) : Math.Pow(10, Math.Min((int)resolution, 18));
                 return (long)perSecond;
             }
 
-            options = options[(4 + ((length + 3) & ~3))..];
+            options = options[Math.Min(4 + ((length + 3) & ~3), options.Length)..];
         }
 
         return 1_000_000;

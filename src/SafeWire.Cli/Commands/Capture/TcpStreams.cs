@@ -19,6 +19,7 @@ internal sealed class TcpDirection
     private readonly List<byte> _bytes = [];
     private readonly List<(long End, int Frame, DateTimeOffset Time)> _marks = [];
     private readonly SortedDictionary<uint, byte[]> _pending = [];
+    private long _pendingBytes;
     private uint _next;
     private bool _started;
 
@@ -91,9 +92,10 @@ internal sealed class TcpDirection
 
         if (sequence != _next)
         {
-            if (_pending.Values.Sum(p => (long)p.Length) + payload.Length <= MaxBuffered)
+            if (_pendingBytes + payload.Length <= MaxBuffered && !_pending.ContainsKey(sequence))
             {
                 _pending[sequence] = payload.ToArray();
+                _pendingBytes += payload.Length;
             }
 
             return;
@@ -103,13 +105,14 @@ internal sealed class TcpDirection
         while (_pending.Count > 0)
         {
             var (first, bytes) = _pending.First();
-            _pending.Remove(first);
             int over = (int)(_next - first);
             if (over < 0)
             {
-                _pending[first] = bytes;
                 break;
             }
+
+            _pending.Remove(first);
+            _pendingBytes -= bytes.Length;
 
             if (over < bytes.Length)
             {

@@ -78,7 +78,7 @@ internal sealed class TcpDirection
         }
 
         Start(sequence);
-        int behind = (int)(_next - sequence);
+        int behind = unchecked((int)(_next - sequence)); // TCP sequence numbers wrap: compare modulo 2^32
         if (behind > 0)
         {
             if (behind >= payload.Length)
@@ -105,7 +105,7 @@ internal sealed class TcpDirection
         while (_pending.Count > 0)
         {
             var (first, bytes) = _pending.First();
-            int over = (int)(_next - first);
+            int over = unchecked((int)(_next - first));
             if (over < 0)
             {
                 break;
@@ -133,7 +133,7 @@ internal sealed class TcpDirection
         }
 
         _bytes.AddRange(payload);
-        _next += (uint)payload.Length;
+        _next = unchecked(_next + (uint)payload.Length);
         _marks.Add((_bytes.Count, frame, time));
     }
 }
@@ -187,12 +187,13 @@ internal static class TcpStreams
             }
 
             var direction = entry.Forward ? entry.Connection.First : entry.Connection.Second;
+            uint first = unchecked(syn ? sequence + 1 : sequence); // a SYN takes one sequence number; they wrap at 2^32
             if (syn)
             {
-                direction.Start(sequence + 1);
+                direction.Start(first);
             }
 
-            direction.Add(syn ? sequence + 1 : sequence, payload, packet.Frame, packet.Time);
+            direction.Add(first, payload, packet.Frame, packet.Time);
         }
 
         foreach (var connection in all)

@@ -20,7 +20,7 @@ COPY . .
 RUN dotnet publish src/SafeWire.Cli -c Release -o /app && rm -f /app/*.dbg /app/*.pdb
 
 FROM scratch AS build-prebuilt
-COPY docker-publish/ /app/
+COPY docker-publish/safewire docker-publish/*.so /app/
 
 FROM build-${SAFEWIRE_BUILD} AS build
 

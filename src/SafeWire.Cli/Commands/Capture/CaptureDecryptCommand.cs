@@ -59,7 +59,7 @@ internal static class CaptureDecryptCommand
         return 0;
     }
 
-    private static void Print(TextWriter writer, int number, SessionRecord record)
+    internal static void Print(TextWriter writer, int number, SessionRecord record)
     {
         var direction = record.FromClient ? "client -> server" : "server -> client";
         var keys = record.Keys switch

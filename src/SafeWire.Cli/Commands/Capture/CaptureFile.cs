@@ -91,7 +91,7 @@ internal static class CaptureFile
             int length = (int)Math.Min(U32(data, offset + 4, little), int.MaxValue);
             if (length < 12 || length % 4 != 0 || length > MaxBlock || length > data.Length - offset)
             {
-                if (offset + length > data.Length && length >= 12 && length <= MaxBlock)
+                if (length >= 12 && length % 4 == 0 && length <= MaxBlock && length > data.Length - offset)
                 {
                     break; // the last block was cut short while writing
                 }
@@ -107,15 +107,15 @@ internal static class CaptureFile
                     break;
                 case 6 when body.Length >= 20: // Enhanced Packet Block
                     {
-                        int id = (int)U32(body, 0, little);
+                        uint id = U32(body, 0, little);
                         ulong stamp = ((ulong)U32(body, 4, little) << 32) | U32(body, 8, little);
                         int captured = (int)Math.Min(U32(body, 12, little), int.MaxValue);
-                        if (id >= interfaces.Count || captured > body.Length - 20)
+                        if (id >= (uint)interfaces.Count || captured > body.Length - 20)
                         {
                             throw new CliException($"{path}: corrupt packet block at byte {offset}");
                         }
 
-                        var (linkType, units) = interfaces[id];
+                        var (linkType, units) = interfaces[(int)id];
                         packets.Add(new CapturedPacket(packets.Count + 1, ToTime(stamp, units), linkType, body.Slice(20, captured).ToArray()));
                         break;
                     }
@@ -151,12 +151,13 @@ internal static class CaptureFile
 
             if (code == 9 && length >= 1)
             {
+                // Finer than nanoseconds does not occur in practice; clamp so the unit fits a long.
                 byte resolution = options[4];
-                double perSecond = (resolution & 0x80) != 0 ? Math.Pow(2, resolution & 0x7F) : Math.Pow(10, resolution);
+                double perSecond = (resolution & 0x80) != 0 ? Math.Pow(2, Math.Min(resolution & 0x7F, 60)) : Math.Pow(10, Math.Min((int)resolution, 18));
                 return (long)perSecond;
             }
 
-            options = options[(4 + ((length + 3) & ~3))..];
+            options = options[Math.Min(4 + ((length + 3) & ~3), options.Length)..];
         }
 
         return 1_000_000;

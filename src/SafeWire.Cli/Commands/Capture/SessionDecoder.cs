@@ -124,7 +124,7 @@ internal static class SessionDecoder
 
     private static void FindHellos(CapturedSession session, List<(byte[] Record, int, DateTimeOffset)> clientRecords, List<(byte[] Record, int, DateTimeOffset)> serverRecords)
     {
-        var hello = clientRecords[0].Record;
+        var hello = clientRecords.Count > 0 ? clientRecords[0].Record : [];
         if (hello.Length >= Header + 4 + 2 + 32)
         {
             session.ClientRandom = hello.AsSpan(Header + 4 + 2, 32).ToArray();

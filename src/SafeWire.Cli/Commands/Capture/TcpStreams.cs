@@ -19,6 +19,7 @@ internal sealed class TcpDirection
     private readonly List<byte> _bytes = [];
     private readonly List<(long End, int Frame, DateTimeOffset Time)> _marks = [];
     private readonly SortedDictionary<uint, byte[]> _pending = [];
+    private long _pendingBytes;
     private uint _next;
     private bool _started;
 
@@ -77,7 +78,7 @@ internal sealed class TcpDirection
         }
 
         Start(sequence);
-        int behind = (int)(_next - sequence);
+        int behind = unchecked((int)(_next - sequence)); // TCP sequence numbers wrap: compare modulo 2^32
         if (behind > 0)
         {
             if (behind >= payload.Length)
@@ -91,9 +92,10 @@ internal sealed class TcpDirection
 
         if (sequence != _next)
         {
-            if (_pending.Values.Sum(p => (long)p.Length) + payload.Length <= MaxBuffered)
+            if (_pendingBytes + payload.Length <= MaxBuffered && !_pending.ContainsKey(sequence))
             {
                 _pending[sequence] = payload.ToArray();
+                _pendingBytes += payload.Length;
             }
 
             return;
@@ -103,13 +105,14 @@ internal sealed class TcpDirection
         while (_pending.Count > 0)
         {
             var (first, bytes) = _pending.First();
-            _pending.Remove(first);
-            int over = (int)(_next - first);
+            int over = unchecked((int)(_next - first));
             if (over < 0)
             {
-                _pending[first] = bytes;
                 break;
             }
+
+            _pending.Remove(first);
+            _pendingBytes -= bytes.Length;
 
             if (over < bytes.Length)
             {
@@ -130,7 +133,7 @@ internal sealed class TcpDirection
         }
 
         _bytes.AddRange(payload);
-        _next += (uint)payload.Length;
+        _next = unchecked(_next + (uint)payload.Length);
         _marks.Add((_bytes.Count, frame, time));
     }
 }
@@ -184,12 +187,13 @@ internal static class TcpStreams
             }
 
             var direction = entry.Forward ? entry.Connection.First : entry.Connection.Second;
+            uint first = unchecked(syn ? sequence + 1 : sequence); // a SYN takes one sequence number; they wrap at 2^32
             if (syn)
             {
-                direction.Start(sequence + 1);
+                direction.Start(first);
             }
 
-            direction.Add(syn ? sequence + 1 : sequence, payload, packet.Frame, packet.Time);
+            direction.Add(first, payload, packet.Frame, packet.Time);
         }
 
         foreach (var connection in all)

@@ -5,9 +5,11 @@ using SafeWire.Benchmarks.Channel;
 // dotnet run -c Release --project bench/SafeWire.Benchmarks -- channel quick  the same, small (checks the harness)
 // dotnet run -c Release --project bench/SafeWire.Benchmarks -- all            the channel load run, then every micro-benchmark
 // dotnet run -c Release --project bench/SafeWire.Benchmarks -- --filter '*'   BenchmarkDotNet micro-benchmarks only
+// Verifiable voting costs: -- verifiable [--ballots N] [--record N] (Voting/VerifiableRun.cs)
 // Whole-system load runs: -- chat-load | chat-idle (Chat/ChatLoadRun.cs), -- voting-load [--pg CONNECTION] (Voting/VotingLoadRun.cs)
 if (SafeWire.Benchmarks.Chat.ChatLoadRun.TryRun(args, out var exitCode)
-    || SafeWire.Benchmarks.Voting.VotingLoadRun.TryRun(args, out exitCode))
+    || SafeWire.Benchmarks.Voting.VotingLoadRun.TryRun(args, out exitCode)
+    || SafeWire.Benchmarks.Voting.VerifiableRun.TryRun(args, out exitCode))
 {
     return exitCode;
 }

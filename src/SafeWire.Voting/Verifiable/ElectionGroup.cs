@@ -68,6 +68,77 @@ public sealed class ElectionGroup
     /// <summary>b^e mod p for any base (e is reduced mod q: bases are subgroup elements).</summary>
     public BigInteger Pow(BigInteger b, BigInteger e) => BigInteger.ModPow(b, ModQ(e), P);
 
+    /// <summary>
+    /// b^e mod p for each e of <paramref name="exponents"/> (reduced mod q), sharing one small comb table of b
+    /// (Lim-Lee, 6 rows): about 270 multiplications once, then about 86 per exponent instead of about 300.
+    /// </summary>
+    public BigInteger[] PowMany(BigInteger b, IReadOnlyList<BigInteger> exponents)
+    {
+        ArgumentNullException.ThrowIfNull(exponents);
+        var results = new BigInteger[exponents.Count];
+        if (exponents.Count < 3)
+        {
+            for (var i = 0; i < results.Length; i++)
+            {
+                results[i] = Pow(b, exponents[i]);
+            }
+
+            return results;
+        }
+
+        const int rows = 6;
+        var columns = (int)((Q.GetBitLength() + rows - 1) / rows);
+        var table = new BigInteger[1 << rows];
+        table[0] = BigInteger.One;
+        var rowBase = b % P;
+        for (var r = 0; r < rows; r++)
+        {
+            // table[s] for s with highest bit r: table[s - 2^r] · b^(2^(r·columns)).
+            var bit = 1 << r;
+            for (var rest = 0; rest < bit; rest++)
+            {
+                table[bit | rest] = rest == 0 ? rowBase : Mul(table[rest], rowBase);
+            }
+
+            for (var k = 0; k < columns && r < rows - 1; k++)
+            {
+                rowBase = Mul(rowBase, rowBase);
+            }
+        }
+
+        for (var i = 0; i < results.Length; i++)
+        {
+            var e = ModQ(exponents[i]).ToByteArray(isUnsigned: true, isBigEndian: false);
+            var result = BigInteger.One;
+            for (var column = columns - 1; column >= 0; column--)
+            {
+                if (!result.IsOne)
+                {
+                    result = Mul(result, result);
+                }
+
+                var index = 0;
+                for (var r = 0; r < rows; r++)
+                {
+                    var n = (r * columns) + column;
+                    if ((n >> 3) < e.Length && ((e[n >> 3] >> (n & 7)) & 1) != 0)
+                    {
+                        index |= 1 << r;
+                    }
+                }
+
+                if (index != 0)
+                {
+                    result = result.IsOne ? table[index] : Mul(result, table[index]);
+                }
+            }
+
+            results[i] = result;
+        }
+
+        return results;
+    }
+
     /// <summary>g^e mod p from the precomputed table.</summary>
     public BigInteger GPow(BigInteger e) => _gTable.Value.Pow(e);
 

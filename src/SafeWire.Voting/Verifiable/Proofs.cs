@@ -129,18 +129,22 @@ public static class RangeProof
             return false;
         }
 
+        if (proof.Any(p => !group.IsScalar(p.Challenge) || !group.IsScalar(p.Response)))
+        {
+            return false;
+        }
+
+        // α and β are each raised to every c_j: one shared comb table per base.
+        var challenges = proof.Select(p => p.Challenge).ToArray();
+        var alphaPowers = group.PowMany(ciphertext.Alpha, challenges);
+        var betaPowers = group.PowMany(ciphertext.Beta, challenges);
         var input = Header(context, candidate, kind, ciphertext);
         var sum = BigInteger.Zero;
         for (var j = 0; j <= limit; j++)
         {
             var (cj, vj) = proof[j];
-            if (!group.IsScalar(cj) || !group.IsScalar(vj))
-            {
-                return false;
-            }
-
-            var a = group.Mul(group.GPow(vj), group.Pow(ciphertext.Alpha, cj));
-            var b = group.Mul(context.KTable.Pow(vj - (j * cj)), group.Pow(ciphertext.Beta, cj));
+            var a = group.Mul(group.GPow(vj), alphaPowers[j]);
+            var b = group.Mul(context.KTable.Pow(vj - (j * cj)), betaPowers[j]);
             input.Element(a).Element(b);
             sum += cj;
         }

@@ -40,6 +40,7 @@ public sealed record ParametersJson
     public required string G { get; init; }
 
     /// <summary>H_P, 64 hex digits.</summary>
+    [JsonPropertyName("hP")]
     public required string HP { get; init; }
 }
 
@@ -56,6 +57,7 @@ public sealed record ElectionRecordJson
     public required VerifiableManifest Manifest { get; init; }
 
     /// <summary>H_M.</summary>
+    [JsonPropertyName("hM")]
     public required string HM { get; init; }
 
     /// <summary>n, the number of guardians.</summary>
@@ -65,12 +67,14 @@ public sealed record ElectionRecordJson
     public required int Quorum { get; init; }
 
     /// <summary>H_B.</summary>
+    [JsonPropertyName("hB")]
     public required string HB { get; init; }
 
     /// <summary>The joint election public key K (hex), absent before the key ceremony ends.</summary>
     public string? JointKey { get; init; }
 
     /// <summary>H_E (hex), absent before the key ceremony ends.</summary>
+    [JsonPropertyName("hE")]
     public string? HE { get; init; }
 }
 

@@ -77,6 +77,9 @@ public sealed class GroupKnownAnswerTests
         {
             Assert.Equal(BigInteger.ModPow(key, e % Group.Q, Group.P), table.Pow(e));
         }
+
+        BigInteger[] exponents = [BigInteger.Zero, BigInteger.One, new BigInteger(63), Group.Q - 1, Group.Q + 5, BigInteger.Pow(2, 255) + 77, Group.RandomScalar(), Group.RandomScalar()];
+        Assert.Equal(exponents.Select(e => BigInteger.ModPow(key, e % Group.Q, Group.P)), Group.PowMany(key, exponents));
     }
 
     [Fact]

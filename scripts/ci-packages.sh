@@ -15,7 +15,6 @@ cleanup() {
 }
 trap cleanup EXIT
 feed=$work/feed
-export NUGET_PACKAGES=$work/nuget-cache   # nothing cached from earlier builds can stand in for a broken package
 export SAFEWIRE_HOME=$work/home           # the samples' keys and local CA
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
@@ -23,6 +22,8 @@ version=$(dotnet msbuild src/SafeWire -getProperty:Version)
 echo "packages: packing $version"
 dotnet pack SafeWire.Packages.slnf -c Release -o "$feed" -v quiet -nologo >/dev/null
 ls "$feed"
+# From here on an empty package cache: nothing cached from earlier builds can stand in for a broken package.
+export NUGET_PACKAGES=$work/nuget-cache
 
 echo "packages: installing the safewire tool from the feed"
 dotnet tool install --tool-path "$work/tools" SafeWire.Cli --version "$version" --add-source "$feed" >/dev/null

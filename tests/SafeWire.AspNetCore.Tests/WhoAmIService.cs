@@ -10,9 +10,9 @@ namespace SafeWire.AspNetCore.Tests;
 [BindServiceMethod(typeof(WhoAmIService), nameof(BindService))]
 public class WhoAmIService
 {
-    private static readonly Marshaller<string> Utf8 = Marshallers.Create(s => Encoding.UTF8.GetBytes(s), b => Encoding.UTF8.GetString(b));
+    private static readonly Marshaller<string> s_utf8 = Marshallers.Create(s => Encoding.UTF8.GetBytes(s), b => Encoding.UTF8.GetString(b));
 
-    public static readonly Method<string, string> WhoAmIMethod = new(MethodType.Unary, "safewire.test.Identity", "WhoAmI", Utf8, Utf8);
+    public static readonly Method<string, string> WhoAmIMethod = new(MethodType.Unary, "safewire.test.Identity", "WhoAmI", s_utf8, s_utf8);
 
     public static void BindService(ServiceBinderBase binder, WhoAmIService? service) =>
         binder.AddMethod(WhoAmIMethod, service is null ? null : service.WhoAmI);

@@ -110,7 +110,7 @@ internal sealed class SequentialFileWriter
         private const int SetStatusFlags = 4; // F_SETFL
 
         // O_DIRECT differs between Linux architectures; elsewhere direct I/O is not attempted.
-        private static readonly int Flag = !OperatingSystem.IsLinux() ? 0 : RuntimeInformation.ProcessArchitecture switch
+        private static readonly int s_flag = !OperatingSystem.IsLinux() ? 0 : RuntimeInformation.ProcessArchitecture switch
         {
             Architecture.X64 or Architecture.X86 => 0x4000,
             Architecture.Arm64 or Architecture.Arm => 0x10000,
@@ -119,13 +119,13 @@ internal sealed class SequentialFileWriter
 
         public static bool TrySet(SafeFileHandle file, bool enable)
         {
-            if (Flag == 0)
+            if (s_flag == 0)
             {
                 return false;
             }
 
             var flags = Fcntl(file, GetStatusFlags, 0);
-            return flags >= 0 && Fcntl(file, SetStatusFlags, enable ? flags | Flag : flags & ~Flag) == 0;
+            return flags >= 0 && Fcntl(file, SetStatusFlags, enable ? flags | s_flag : flags & ~s_flag) == 0;
         }
 
         [DllImport("libc", EntryPoint = "fcntl", SetLastError = true)]

@@ -9,7 +9,7 @@ namespace SafeWire.Tests.Protocol;
 /// </summary>
 public sealed class KeyScheduleVectorTests
 {
-    private static readonly KeyDerivation Tls = KeyDerivation.Tls13Sha256;
+    private static readonly KeyDerivation s_tls = KeyDerivation.Tls13Sha256;
 
     // RFC 5869 Appendix A.1, Test Case 1 (SHA-256).
     [Fact]
@@ -18,7 +18,7 @@ public sealed class KeyScheduleVectorTests
         var ikm = Convert.FromHexString("0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b");
         var salt = Convert.FromHexString("000102030405060708090a0b0c");
         var info = Convert.FromHexString("f0f1f2f3f4f5f6f7f8f9");
-        var prk = Tls.Extract(salt, ikm);
+        var prk = s_tls.Extract(salt, ikm);
         Assert.Equal("077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5", Hex(prk));
         var okm = new byte[42];
         HKDF.Expand(HashAlgorithmName.SHA256, prk, okm, info);
@@ -41,7 +41,7 @@ public sealed class KeyScheduleVectorTests
     [Fact]
     public void Rfc8448_P256_KeySchedule()
     {
-        using var early = EarlySecret.Create(Tls, []);
+        using var early = EarlySecret.Create(s_tls, []);
         Assert.Equal("33ad0a1c607ec03b09e6cd9893680ce210adf300aa1f2660e1b22e10f170f92a", Hex(early.Value));
 
         using var handshake = early.ToHandshakeSecret(Convert.FromHexString("c142ce13ca11b5c2233652e63ad3d97844f1621fbfb9de69d547dc8fedeabeb4"));
@@ -76,7 +76,7 @@ public sealed class KeyScheduleVectorTests
     {
         var record = Convert.FromHexString(ServerFlightRecord);
         Assert.Equal(667, record.Length);
-        using var early = EarlySecret.Create(Tls, []);
+        using var early = EarlySecret.Create(s_tls, []);
         using var handshake = early.ToHandshakeSecret(Convert.FromHexString("c142ce13ca11b5c2233652e63ad3d97844f1621fbfb9de69d547dc8fedeabeb4"));
         using var serverHs = handshake.ServerTrafficSecret(Convert.FromHexString("8aa8e828ec2f8a884fec95a3139de01c15a3daa7ff5bfc3f4bfcc21b438d7bf8"));
 
@@ -99,8 +99,8 @@ public sealed class KeyScheduleVectorTests
     [Fact]
     public void Rfc8448_Simple1Rtt_KeySchedule()
     {
-        using var early = EarlySecret.Create(Tls, []);
-        Assert.Equal("6f2615a108c702c5678f54fc9dbab69716c076189c48250cebeac3576c3611ba", Hex(Tls.DeriveSecret(early.Value, "derived", Tls.EmptyHash)));
+        using var early = EarlySecret.Create(s_tls, []);
+        Assert.Equal("6f2615a108c702c5678f54fc9dbab69716c076189c48250cebeac3576c3611ba", Hex(s_tls.DeriveSecret(early.Value, "derived", s_tls.EmptyHash)));
         using var handshake = early.ToHandshakeSecret(Convert.FromHexString("8bd4054fb55b9d63fdfbacf9f04b9f0d35e6d63f537563efd46272900f89492d"));
         Assert.Equal("1dc826e93606aa6fdc0aadc12f741b01046aa6b99f691ed221a9f0ca043fbeac", Hex(handshake.Value));
 

@@ -34,6 +34,7 @@ internal static class SafeWireCli
         root.Subcommands.Add(Commands.Trust.TrustCommandDefinitions.CreateId());
         root.Subcommands.Add(Commands.Trust.TrustCommandDefinitions.CreateInvite());
         root.Subcommands.Add(Commands.Trust.TrustCommandDefinitions.CreateJoin());
+        root.Subcommands.Add(Commands.Trust.TrustCommandDefinitions.CreateKnownHosts());
         root.Subcommands.Add(Commands.Capture.CaptureCommandDefinition.Create());
         return root;
     }

@@ -20,9 +20,9 @@ namespace SafeWire.Chat.Server;
 public sealed partial class ChatServer : IAsyncDisposable
 {
     /// <summary>The server's own deadline waits this much longer than the authenticator's, so handshake_timeout goes out first.</summary>
-    private static readonly TimeSpan HandshakeGrace = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan s_handshakeGrace = TimeSpan.FromSeconds(1);
 
-    private static readonly byte[] HandshakeTimeoutAlert = SecureListener.AlertRecord(Protocol.Alert.HandshakeTimeout);
+    private static readonly byte[] s_handshakeTimeoutAlert = SecureListener.AlertRecord(Protocol.Alert.HandshakeTimeout);
 
     private readonly ChatServerOptions _options;
     private readonly ILogger _logger;
@@ -341,7 +341,7 @@ public sealed partial class ChatServer : IAsyncDisposable
         var network = new NetworkStream(socket, ownsSocket: false);
         var counter = new CountingStream(network);
         var limit = lease?.HandshakeTimeLeft ?? _options.HandshakeTimeout;
-        using var backstop = new CancellationTokenSource(limit + HandshakeGrace, _options.Time);
+        using var backstop = new CancellationTokenSource(limit + s_handshakeGrace, _options.Time);
         using var token = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, backstop.Token, lease?.Aborted ?? CancellationToken.None);
         using var first = new CancellationTokenSource(Min(_admission.Options.FirstBytesTimeout, limit), _options.Time);
         using var firstOrAbort = CancellationTokenSource.CreateLinkedTokenSource(token.Token, first.Token);
@@ -353,7 +353,7 @@ public sealed partial class ChatServer : IAsyncDisposable
             }
             catch (OperationCanceledException) when (first.IsCancellationRequested && !token.IsCancellationRequested)
             {
-                await network.WriteAsync(HandshakeTimeoutAlert, _stopping.Token).ConfigureAwait(false);
+                await network.WriteAsync(s_handshakeTimeoutAlert, _stopping.Token).ConfigureAwait(false);
                 throw new TimeoutException($"handshake not finished within {Min(_admission.Options.FirstBytesTimeout, limit).TotalSeconds:0.#} s: the client sent nothing");
             }
 
@@ -397,7 +397,7 @@ public sealed partial class ChatServer : IAsyncDisposable
     private async Task<T> ReadFirstAsync<T>(ConnectedTransport transport, ConnectionLease? lease)
         where T : ChatMessage
     {
-        using var timeout = new CancellationTokenSource(Min(lease?.HandshakeTimeLeft ?? _options.HandshakeTimeout, _options.HandshakeTimeout) + HandshakeGrace, _options.Time);
+        using var timeout = new CancellationTokenSource(Min(lease?.HandshakeTimeLeft ?? _options.HandshakeTimeout, _options.HandshakeTimeout) + s_handshakeGrace, _options.Time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, timeout.Token, lease?.Aborted ?? CancellationToken.None);
         var message = await transport.Frames.ReadAsync(linked.Token).ConfigureAwait(false)
             ?? throw new IOException("the client closed the connection before saying hello");

@@ -16,7 +16,7 @@ internal sealed partial class FtpSession
 
     private const string DiskFullMessage = "Insufficient storage space: the server's disk is full; nothing was stored.";
 
-    private static readonly FtpReply SessionReuseRequired = new(425, "Data connection refused: it must resume the control connection's TLS session (TLS session reuse is required).");
+    private static readonly FtpReply s_sessionReuseRequired = new(425, "Data connection refused: it must resume the control connection's TLS session (TLS session reuse is required).");
 
     private FtpPendingDataConnection? _passive;
     private bool _extendedPassiveOnly;
@@ -303,7 +303,7 @@ internal sealed partial class FtpSession
             }
             catch (FtpSessionReuseRequiredException)
             {
-                return SessionReuseRequired;
+                return s_sessionReuseRequired;
             }
             catch (Exception e) when (e is IOException or AuthenticationException or Win32Exception || e is OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
@@ -325,7 +325,7 @@ internal sealed partial class FtpSession
             catch (FtpSessionReuseRequiredException)
             {
                 Log($"{what}: refused a data connection that did not resume the control connection's TLS session");
-                return SessionReuseRequired;
+                return s_sessionReuseRequired;
             }
             catch (Exception e) when (e is IOException or AuthenticationException or OperationCanceledException or Win32Exception)
             {

@@ -37,7 +37,7 @@ public sealed class ElectionGroup
         "6C643FB30D6D58AFCCD28B73FEDA29EC12B01A5EB86399A593A9D5F450DE39CB92962C5EC6925348DB54D128FD99C14B457F883EC20112A75A6A0581D3D80A3B" +
         "4EF09EC86F9552FFDA1653F133AA2534983A6F31B0EE4697935A6B1EA2F75B85E7EBA151BA486094D68722B054633FEC51CA3F29B31E77E317B178B6B9D8AE0F";
 
-    private static readonly Lazy<ElectionGroup> LazyStandard = new(() => new ElectionGroup(
+    private static readonly Lazy<ElectionGroup> s_lazyStandard = new(() => new ElectionGroup(
         ParseHex(StandardP), BigInteger.Pow(2, 256) - 189, ParseHex(StandardG)));
 
     private readonly Lazy<FixedBase> _gTable;
@@ -51,7 +51,7 @@ public sealed class ElectionGroup
     }
 
     /// <summary>The standard parameters of the ElectionGuard 2.x specification.</summary>
-    public static ElectionGroup Standard => LazyStandard.Value;
+    public static ElectionGroup Standard => s_lazyStandard.Value;
 
     /// <summary>The 4096-bit prime modulus.</summary>
     public BigInteger P { get; }

@@ -67,8 +67,8 @@ public sealed class AcceptedConnection : IAsyncDisposable, IDisposable
 /// </summary>
 public sealed class SecureListener : IAsyncDisposable
 {
-    private static readonly byte[] BusyAlert = PlaintextAlert.Record(Alert.ServerBusy);
-    private static readonly byte[] TimeoutAlert = PlaintextAlert.Record(Alert.HandshakeTimeout);
+    private static readonly byte[] s_busyAlert = PlaintextAlert.Record(Alert.ServerBusy);
+    private static readonly byte[] s_timeoutAlert = PlaintextAlert.Record(Alert.HandshakeTimeout);
 
     private readonly TcpListener _listener;
     private readonly SecureServerOptions _options;
@@ -207,7 +207,7 @@ public sealed class SecureListener : IAsyncDisposable
     public static void RefuseBusy(Socket socket)
     {
         ArgumentNullException.ThrowIfNull(socket);
-        Refuse(socket, BusyAlert);
+        Refuse(socket, s_busyAlert);
     }
 
     /// <summary>The bytes of a plaintext alert record (before any keys exist), for servers that refuse or time out a connection themselves.</summary>
@@ -311,7 +311,7 @@ public sealed class SecureListener : IAsyncDisposable
             remote = socket.RemoteEndPoint as IPEndPoint;
             if (Admission.TryAdmit(remote, out lease) != AdmissionResult.Admitted)
             {
-                Refuse(socket, BusyAlert);
+                Refuse(socket, s_busyAlert);
                 return;
             }
 
@@ -328,7 +328,7 @@ public sealed class SecureListener : IAsyncDisposable
                 }
                 catch (OperationCanceledException) when (first.IsCancellationRequested && !lease.Aborted.IsCancellationRequested && !_stopping.IsCancellationRequested)
                 {
-                    await network.WriteAsync(TimeoutAlert, _stopping.Token).ConfigureAwait(false);
+                    await network.WriteAsync(s_timeoutAlert, _stopping.Token).ConfigureAwait(false);
                     throw new SecureChannelException(Alert.HandshakeTimeout, $"The client sent nothing within {Min(options.FirstBytesTimeout, options.HandshakeTimeout).TotalSeconds:0.###} s.");
                 }
             }

@@ -13,7 +13,7 @@ namespace SafeWire.Cli.Tests.Capture;
 /// </summary>
 public sealed class DamagedCaptureTests
 {
-    private static readonly string Examples = Path.Combine(FindRoot(), "docs", "examples", "wireshark");
+    internal static readonly string Examples = Path.Combine(FindRoot(), "docs", "examples", "wireshark");
 
     [Theory]
     [InlineData("chat-cbc-hmac")]

@@ -11,9 +11,9 @@ namespace SafeWire.Cli.Tests.Capture;
 /// </summary>
 public sealed class WiresharkCaptureTests
 {
-    private static readonly string Root = FindRoot();
-    private static readonly string Examples = Path.Combine(Root, "docs", "examples", "wireshark");
-    private static readonly string Dissector = Path.Combine(Root, "tools", "wireshark", "safewire.lua");
+    internal static readonly string Root = FindRoot();
+    internal static readonly string Examples = Path.Combine(Root, "docs", "examples", "wireshark");
+    internal static readonly string Dissector = Path.Combine(Root, "tools", "wireshark", "safewire.lua");
 
     public static TheoryData<string, string, string[]> Sessions => new()
     {

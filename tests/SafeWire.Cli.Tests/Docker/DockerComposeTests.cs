@@ -14,8 +14,8 @@ namespace SafeWire.Cli.Tests.Docker;
 public sealed class DockerComposeTests
 {
     private const string BaseImage = "safewire-base:bookworm";
-    private static readonly string Root = FindRoot();
-    private static readonly string Docker = Environment.GetEnvironmentVariable("SAFEWIRE_DOCKER") is { Length: > 0 } docker ? docker : "docker";
+    internal static readonly string Root = FindRoot();
+    internal static readonly string Docker = Environment.GetEnvironmentVariable("SAFEWIRE_DOCKER") is { Length: > 0 } docker ? docker : "docker";
 
     [Fact]
     public async Task ComposeUpRunsServerAndClientAndDownCleansUp()

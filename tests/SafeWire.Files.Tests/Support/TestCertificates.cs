@@ -45,24 +45,6 @@ public sealed class TestCertificates : IDisposable
         File.WriteAllText(ServerKeyPemPath, serverKey.ExportPkcs8PrivateKeyPem());
     }
 
-    /// <summary>The shared set lives in a folder of this test process, deleted when the process exits.</summary>
-    private static TestCertificates CreateShared()
-    {
-        var directory = Path.Combine(Path.GetTempPath(), "safewire-test-ca-" + Environment.ProcessId);
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            try
-            {
-                Directory.Delete(directory, recursive: true);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // Nothing more to do while the process exits.
-            }
-        };
-        return new TestCertificates(directory);
-    }
-
     /// <summary>One set for the whole test run (making keys is cheap, but clients cache nothing between sets).</summary>
     public static TestCertificates Shared => s_shared.Value;
 

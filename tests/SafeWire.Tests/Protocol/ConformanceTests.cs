@@ -206,7 +206,7 @@ public sealed class ConformanceTests
         Assert.Throws<InvalidOperationException>(() => ConnectionPair.Feed(server, garbage, new FeedResult()));
     }
 
-    private static readonly DateTimeOffset Now = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    internal static readonly DateTimeOffset Now = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     private static HandshakeSettings ClientWithEphemeral(LocalCredential serverKey, ECDiffieHellman ephemeral) => new()
     {

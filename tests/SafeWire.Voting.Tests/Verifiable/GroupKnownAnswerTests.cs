@@ -16,7 +16,7 @@ public sealed class GroupKnownAnswerTests
     private const string SampleChallenge = "6914FEAD42C83624679EDD7EEDAFA0C08A5998E9FD288D76FD0050DF78C2658D";
     private const string SampleResponse = "73B968813B6C24EBB226A73987FA59A78BF852F38DDF6BC951CA611D8AF7BCE4";
 
-    private static readonly ElectionGroup Group = ElectionGroup.Standard;
+    internal static readonly ElectionGroup Group = ElectionGroup.Standard;
 
     [Fact]
     public void The_standard_parameters_have_the_sizes_and_relations_the_specification_states()

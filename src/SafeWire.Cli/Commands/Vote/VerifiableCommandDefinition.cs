@@ -17,23 +17,23 @@ internal static class VerifiableCommandDefinition
     public static readonly Option<FileInfo?> ChallengeOut = new("--challenge") { Description = "Verifiable mode: do not cast; save the encrypted ballot opened (Benaloh challenge) to FILE" };
 
     // guardian
-    private static readonly Argument<string> Election = new("ELECTION") { Description = "Election name" };
-    private static readonly Option<int> Index = new("--index") { Description = "This guardian's number, 1..n", Required = true };
-    private static readonly Option<int> GuardianCount = new("--guardians") { Description = "Number of guardians n", Required = true };
-    private static readonly Option<int> GuardianQuorum = new("--quorum") { Description = "Guardians needed to decrypt, k", Required = true };
-    private static readonly Option<string?> GuardianName = new("--name") { Description = "This guardian's name (default: Guardian I)" };
-    private static readonly Option<DirectoryInfo> Keys = new("--keys") { Description = "Folder with every guardian's public key file (guardian-I.json)", Required = true };
-    private static readonly Option<DirectoryInfo> Shares = new("--shares") { Description = "Folder with the encrypted shares (share-I-to-L.json)", Required = true };
-    private static readonly Option<DirectoryInfo> OutDirectory = new("--out") { Description = "Folder to write to", Required = true };
-    private static readonly Option<DirectoryInfo> RecordIn = new("--record") { Description = "The election's record folder written by vote close", Required = true };
-    private static readonly Option<FileInfo> OutFile = new("--out") { Description = "File to write", Required = true };
-    private static readonly Option<DirectoryInfo> Partials = new("--partials") { Description = "Folder with the guardians' partial decryptions", Required = true };
-    private static readonly Option<DirectoryInfo?> PublishOut = new("--out") { Description = "Where to write the record (default: record/ in the election's folder)" };
-    private static readonly Argument<DirectoryInfo> Record = new("RECORD") { Description = "A published election record (folder)" };
-    private static readonly Option<string[]> Codes = new("--code") { Description = "A confirmation code that must be on the record (repeatable)", AllowMultipleArgumentsPerToken = true };
-    private static readonly Option<FileInfo[]> Receipts = new("--receipt") { Description = "A voter's receipt whose code must be on the record (repeatable)", AllowMultipleArgumentsPerToken = true };
-    private static readonly Argument<FileInfo> ChallengeFile = new("CHALLENGE_FILE") { Description = "A challenged ballot saved by vote cast --challenge" };
-    private static readonly Argument<string> CodeOrReceipt = new("CODE|RECEIPT_FILE") { Description = "Your confirmation code, or the receipt file vote cast saved" };
+    internal static readonly Argument<string> Election = new("ELECTION") { Description = "Election name" };
+    internal static readonly Option<int> Index = new("--index") { Description = "This guardian's number, 1..n", Required = true };
+    internal static readonly Option<int> GuardianCount = new("--guardians") { Description = "Number of guardians n", Required = true };
+    internal static readonly Option<int> GuardianQuorum = new("--quorum") { Description = "Guardians needed to decrypt, k", Required = true };
+    internal static readonly Option<string?> GuardianName = new("--name") { Description = "This guardian's name (default: Guardian I)" };
+    internal static readonly Option<DirectoryInfo> Keys = new("--keys") { Description = "Folder with every guardian's public key file (guardian-I.json)", Required = true };
+    internal static readonly Option<DirectoryInfo> Shares = new("--shares") { Description = "Folder with the encrypted shares (share-I-to-L.json)", Required = true };
+    internal static readonly Option<DirectoryInfo> OutDirectory = new("--out") { Description = "Folder to write to", Required = true };
+    internal static readonly Option<DirectoryInfo> RecordIn = new("--record") { Description = "The election's record folder written by vote close", Required = true };
+    internal static readonly Option<FileInfo> OutFile = new("--out") { Description = "File to write", Required = true };
+    internal static readonly Option<DirectoryInfo> Partials = new("--partials") { Description = "Folder with the guardians' partial decryptions", Required = true };
+    internal static readonly Option<DirectoryInfo?> PublishOut = new("--out") { Description = "Where to write the record (default: record/ in the election's folder)" };
+    internal static readonly Argument<DirectoryInfo> Record = new("RECORD") { Description = "A published election record (folder)" };
+    internal static readonly Option<string[]> Codes = new("--code") { Description = "A confirmation code that must be on the record (repeatable)", AllowMultipleArgumentsPerToken = true };
+    internal static readonly Option<FileInfo[]> Receipts = new("--receipt") { Description = "A voter's receipt whose code must be on the record (repeatable)", AllowMultipleArgumentsPerToken = true };
+    internal static readonly Argument<FileInfo> ChallengeFile = new("CHALLENGE_FILE") { Description = "A challenged ballot saved by vote cast --challenge" };
+    internal static readonly Argument<string> CodeOrReceipt = new("CODE|RECEIPT_FILE") { Description = "Your confirmation code, or the receipt file vote cast saved" };
 
     public static IEnumerable<Command> Commands()
     {

@@ -87,36 +87,7 @@ internal static class VerifiableCommands
     public static Task<int> RegisterAsync(ParseResult parse, SafeWireHome home)
     {
         var files = VerifiableElectionFiles.Open(home.Root, parse.GetRequiredValue(VoteCommandDefinition.Election));
-        var votersFile = parse.GetValue(VoteCommandDefinition.VotersFile);
-        var count = parse.GetValue(VoteCommandDefinition.Count);
-        if ((votersFile is null) == (count is null))
-        {
-            throw new VotingException("Give exactly one of --voters FILE or --count K.");
-        }
-
-        IReadOnlyList<string> ids;
-        if (votersFile is not null)
-        {
-            ids = [.. File.ReadAllLines(votersFile.FullName).Select(l => l.Trim()).Where(l => l.Length > 0 && l[0] != '#')];
-        }
-        else
-        {
-            if (count is < 1 or > 1_000_000)
-            {
-                throw new VotingException("--count must be between 1 and 1000000.");
-            }
-
-            ids = files.LoadVoters().NextNumericIds(count!.Value);
-        }
-
-        var outDirectory = parse.GetRequiredValue(VoteCommandDefinition.Out).FullName;
-        Directory.CreateDirectory(outDirectory);
-        var existing = ids.Select(id => Path.Combine(outDirectory, id + ".cred")).FirstOrDefault(File.Exists);
-        if (existing is not null)
-        {
-            throw new VotingException($"{existing} already exists; not overwriting a credential.");
-        }
-
+        var (ids, outDirectory) = VoteAdminCommands.VotersToRegister(parse, count => files.LoadVoters().NextNumericIds(count));
         var credentials = files.Register([.. ids], VoteTransport.CaCertificatePem(home));
         foreach (var credential in credentials)
         {

@@ -46,6 +46,24 @@ internal static class VoteAdminCommands
     {
         cancellationToken.ThrowIfCancellationRequested();
         var files = ElectionFiles.Open(home.Root, parse.GetRequiredValue(VoteCommandDefinition.Election));
+        var (ids, outDirectory) = VotersToRegister(parse, count => files.LoadVoters().NextNumericIds(count));
+        var credentials = VoterRegistry.Register(files, [.. ids], VoteTransport.CaCertificatePem(home));
+        foreach (var credential in credentials)
+        {
+            credential.Save(Path.Combine(outDirectory, credential.VoterId + ".cred"));
+        }
+
+        CliConsole.Out.WriteLine($"registered {credentials.Count} voter{(credentials.Count == 1 ? "" : "s")} in election {files.Definition.Name} ({files.LoadVoters().Count} in total)");
+        CliConsole.Out.WriteLine($"credentials (private, hand each to its voter): {outDirectory}/<voter_id>.cred");
+        return Task.FromResult(0);
+    }
+
+    /// <summary>
+    /// The voter IDs <c>vote register</c> names (<c>--voters FILE</c>, or <c>--count K</c> new numeric ones) and the
+    /// <c>--out</c> folder for their credentials, refusing to overwrite a credential already there.
+    /// </summary>
+    internal static (IReadOnlyList<string> Ids, string OutDirectory) VotersToRegister(ParseResult parse, Func<int, IReadOnlyList<string>> nextNumericIds)
+    {
         var votersFile = parse.GetValue(VoteCommandDefinition.VotersFile);
         var count = parse.GetValue(VoteCommandDefinition.Count);
         if ((votersFile is null) == (count is null))
@@ -65,7 +83,7 @@ internal static class VoteAdminCommands
                 throw new VotingException("--count must be between 1 and 1000000.");
             }
 
-            ids = files.LoadVoters().NextNumericIds(count!.Value);
+            ids = nextNumericIds(count!.Value);
         }
 
         var outDirectory = parse.GetRequiredValue(VoteCommandDefinition.Out).FullName;
@@ -76,15 +94,7 @@ internal static class VoteAdminCommands
             throw new VotingException($"{existing} already exists; not overwriting a credential.");
         }
 
-        var credentials = VoterRegistry.Register(files, ids.ToList(), VoteTransport.CaCertificatePem(home));
-        foreach (var credential in credentials)
-        {
-            credential.Save(Path.Combine(outDirectory, credential.VoterId + ".cred"));
-        }
-
-        CliConsole.Out.WriteLine($"registered {credentials.Count} voter{(credentials.Count == 1 ? "" : "s")} in election {files.Definition.Name} ({files.LoadVoters().Count} in total)");
-        CliConsole.Out.WriteLine($"credentials (private, hand each to its voter): {outDirectory}/<voter_id>.cred");
-        return Task.FromResult(0);
+        return (ids, outDirectory);
     }
 
     public static async Task<int> CloseAsync(ParseResult parse, SafeWireHome home, CancellationToken cancellationToken)

@@ -62,7 +62,7 @@ internal sealed class CliElection : IDisposable
     {
         var credential = VoterCredential.Load(Credential(voterId));
         var verifier = VoteTransport.ServerVerifier(credential.CaCertificate, new SafeWireHome(Home));
-        await using var stream = await VoteTransport.ConnectAsync("127.0.0.1", port, verifier, "127.0.0.1", cancellationToken);
+        await using var stream = await VoteTransport.ConnectAsync("127.0.0.1", port, verifier, "127.0.0.1", VoteTransport.BusyAttempts, null, cancellationToken); // as vote cast: retries while busy
         return await VoteClient.CastAsync(stream, credential, voterId, (no, _) => ValueTask.FromResult(no is null ? ballot : null), cancellationToken);
     }
 

@@ -19,7 +19,7 @@ public sealed class FilesUxTests
         await serve.WaitForAsync("Press Ctrl+C");
 
         Assert.Equal(1, (await InProcess.RunAsync("--home", home, "files", "ls", server)).ExitCode); // not allowed yet; makes the client key
-        Assert.Equal(0, (await InProcess.RunAsync("--home", home, "allow", "add", Path.Combine(home, "certs", "client.crt"), "--name", "client")).ExitCode);
+        Assert.Equal(0, (await InProcess.RunAsync("--home", home, "allow", "add", Path.Combine(home, "keys", "node.pub"), "--name", "client")).ExitCode); // the home identity the client presents
 
         var ls = await InProcess.RunAsync("--home", home, "files", "ls", server);
         Assert.True(ls.ExitCode == 0, ls.Error);

@@ -52,7 +52,7 @@ public sealed class DiskFullTests
         using var server = StartInTinyRoot(root, "--home", home, "files", "serve", "--root", root, "--port", Text(port));
         await server.WaitForAsync("Press Ctrl+C");
         await Run(home, "files", "ls", address); // creates the client's credential; refused until allowed
-        Assert.Equal(0, (await Run(home, "allow", "add", Path.Combine(home, "certs", "client.crt"), "--name", "client")).ExitCode);
+        Assert.Equal(0, (await Run(home, "allow", "add", Path.Combine(home, "keys", "node.pub"), "--name", "client")).ExitCode); // the home identity the client presents
 
         var big = await Run(home, "files", "put", address, TestFiles.Random(dir["big.bin"], 2 * 1024 * 1024, seed: 1), "/big.bin");
         var small = await Run(home, "files", "put", address, TestFiles.Random(dir["small.bin"], 300 * 1024, seed: 2), "/small.bin");

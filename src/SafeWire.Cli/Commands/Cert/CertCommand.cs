@@ -194,7 +194,7 @@ internal static class CertCommand
                 what = "serial " + serial;
                 if (!parse.GetValue(CertCommandDefinition.RevokeForce) && !IssuedHere(home, ca, serial))
                 {
-                    throw new CliException($"no certificate with serial {serial} from this CA is in {home.CertsDirectory}; check the serial (safewire cert show NAME), give the certificate file, or add --force to revoke it anyway");
+                    throw new CliException($"no certificate with serial {serial} from this CA is in {home.CertsDirectory} (or among the certificates joins issued); check the serial (safewire cert show NAME), give the certificate file, or add --force to revoke it anyway");
                 }
             }
 
@@ -219,14 +219,13 @@ internal static class CertCommand
     }
 
     /// <summary>True when a certificate in the home's certs folder, issued by this CA, has <paramref name="serialHex"/>.</summary>
+    /// <summary>Whether this CA issued <paramref name="serialHex"/>: a certificate in certs/, or one a join issued (ca/issued/).</summary>
     private static bool IssuedHere(SafeWireHome home, CertificateAuthority ca, string serialHex)
     {
-        if (!Directory.Exists(home.CertsDirectory))
-        {
-            return false;
-        }
-
-        foreach (var file in Directory.EnumerateFiles(home.CertsDirectory, "*.crt"))
+        var files = new[] { home.CertsDirectory, Path.Combine(home.CaDirectory, "issued") }
+            .Where(Directory.Exists)
+            .SelectMany(directory => Directory.EnumerateFiles(directory, "*.crt"));
+        foreach (var file in files)
         {
             try
             {

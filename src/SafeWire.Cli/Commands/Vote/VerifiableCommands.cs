@@ -308,7 +308,8 @@ internal static class VerifiableCommands
         var target = parse.GetRequiredValue(VoteCommandDefinition.Server);
         var (host, port) = HostPort.TryParse(target, defaultPort: null, out var endpoint) ? endpoint : throw new VotingException($"Expected HOST:PORT, got \"{target}\".");
         var verifier = VoteTransport.ServerVerifier(credential.CaCertificate, home);
-        await using var stream = await VoteTransport.ConnectAsync(host, port, verifier, parse.GetValue(VoteCommandDefinition.ServerName) ?? host, cancellationToken);
+        await using var stream = await VoteTransport.ConnectAsync(host, port, verifier, parse.GetValue(VoteCommandDefinition.ServerName) ?? host,
+            VoteTransport.BusyAttempts, (busy, wait) => CliConsole.Error.WriteLine($"{busy.Message} Retrying in {wait.TotalSeconds:0.0} s."), cancellationToken);
         var (receipt, reason, _) = await VerifiableVoteClient.CastAsync(stream, ballot, cancellationToken);
         if (receipt is null)
         {

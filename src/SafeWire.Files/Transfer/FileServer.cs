@@ -309,7 +309,9 @@ public sealed class FileServer
 
             hash.GetHashAndReset(channel.Payload);
             await channel.SendAsync(FileMessageType.End, SHA256.HashSizeInBytes, cancellationToken).ConfigureAwait(false);
-            _options.Log?.Invoke($"{who}: sent {target.VirtualPath} ({sent - start} bytes{(start > 0 ? $", resumed at {start}" : "")})");
+            _options.Log?.Invoke(start > 0 && start == size
+                ? $"{who}: {target.VirtualPath}: the client's copy is already complete (SHA-256 matches); nothing sent"
+                : $"{who}: sent {target.VirtualPath} ({sent - start} bytes{(start > 0 ? $", resumed at {start}" : "")})");
         }
     }
 

@@ -8,7 +8,11 @@ namespace SafeWire.Files.Transfer;
 public readonly record struct TransferProgress(string Path, long Done, long Total);
 
 /// <summary>How one file transfer ended: its size, where it resumed (0 if from scratch) and its verified SHA-256.</summary>
-public sealed record TransferResult(string Path, long Size, long ResumedFrom, string Sha256);
+public sealed record TransferResult(string Path, long Size, long ResumedFrom, string Sha256)
+{
+    /// <summary>Nothing was sent: the receiving side already held the whole file and its SHA-256 matched.</summary>
+    public bool AlreadyComplete { get; init; }
+}
 
 /// <summary>
 /// The client side of the SafeWire file protocol over any stream (a SecureStream in production). Downloads go to
@@ -54,7 +58,7 @@ public sealed class FileClient : IAsyncDisposable
         {
             return await GetCoreAsync(remote, localFile, partPath, progress, cancellationToken).ConfigureAwait(false);
         }
-        catch (FileTransferException) when (new FileInfo(partPath) is { Exists: true, Length: 0 })
+        catch (Exception e) when (e is IOException or OperationCanceledException && new FileInfo(partPath) is { Exists: true, Length: 0 })
         {
             File.Delete(partPath); // nothing was received: leave no empty partial file behind
             throw;
@@ -64,58 +68,120 @@ public sealed class FileClient : IAsyncDisposable
     private async Task<TransferResult> GetCoreAsync(string remote, string localFile, string partPath, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
     {
         var part = new FileStream(partPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 0, FileOptions.Asynchronous);
+        FileStream? existing = null;
         long size;
         long start;
         string sha256;
         await using (part.ConfigureAwait(false))
         {
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            var offset = SequentialFileWriter.AlignDown(part.Length);
-            part.SetLength(offset);
-            await FileServer.HashPrefixAsync(part, offset, hash, _channel.PayloadMemory, cancellationToken).ConfigureAwait(false);
-            var writer = new FieldSpanWriter(_channel.Payload);
-            FileWireErrors.WritePath(ref writer, remote);
-            writer.I64(offset);
-            writer.Fixed(hash.GetCurrentHash());
-            await _channel.SendAsync(FileMessageType.Get, writer.Length, cancellationToken).ConfigureAwait(false);
-            await _channel.FlushAsync(cancellationToken).ConfigureAwait(false);
-
-            await _channel.ExpectAsync(FileMessageType.GetStart, cancellationToken).ConfigureAwait(false);
-            var reader = FileWireErrors.Reader(_channel.Received);
-            size = reader.I64();
-            start = reader.I64();
-            reader.End();
-            if (start != 0 && start != offset)
+            try
             {
-                throw new FileTransferException(FileErrorCode.BadRequest, $"The server resumed at {start}, not at 0 or {offset}.");
-            }
+                using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+                long offset;
+                if (part.Length == 0 && new FileInfo(localFile) is { Exists: true, Length: > 0 })
+                {
+                    // A rerun: offer the whole local file. The server sends nothing but its SHA-256 if it holds
+                    // exactly these bytes, the rest if the local file is its beginning, else the whole file.
+                    existing = new FileStream(localFile, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
+                    offset = existing.Length;
+                    await FileServer.HashPrefixAsync(existing, offset, hash, _channel.PayloadMemory, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    offset = SequentialFileWriter.AlignDown(part.Length);
+                    part.SetLength(offset);
+                    await FileServer.HashPrefixAsync(part, offset, hash, _channel.PayloadMemory, cancellationToken).ConfigureAwait(false);
+                }
 
-            if (start == 0)
+                var writer = new FieldSpanWriter(_channel.Payload);
+                FileWireErrors.WritePath(ref writer, remote);
+                writer.I64(offset);
+                writer.Fixed(hash.GetCurrentHash());
+                await _channel.SendAsync(FileMessageType.Get, writer.Length, cancellationToken).ConfigureAwait(false);
+                await _channel.FlushAsync(cancellationToken).ConfigureAwait(false);
+
+                await _channel.ExpectAsync(FileMessageType.GetStart, cancellationToken).ConfigureAwait(false);
+                var reader = FileWireErrors.Reader(_channel.Received);
+                size = reader.I64();
+                start = reader.I64();
+                reader.End();
+                if (start != 0 && start != offset)
+                {
+                    throw new FileTransferException(FileErrorCode.BadRequest, $"The server resumed at {start}, not at 0 or {offset}.");
+                }
+
+                if (start == 0)
+                {
+                    // No partial copy, or one the server did not confirm (tampered, or the remote file changed).
+                    hash.GetHashAndReset();
+                    part.SetLength(0);
+                }
+                else if (existing is not null && start < size)
+                {
+                    // The local file is the beginning of the remote one: continue it in the partial file. The hash
+                    // restarts over the bytes actually copied, so a local file changed since it was offered fails
+                    // the end-to-end check instead of slipping through.
+                    hash.GetHashAndReset();
+                    await CopyHashingAsync(existing, part, start, hash, _channel.PayloadMemory, cancellationToken).ConfigureAwait(false);
+                }
+
+                progress?.Report(new TransferProgress(remote, start, size));
+                var received = await FileDataPump.ReceiveAsync(_channel, new SequentialFileWriter(part.SafeFileHandle, start), start, size, hash, "server", progress is null ? null : n => progress.Report(new TransferProgress(remote, n, size)), cancellationToken).ConfigureAwait(false);
+
+                var end = FileWireErrors.Reader(_channel.Received);
+                var expected = end.Fixed(SHA256.HashSizeInBytes).ToArray();
+                end.End();
+                var actual = hash.GetHashAndReset();
+                if (received != size || !CryptographicOperations.FixedTimeEquals(actual, expected))
+                {
+                    part.SetLength(0);
+                    throw new FileTransferException(FileErrorCode.HashMismatch, $"{remote}: the download does not match the server's SHA-256; the partial copy was discarded, get it again.");
+                }
+
+                await part.FlushAsync(cancellationToken).ConfigureAwait(false);
+                sha256 = Convert.ToHexStringLower(actual);
+            }
+            finally
             {
-                // No partial copy, or one the server did not confirm (tampered, or the remote file changed).
-                hash.GetHashAndReset();
-                part.SetLength(0);
+                if (existing is not null)
+                {
+                    await existing.DisposeAsync().ConfigureAwait(false);
+                }
             }
+        }
 
-            progress?.Report(new TransferProgress(remote, start, size));
-            var received = await FileDataPump.ReceiveAsync(_channel, new SequentialFileWriter(part.SafeFileHandle, start), start, size, hash, "server", progress is null ? null : n => progress.Report(new TransferProgress(remote, n, size)), cancellationToken).ConfigureAwait(false);
-
-            var end = FileWireErrors.Reader(_channel.Received);
-            var expected = end.Fixed(SHA256.HashSizeInBytes).ToArray();
-            end.End();
-            var actual = hash.GetHashAndReset();
-            if (received != size || !CryptographicOperations.FixedTimeEquals(actual, expected))
-            {
-                part.SetLength(0);
-                throw new FileTransferException(FileErrorCode.HashMismatch, $"{remote}: the download does not match the server's SHA-256; the partial copy was discarded, get it again.");
-            }
-
-            await part.FlushAsync(cancellationToken).ConfigureAwait(false);
-            sha256 = Convert.ToHexStringLower(actual);
+        if (existing is not null && start == size)
+        {
+            // The local file already held every byte and its SHA-256 matched the server's: leave it untouched.
+            File.Delete(partPath);
+            return new TransferResult(remote, size, start, sha256) { AlreadyComplete = true };
         }
 
         File.Move(partPath, localFile, overwrite: true);
         return new TransferResult(remote, size, start, sha256);
+    }
+
+    /// <summary>Copies the first <paramref name="length"/> bytes of <paramref name="source"/> to the start of <paramref name="target"/>, hashing them.</summary>
+    private static async Task CopyHashingAsync(FileStream source, FileStream target, long length, IncrementalHash hash, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        source.Position = 0;
+        target.SetLength(0);
+        target.Position = 0;
+        var remaining = length;
+        while (remaining > 0)
+        {
+            var read = await source.ReadAsync(buffer[..(int)Math.Min(buffer.Length, remaining)], cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                throw new IOException("The local file shrank while being copied.");
+            }
+
+            hash.AppendData(buffer.Span[..read]);
+            await target.WriteAsync(buffer[..read], cancellationToken).ConfigureAwait(false);
+            remaining -= read;
+        }
+
+        await target.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Uploads <paramref name="localFile"/> to <paramref name="remote"/>, resuming a partial upload the server holds if it matches.</summary>
@@ -168,7 +234,8 @@ public sealed class FileClient : IAsyncDisposable
             await _channel.SendAsync(FileMessageType.End, digest.Length, cancellationToken).ConfigureAwait(false);
             await _channel.FlushAsync(cancellationToken).ConfigureAwait(false);
             await _channel.ExpectAsync(FileMessageType.Ok, cancellationToken).ConfigureAwait(false);
-            return new TransferResult(remote, size, from, Convert.ToHexStringLower(digest));
+            // Resumed at the very end: the server already held all of it with this SHA-256, so no byte was sent.
+            return new TransferResult(remote, size, from, Convert.ToHexStringLower(digest)) { AlreadyComplete = size > 0 && from == size };
         }
     }
 

@@ -309,7 +309,9 @@ public sealed class FileServer
 
             hash.GetHashAndReset(channel.Payload);
             await channel.SendAsync(FileMessageType.End, SHA256.HashSizeInBytes, cancellationToken).ConfigureAwait(false);
-            _options.Log?.Invoke($"{who}: sent {target.VirtualPath} ({sent - start} bytes{(start > 0 ? $", resumed at {start}" : "")})");
+            _options.Log?.Invoke(start > 0 && start == size
+                ? $"{who}: {target.VirtualPath}: the client's copy is already complete (SHA-256 matches); nothing sent"
+                : $"{who}: sent {target.VirtualPath} ({sent - start} bytes{(start > 0 ? $", resumed at {start}" : "")})");
         }
     }
 
@@ -366,11 +368,29 @@ public sealed class FileServer
         var part = await OpenPartAsync(partPath, target.VirtualPath, cancellationToken).ConfigureAwait(false);
 
         var complete = false;
+        var untouched = false;
         await using (part.ConfigureAwait(false))
         {
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            var offset = SequentialFileWriter.AlignDown(Math.Min(part.Length, size));
-            await HashPrefixAsync(part, offset, hash, channel.PayloadMemory, cancellationToken).ConfigureAwait(false);
+            long offset;
+            var offersFinal = part.Length == 0 && size > 0 && new FileInfo(target.PhysicalPath) is { Exists: true } final && final.Length == size;
+            if (offersFinal)
+            {
+                // A rerun of a finished upload: offer the whole existing file (any client resumes at its end if its
+                // SHA-256 matches, sending no data), so an identical file is confirmed and left untouched.
+                var existing = new FileStream(target.PhysicalPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
+                await using (existing.ConfigureAwait(false))
+                {
+                    offset = size;
+                    await HashPrefixAsync(existing, offset, hash, channel.PayloadMemory, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            else
+            {
+                offset = SequentialFileWriter.AlignDown(Math.Min(part.Length, size));
+                await HashPrefixAsync(part, offset, hash, channel.PayloadMemory, cancellationToken).ConfigureAwait(false);
+            }
+
             var writer = new FieldSpanWriter(channel.Payload);
             writer.I64(offset);
             writer.Fixed(hash.GetCurrentHash());
@@ -391,10 +411,15 @@ public sealed class FileServer
                 hash.GetHashAndReset();
             }
 
+            untouched = offersFinal && from == size;
             long received;
             try
             {
-                part.SetLength(from);
+                if (!untouched)
+                {
+                    part.SetLength(from);
+                }
+
                 received = await FileDataPump.ReceiveAsync(channel, new SequentialFileWriter(part.SafeFileHandle, from), from, size, hash, "client", null, cancellationToken).ConfigureAwait(false);
             }
             catch (IOException e) when (StorageFullException.IsDiskFull(e))
@@ -423,10 +448,17 @@ public sealed class FileServer
 
             await part.FlushAsync(cancellationToken).ConfigureAwait(false);
             complete = true;
-            _options.Log?.Invoke($"{who}: received {target.VirtualPath} ({received - from} bytes{(from > 0 ? $", resumed at {from}" : "")})");
+            _options.Log?.Invoke(untouched
+                ? $"{who}: {target.VirtualPath} is already complete (SHA-256 matches); left untouched"
+                : $"{who}: received {target.VirtualPath} ({received - from} bytes{(from > 0 ? $", resumed at {from}" : "")})");
         }
 
-        if (complete)
+        if (untouched)
+        {
+            PartialFile.Discard(target.PhysicalPath); // the empty part opened for this upload
+            await channel.SendAsync(FileMessageType.Ok, 0, cancellationToken).ConfigureAwait(false);
+        }
+        else if (complete)
         {
             PartialFile.Commit(target.PhysicalPath);
             await channel.SendAsync(FileMessageType.Ok, 0, cancellationToken).ConfigureAwait(false);

@@ -43,7 +43,7 @@ internal static class FilesClientCommands
         var results = await WithProgressAsync(progress => parse.GetValue(FilesCommandDefinition.Recursive)
             ? client.GetTreeAsync(remote, local, progress, cancellationToken)
             : Single(client.GetAsync(remote, local, progress, cancellationToken))).ConfigureAwait(false);
-        Summarize("got", results);
+        Summarize("got", results, parse.GetValue(FilesCommandDefinition.Recursive));
         return 0;
     }
 
@@ -66,7 +66,7 @@ internal static class FilesClientCommands
         var results = await WithProgressAsync(progress => recursive
             ? client.PutTreeAsync(local, remote, progress, cancellationToken)
             : Single(client.PutAsync(local, remote, progress, cancellationToken))).ConfigureAwait(false);
-        Summarize("put", results);
+        Summarize("put", results, recursive);
         return 0;
     }
 
@@ -153,12 +153,25 @@ internal static class FilesClientCommands
         return results;
     }
 
-    private static void Summarize(string verb, IReadOnlyList<TransferResult> results)
+    private static void Summarize(string verb, IReadOnlyList<TransferResult> results, bool recursive)
     {
         foreach (var result in results)
         {
+            if (result.AlreadyComplete)
+            {
+                CliConsole.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"skipped {result.Path} (already complete, sha256 {result.Sha256})"));
+                continue;
+            }
+
             var resumed = result.ResumedFrom > 0 ? string.Create(CultureInfo.InvariantCulture, $", resumed at {result.ResumedFrom}") : "";
             CliConsole.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{verb} {result.Path} ({result.Size} bytes{resumed}) sha256 {result.Sha256}"));
+        }
+
+        if (recursive)
+        {
+            var skipped = results.Count(r => r.AlreadyComplete);
+            CliConsole.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{results.Count} {(results.Count == 1 ? "file" : "files")}: {results.Count - skipped} {(verb == "got" ? "received" : "sent")}, {skipped} skipped (already complete)"));
         }
     }
 

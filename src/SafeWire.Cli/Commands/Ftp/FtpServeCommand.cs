@@ -137,8 +137,7 @@ internal static class FtpServeCommand
         }
 
         var home = HomeOption.Resolve(parseResult);
-        IPAddress[] addresses = host.Equals(IPAddress.Any) || host.Equals(IPAddress.IPv6Any) ? [IPAddress.Loopback, IPAddress.IPv6Loopback] : [host];
-        using var credential = home.LoadOrCreateServerCredential(CredentialName, ["localhost", Dns.GetHostName()], addresses);
+        using var credential = home.LoadOrCreateServerCredential(CredentialName, Trust.ServerNames.DnsNames(parseResult), Trust.ServerNames.Addresses(host));
         using var ca = X509CertificateLoader.LoadCertificateFromFile(home.CaCertificatePath);
         chain = [X509CertificateLoader.LoadCertificate(ca.RawData)];
         trustHint = $"Clients trust the home CA: curl --cacert {home.CaCertificatePath}; lftp: set ssl:ca-file {home.CaCertificatePath}";

@@ -129,6 +129,11 @@ internal static class FtpServeCommand
                 throw new CliException("--cert and --key go together");
             }
 
+            if (parseResult.GetValue(Trust.ServerNames.DnsOption) is { Length: > 0 })
+            {
+                throw new CliException("--dns names the certificate SafeWire issues itself; with --cert, put the names in that certificate");
+            }
+
             var all = new X509Certificate2Collection();
             all.ImportFromPemFile(certificateFile.FullName);
             chain = all.Skip(1).ToList();

@@ -1,6 +1,4 @@
-using System.Net;
-using System.Net.NetworkInformation;
-using System.Net.Sockets;
+using SafeWire.Cli.Tests.TwoMachines;
 using SafeWire.Cli.Tests.Ux;
 using SafeWire.Identity;
 using SafeWire.TestSupport;
@@ -14,16 +12,17 @@ namespace SafeWire.Cli.Tests.Enrollment;
 /// </summary>
 public sealed class ServerDnsNamesTests
 {
+    // Servers on 0.0.0.0 run inside a network namespace the test creates, so the only interface address they see
+    // (and must name) is the namespace's own, and nothing listens on the host's interfaces.
     [Fact]
     public async Task FilesServeOnEveryAddressNamesTheDnsNamesAndTheInterfaceAddresses()
     {
-        var interfaces = InterfaceIPv4Addresses();
-        Assert.SkipWhen(interfaces.Count == 0, "this machine has no network interface besides loopback");
+        using var net = NetworkPair.CreateOrSkip();
         using var dir = new TempDirectory();
         Directory.CreateDirectory(dir["share"]);
-        await using (var server = InProcess.Start("--home", dir["home"], "files", "serve", "--root", dir["share"], "--host", "0.0.0.0", "--port", "0", "--dns", "files.example.test", "--dns", "backup.example.test"))
+        await using (var server = NamespacedSafeWire.Start(net.ServerNamespace, ["--home", dir["home"], "files", "serve", "--root", dir["share"], "--host", "0.0.0.0", "--port", "0", "--dns", "files.example.test", "--dns", "backup.example.test"]))
         {
-            await server.WaitForAsync("Press Ctrl+C to stop.");
+            await server.WaitForOutputAsync("Press Ctrl+C to stop.");
         }
 
         var names = Names(Path.Combine(dir["home"], "certs", "files.crt"));
@@ -31,26 +30,25 @@ public sealed class ServerDnsNamesTests
         Assert.Contains("backup.example.test", names);
         Assert.Contains("localhost", names);
         Assert.Contains("127.0.0.1", names);
-        Assert.All(interfaces, ip => Assert.Contains(ip, names));
+        Assert.Contains(NetworkPair.ServerAddress, names);
         Assert.True(File.Exists(Path.Combine(dir["home"], "certs", "files.crt.auto")));
     }
 
     [Fact]
     public async Task VoteServeOnEveryAddressNamesTheInterfaceAddresses()
     {
-        var interfaces = InterfaceIPv4Addresses();
-        Assert.SkipWhen(interfaces.Count == 0, "this machine has no network interface besides loopback");
+        using var net = NetworkPair.CreateOrSkip();
         using var dir = new TempDirectory();
         var init = await InProcess.RunAsync("--home", dir["home"], "vote", "init", "town", "--candidates", "3");
         Assert.True(init.ExitCode == 0, init.Error);
-        await using (var server = InProcess.Start("--home", dir["home"], "vote", "serve", "town", "--bind", "0.0.0.0", "--port", "0"))
+        await using (var server = NamespacedSafeWire.Start(net.ServerNamespace, ["--home", dir["home"], "vote", "serve", "town", "--bind", "0.0.0.0", "--port", "0"]))
         {
-            await server.WaitForAsync("serving election");
+            await server.WaitForOutputAsync("serving election");
         }
 
         var names = Names(Path.Combine(dir["home"], "certs", "vote-server.crt"));
         Assert.Contains("127.0.0.1", names);
-        Assert.All(interfaces, ip => Assert.Contains(ip, names));
+        Assert.Contains(NetworkPair.ServerAddress, names);
     }
 
     [Fact]
@@ -101,15 +99,4 @@ public sealed class ServerDnsNamesTests
         using var certificate = CertificateFile.Read(certificatePath);
         return CaVerifier.SubjectAltNames(certificate).ToHashSet(StringComparer.OrdinalIgnoreCase);
     }
-
-    /// <summary>The IPv4 addresses of this machine's interfaces that are up, loopback aside: what a server on 0.0.0.0 is reached by.</summary>
-    private static List<string> InterfaceIPv4Addresses() =>
-        NetworkInterface.GetAllNetworkInterfaces()
-            .Where(nic => nic.OperationalStatus is OperationalStatus.Up or OperationalStatus.Unknown)
-            .SelectMany(nic => nic.GetIPProperties().UnicastAddresses)
-            .Select(unicast => unicast.Address)
-            .Where(ip => ip.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(ip))
-            .Select(ip => ip.ToString())
-            .Distinct()
-            .ToList();
 }

@@ -117,7 +117,9 @@ public sealed class SafeWireHome
     /// <summary>
     /// This server's credential <c>certs/NAME.crt</c> + <c>NAME.key</c>, issued by the home CA (created if absent).
     /// Created only when absent; reused after. The certificate (not the key) is re-issued when it has expired,
-    /// is not a server certificate, does not cover the names asked for, or is not from the home CA.
+    /// is not a server certificate, or is not from the home CA, and, when SafeWire issued it itself (a
+    /// <c>NAME.crt.auto</c> marker beside it), when the names asked for differ from the names it carries.
+    /// A certificate issued by hand (no marker) is never re-issued for its names.
     /// </summary>
     public LocalCredential LoadOrCreateServerCredential(string name, IEnumerable<string> dnsNames, IEnumerable<IPAddress> ips, ReadOnlySpan<char> caPassword = default)
     {
@@ -176,7 +178,7 @@ public sealed class SafeWireHome
             {
                 certificate = CertificateFile.Read(certificatePath);
                 // A certificate someone issued by hand (no marker) is kept even when it lacks names this run would add:
-                // only a certificate SafeWire issued itself is re-issued for new addresses.
+                // only a certificate SafeWire issued itself is re-issued when the names asked for change.
                 if (!IsUsable(certificate, key, request, checkNames: File.Exists(autoMarker)))
                 {
                     certificate.Dispose();
@@ -195,7 +197,7 @@ public sealed class SafeWireHome
                 using var ca = HasCa ? CertificateAuthority.Load(CaDirectory, caPassword) : CertificateAuthority.Create(CaDirectory, DefaultCaName, Time.GetUtcNow());
                 certificate = ca.Issue(request, key, Time.GetUtcNow());
                 CertificateFile.Write(certificatePath, certificate);
-                SecureFile.WriteText(autoMarker, "# issued automatically by safewire for the addresses the server listened on; it re-issues this certificate when they change. Delete this file to keep a certificate you issue by hand.\n", secret: false);
+                SecureFile.WriteText(autoMarker, "# issued automatically by safewire for the addresses the server listened on and its --dns names; it re-issues this certificate when they change. Delete this file to keep a certificate you issue by hand.\n", secret: false);
             }
 
             return LocalCredential.FromCertificate(certificate, key);
@@ -231,8 +233,11 @@ public sealed class SafeWireHome
             return true;
         }
 
+        // An auto-issued certificate names exactly what was asked for: a name added or dropped (a new --dns, an
+        // address gone from an interface) re-issues it, so it never keeps vouching for a name the server gave up.
         var names = CaVerifier.SubjectAltNames(certificate).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        return request.DnsNames.All(names.Contains) && request.IpAddresses.All(ip => names.Contains(ip.ToString()));
+        var wanted = request.DnsNames.Concat(request.IpAddresses.Select(ip => ip.ToString())).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        return names.SetEquals(wanted);
     }
 
     /// <summary>An exclusive lock on <c>&lt;home&gt;/.lock</c> (advisory, across processes), polled until a timeout.</summary>

@@ -39,7 +39,7 @@ internal static class FilesCommandDefinition
 
     public static Command Create()
     {
-        var serve = new Command("serve", "Serve a directory to allow-listed SafeWire clients") { Root, Host, Port, Allow, ReadOnly, PartialMaxAge, PartialQuota, SuiteOption.Server };
+        var serve = new Command("serve", "Serve a directory to allow-listed SafeWire clients") { Root, Host, Port, Allow, ReadOnly, PartialMaxAge, PartialQuota, SuiteOption.Server, Trust.ServerNames.DnsOption };
         Trust.TrustCommandDefinitions.FilesServeCaPassword.AddTo(serve);
         serve.SetAction((parse, ct) => FilesServeCommand.RunAsync(parse, ct));
 

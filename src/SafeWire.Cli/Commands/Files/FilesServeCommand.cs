@@ -36,7 +36,7 @@ internal static class FilesServeCommand
         LocalCredential issued;
         try
         {
-            issued = home.LoadOrCreateServerCredential(CredentialName, Trust.ServerNames.DnsNames(), Trust.ServerNames.Addresses(host), password);
+            issued = home.LoadOrCreateServerCredential(CredentialName, Trust.ServerNames.DnsNames(parse), Trust.ServerNames.Addresses(host), password);
         }
         catch (IdentityFileException e) when (e.Error == IdentityFileError.PasswordRequired)
         {

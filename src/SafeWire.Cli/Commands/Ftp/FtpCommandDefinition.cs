@@ -99,7 +99,7 @@ internal static class FtpCommandDefinition
     {
         var serve = new Command("serve", "Run an FTP server with explicit and implicit FTPS")
         {
-            Root, Host, Port, ImplicitPort, Users, PassivePorts, AllowPlain, Tls12, Tls13, NoRequireTlsReuse, PartialMaxAge, Certificate, Key,
+            Root, Host, Port, ImplicitPort, Users, PassivePorts, AllowPlain, Tls12, Tls13, NoRequireTlsReuse, PartialMaxAge, Certificate, Key, Trust.ServerNames.DnsOption,
         };
         serve.SetAction((parseResult, cancellationToken) => FtpServeCommand.RunAsync(parseResult, CliConsole.Out, cancellationToken));
 

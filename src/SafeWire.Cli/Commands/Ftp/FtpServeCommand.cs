@@ -129,6 +129,11 @@ internal static class FtpServeCommand
                 throw new CliException("--cert and --key go together");
             }
 
+            if (parseResult.GetValue(Trust.ServerNames.DnsOption) is { Length: > 0 })
+            {
+                throw new CliException("--dns names the certificate SafeWire issues itself; with --cert, put the names in that certificate");
+            }
+
             var all = new X509Certificate2Collection();
             all.ImportFromPemFile(certificateFile.FullName);
             chain = all.Skip(1).ToList();
@@ -137,8 +142,7 @@ internal static class FtpServeCommand
         }
 
         var home = HomeOption.Resolve(parseResult);
-        IPAddress[] addresses = host.Equals(IPAddress.Any) || host.Equals(IPAddress.IPv6Any) ? [IPAddress.Loopback, IPAddress.IPv6Loopback] : [host];
-        using var credential = home.LoadOrCreateServerCredential(CredentialName, ["localhost", Dns.GetHostName()], addresses);
+        using var credential = home.LoadOrCreateServerCredential(CredentialName, Trust.ServerNames.DnsNames(parseResult), Trust.ServerNames.Addresses(host));
         using var ca = X509CertificateLoader.LoadCertificateFromFile(home.CaCertificatePath);
         chain = [X509CertificateLoader.LoadCertificate(ca.RawData)];
         trustHint = $"Clients trust the home CA: curl --cacert {home.CaCertificatePath}; lftp: set ssl:ca-file {home.CaCertificatePath}";

@@ -34,7 +34,7 @@ internal static class KmCommand
         LocalCredential credential;
         try
         {
-            credential = home.LoadOrCreateServerCredential("km", Trust.ServerNames.DnsNames(), Trust.ServerNames.Addresses(address), password);
+            credential = home.LoadOrCreateServerCredential("km", Trust.ServerNames.DnsNames(parse), Trust.ServerNames.Addresses(address), password);
         }
         finally
         {

@@ -56,7 +56,7 @@ internal static class ServeCommand
         LocalCredential issued;
         try
         {
-            issued = home.LoadOrCreateServerCredential(name, DnsNames(hostText), Trust.ServerNames.Addresses(address), password);
+            issued = home.LoadOrCreateServerCredential(name, Trust.ServerNames.DnsNames(parse, hostText), Trust.ServerNames.Addresses(address), password);
         }
         catch (IdentityFileException e) when (e.Error == IdentityFileError.PasswordRequired)
         {
@@ -172,22 +172,5 @@ internal static class ServeCommand
         {
             throw new CliException($"{host}: {e.Message}");
         }
-    }
-
-    private static List<string> DnsNames(string host)
-    {
-        var names = new List<string> { "localhost" };
-        if (!IPAddress.TryParse(host, out _) && !names.Contains(host, StringComparer.OrdinalIgnoreCase))
-        {
-            names.Add(host);
-        }
-
-        var machine = Environment.MachineName.ToLower(CultureInfo.InvariantCulture);
-        if (!names.Contains(machine))
-        {
-            names.Add(machine);
-        }
-
-        return names;
     }
 }

@@ -54,6 +54,7 @@ internal static class ServeCommandDefinition
         command.Options.Add(Name);
         command.Options.Add(Verbose);
         command.Options.Add(SuiteOption.Server);
+        command.Options.Add(Trust.ServerNames.DnsOption);
         Trust.TrustCommandDefinitions.ChatServeCaPassword.AddTo(command);
         command.SetAction((parse, ct) => ServeCommand.RunAsync(parse, ct));
         return command;

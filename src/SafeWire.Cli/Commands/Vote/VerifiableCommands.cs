@@ -154,8 +154,7 @@ internal static class VerifiableCommands
         }
 
         var maxClients = Math.Max(1, parse.GetValue(VoteCommandDefinition.MaxClients));
-        IPAddress[] ips = IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) ? [IPAddress.Loopback, IPAddress.IPv6Loopback] : [address, IPAddress.Loopback];
-        using var credential = home.LoadOrCreateServerCredential(VoteServeCommand.ServerCredentialName, ["localhost", Dns.GetHostName()], ips);
+        using var credential = home.LoadOrCreateServerCredential(VoteServeCommand.ServerCredentialName, Trust.ServerNames.DnsNames(parse), Trust.ServerNames.Addresses(address));
         var voters = files.LoadVoters();
         using var store = new VerifiableBallotStore(files.DatabasePath);
         if (store.IsClosed())

@@ -57,7 +57,7 @@ internal static class VoteCommandDefinition
         var register = new Command("register", "Register voters ahead of the election: a key pair and a credential file each") { Election, VotersFile, Count, Out };
         register.SetAction((parse, ct) => VoteCli.RunAsync(parse, "register", home => VerifiableCommands.IsVerifiable(parse, home) ? VerifiableCommands.RegisterAsync(parse, home) : VoteAdminCommands.RegisterAsync(parse, home, ct)));
 
-        var serve = new Command("serve", "Serve an election (also the original design's form: vote serve ELECTION N PORT)") { Election, SeedCandidates, SeedPort, Port, Bind, MaxClients };
+        var serve = new Command("serve", "Serve an election (also the original design's form: vote serve ELECTION N PORT)") { Election, SeedCandidates, SeedPort, Port, Bind, MaxClients, Trust.ServerNames.DnsOption };
         serve.SetAction((parse, ct) => VoteCli.RunAsync(parse, "serve", home => VerifiableCommands.IsVerifiable(parse, home) ? VerifiableCommands.ServeAsync(parse, home, ct) : VoteServeCommand.RunAsync(parse, home, ct)));
 
         var cast = new Command("cast", "Cast a ballot: yes + receipt, or no + reason (a corrected ballot may follow)") { Server, Credential, BallotText, VoterId, ReceiptOut, ServerName, VerifiableCommandDefinition.ChallengeOut };

@@ -52,10 +52,7 @@ internal static class VoteServeCommand
         }
 
         // The channel authenticates the server: a certificate from this home's CA (the CA voters got in their credentials).
-        IPAddress[] ips = address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) || IPAddress.IsLoopback(address)
-            ? [IPAddress.Loopback, IPAddress.IPv6Loopback]
-            : [address, IPAddress.Loopback, IPAddress.IPv6Loopback];
-        using var serverCredential = home.LoadOrCreateServerCredential(ServerCredentialName, ["localhost", Dns.GetHostName()], ips);
+        using var serverCredential = home.LoadOrCreateServerCredential(ServerCredentialName, Trust.ServerNames.DnsNames(parse), Trust.ServerNames.Addresses(address));
         using var electionKey = files.LoadElectionKey();
         using var receiptKey = files.LoadReceiptKey();
         var voters = files.LoadVoters();

@@ -7,7 +7,7 @@ using SafeWire.Chat.Wire;
 namespace SafeWire.Chat.Server;
 
 /// <summary>
-/// Port hopping (seed S0.6): after the handshake on the control port the server opens a fresh port, sends its
+/// Port hopping (from the original design): after the handshake on the control port the server opens a fresh port, sends its
 /// number inside the encrypted session, and waits there for a new SafeWire handshake whose first frame is the
 /// control session's exporter value for that port. Anything else on the hop port is dropped; the port closes
 /// when the client arrives or after <see cref="ChatServerOptions.HopTimeout"/>.

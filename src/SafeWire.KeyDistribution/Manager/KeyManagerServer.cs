@@ -26,7 +26,7 @@ public sealed class KeyManagerOptions
 }
 
 /// <summary>
-/// The key manager (seed 002): clients connect over an authenticated SafeWire channel, say <c>send</c> or
+/// The key manager (from the original design): clients connect over an authenticated SafeWire channel, say <c>send</c> or
 /// <c>wait</c>, senders pick a waiting peer with <c>conn</c>, and the key manager introduces the pair, issues
 /// per-transfer keys (cbc/cfb) or nothing but the peers' fingerprints (e2e), checks their confirmations,
 /// tells the sender where the waiter listens, and compares their block counts.

@@ -106,7 +106,7 @@ public sealed class VerifiableElectionFiles
         File.Exists(GuardiansPath) ? ElectionRecord.Read(GuardiansPath, VerifiableJson.Default.ListGuardianPublicKeyJson)
             : throw new VotingException($"Election {Name} has no guardian keys yet: run safewire vote joint-key {Name} --keys DIR.");
 
-    /// <summary>The voter registry (the seed mode's voters.csv format).</summary>
+    /// <summary>The voter registry (the voters.csv format of the original design's mode).</summary>
     public VoterRegistry LoadVoters() => VoterRegistry.Load(VotersPath);
 
     /// <summary>Registers voters with fresh keys; returns their credentials (which carry the public election).</summary>

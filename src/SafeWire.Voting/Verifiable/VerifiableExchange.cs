@@ -5,7 +5,7 @@ using SafeWire.Voting.Protocol;
 namespace SafeWire.Voting.Verifiable;
 
 /// <summary>
-/// The verifiable mode's messages, in the same <c>type | length | payload</c> frames as the seed mode (types 0x60+):
+/// The verifiable mode's messages, in the same <c>type | length | payload</c> frames as the original design's mode (types 0x60+):
 /// the client sends its encrypted ballot as JSON in <see cref="BallotPart"/> frames ending with one <see cref="BallotEnd"/>;
 /// the server answers <see cref="Recorded"/> (a receipt, JSON) or <see cref="Refused"/> (a final flag byte, then the reason in UTF-8).
 /// </summary>

@@ -182,34 +182,7 @@ internal static class VerifiableRun
             var server = new VerifiableVoteServer(context, files.LoadVoters(), store);
             using var credential = home.LoadOrCreateServerCredential("vote-server", ["localhost"], [IPAddress.Loopback]);
             var verifier = VoteTransport.ServerVerifier(VoteTransport.CaCertificatePem(home), home);
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start(1024);
-            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            using var stop = new CancellationTokenSource();
-            var acceptLoop = Task.Run(async () =>
-            {
-                while (!stop.IsCancellationRequested)
-                {
-                    TcpClient client;
-                    try
-                    {
-                        client = await listener.AcceptTcpClientAsync(stop.Token);
-                    }
-                    catch (OperationCanceledException)
-                    {
-                        break;
-                    }
-
-                    _ = Task.Run(async () =>
-                    {
-                        using (client)
-                        {
-                            await using var stream = await VoteTransport.AcceptAsync(client.GetStream(), credential, stop.Token);
-                            await server.HandleConnectionAsync(stream, stop.Token);
-                        }
-                    });
-                }
-            });
+            await using var host = new LoopbackVoteServer(credential, server.HandleConnectionAsync);
 
             var next = -1;
             var recorded = 0;
@@ -219,7 +192,7 @@ internal static class VerifiableRun
                 int i;
                 while ((i = Interlocked.Increment(ref next)) < count)
                 {
-                    await using var stream = await VoteTransport.ConnectAsync("127.0.0.1", port, verifier, "127.0.0.1", CancellationToken.None);
+                    await using var stream = await VoteTransport.ConnectAsync("127.0.0.1", host.Port, verifier, "127.0.0.1", CancellationToken.None);
                     var (receipt, _, _) = await VerifiableVoteClient.CastAsync(stream, ballots[i], CancellationToken.None);
                     if (receipt is not null)
                     {
@@ -228,8 +201,6 @@ internal static class VerifiableRun
                 }
             })));
             var seconds = sw.Elapsed.TotalSeconds;
-            await stop.CancelAsync();
-            await acceptLoop;
             Console.WriteLine($"| ballots accepted end to end, {concurrency} concurrent voters, {Environment.ProcessorCount} cores ({recorded} of {count} recorded in {seconds:0.0} s) | {recorded / seconds:0.0} ballots/s |");
         }
         finally

@@ -115,34 +115,7 @@ internal static class VotingLoadRun
         await using var election = await BenchElection.CreateAsync(database, ballots, null);
         using var credential = election.Home.LoadOrCreateServerCredential("vote-server", ["localhost"], [IPAddress.Loopback]);
         var verifier = VoteTransport.ServerVerifier(VoteTransport.CaCertificatePem(election.Home), election.Home);
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start(1024);
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        using var stop = new CancellationTokenSource();
-        var acceptLoop = Task.Run(async () =>
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                TcpClient client;
-                try
-                {
-                    client = await listener.AcceptTcpClientAsync(stop.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-
-                _ = Task.Run(async () =>
-                {
-                    using (client)
-                    {
-                        await using var stream = await VoteTransport.AcceptAsync(client.GetStream(), credential, stop.Token);
-                        await election.Server.HandleConnectionAsync(stream, stop.Token);
-                    }
-                });
-            }
-        });
+        await using var host = new LoopbackVoteServer(credential, election.Server.HandleConnectionAsync);
 
         var next = -1;
         var done = 0;
@@ -153,7 +126,7 @@ internal static class VotingLoadRun
             while ((i = Interlocked.Increment(ref next)) < ballots)
             {
                 var voter = election.Voters[i];
-                await using var stream = await VoteTransport.ConnectAsync("127.0.0.1", port, verifier, "127.0.0.1", CancellationToken.None);
+                await using var stream = await VoteTransport.ConnectAsync("127.0.0.1", host.Port, verifier, "127.0.0.1", CancellationToken.None);
                 var result = await VoteClient.CastAsync(stream, voter, voter.VoterId, (_, _) => ValueTask.FromResult<string?>("45432*3"), CancellationToken.None);
                 if (result.Accepted)
                 {
@@ -162,8 +135,6 @@ internal static class VotingLoadRun
             }
         })));
         var seconds = stopwatch.Elapsed.TotalSeconds;
-        await stop.CancelAsync();
-        await acceptLoop;
         return (seconds, done);
     }
 

@@ -47,7 +47,14 @@ internal static class SafeWireCli
     }
 
     /// <summary>Runs <c>safewire ARGS</c> in process with the given output, error and input (tests); cancelling is Ctrl+C.</summary>
-    public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, TextReader? input = null, CancellationToken cancellationToken = default)
+    public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, TextReader? input = null, CancellationToken cancellationToken = default) =>
+        RunAsync(args, output, error, input, terminal: false, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="RunAsync(string[], TextWriter, TextWriter, TextReader?, CancellationToken)"/>; with
+    /// <paramref name="terminal"/> the verb may ask questions, as on a terminal (the input holds the answers).
+    /// </summary>
+    public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, TextReader? input, bool terminal, CancellationToken cancellationToken = default)
     {
         var parse = Create().Parse(args);
         return CliConsole.RunWithAsync(output, error, input ?? TextReader.Null, () => InvokeAsync(parse, new InvocationConfiguration
@@ -56,7 +63,7 @@ internal static class SafeWireCli
             Output = output,
             Error = error,
             ProcessTerminationTimeout = null,
-        }, cancellationToken));
+        }, cancellationToken), terminal);
     }
 
     private static async Task<int> InvokeAsync(ParseResult parse, InvocationConfiguration? configuration = null, CancellationToken cancellationToken = default)
@@ -68,14 +75,7 @@ internal static class SafeWireCli
         }
 
         // Any exception escaping a verb becomes one line on stderr and exit code 1, never a stack trace.
-        try
-        {
-            return await parse.InvokeAsync(configuration ?? new InvocationConfiguration { EnableDefaultExceptionHandler = false }, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            return CliErrors.Report(e);
-        }
+        return await CliErrors.RunAsync(() => parse.InvokeAsync(configuration ?? new InvocationConfiguration { EnableDefaultExceptionHandler = false }, cancellationToken)).ConfigureAwait(false);
     }
 
     /// <summary>One line: what is wrong with the command line, and where the usage is (<c>safewire VERB --help</c>).</summary>

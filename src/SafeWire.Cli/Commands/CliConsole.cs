@@ -11,10 +11,12 @@ internal sealed class CliConsole
 {
     private static readonly AsyncLocal<CliConsole?> s_current = new();
     private static readonly Lazy<CliConsole> s_system = new(() => new CliConsole(
-        System.Console.Out, System.Console.Error, System.Console.In, System.Console.IsOutputRedirected, System.Console.IsInputRedirected));
+        System.Console.Out, System.Console.Error, System.Console.In, System.Console.IsOutputRedirected, System.Console.IsInputRedirected,
+        terminal: !System.Console.IsInputRedirected && !System.Console.IsOutputRedirected));
 
-    private CliConsole(TextWriter output, TextWriter error, TextReader input, bool outputRedirected, bool inputRedirected)
+    private CliConsole(TextWriter output, TextWriter error, TextReader input, bool outputRedirected, bool inputRedirected, bool terminal)
     {
+        Terminal = terminal;
         Output = output;
         ErrorWriter = error;
         Input = input;
@@ -53,7 +55,15 @@ internal sealed class CliConsole
     /// <summary>True when standard input is a file or a pipe (or a test's reader).</summary>
     public static bool InputRedirected => Current.IsInputRedirected;
 
+    /// <summary>
+    /// True when a person can be asked a question: standard input and output are a terminal (in tests: the caller
+    /// says so, while output stays plain text).
+    /// </summary>
+    public static bool IsTerminal => Current.Terminal;
+
     private IAnsiConsole Ansi { get; }
+
+    private bool Terminal { get; }
 
     private TextWriter Output { get; }
 
@@ -66,11 +76,12 @@ internal sealed class CliConsole
     private bool IsInputRedirected { get; }
 
     /// <summary>Runs <paramref name="body"/> with the given writers and reader as the console (tests: a verb in process).</summary>
-    public static async Task<int> RunWithAsync(TextWriter output, TextWriter error, TextReader input, Func<Task<int>> body)
+    /// <paramref name="terminal"/>: answer <see cref="IsTerminal"/> with true, as for a person at a terminal typing the input.
+    public static async Task<int> RunWithAsync(TextWriter output, TextWriter error, TextReader input, Func<Task<int>> body, bool terminal = false)
     {
         ArgumentNullException.ThrowIfNull(body);
         var previous = s_current.Value;
-        s_current.Value = new CliConsole(output, error, input, outputRedirected: true, inputRedirected: true);
+        s_current.Value = new CliConsole(output, error, input, outputRedirected: true, inputRedirected: true, terminal);
         try
         {
             return await body().ConfigureAwait(false);

@@ -19,12 +19,12 @@ public sealed partial class TraceCliTests
         await using var server = SafeWireProcess.Start(["--home", dir["server"], "serve", "--port", $"{port}", "--hop-ports", "30000-39999"]);
         await server.WaitForOutputAsync("admin console: type help");
 
-        var hidden = await SafeWireProcess.RunAsync(["--home", dir["alice"], "trace", $"127.0.0.1:{port}", "--name", "alice"], timeout: s_exit);
+        var hidden = await SafeWireProcess.RunAsync(["--home", dir["alice"], "trace", $"127.0.0.1:{port}", "--name", "alice", "--trust-on-first-use"], timeout: s_exit);
         Assert.True(hidden.ExitCode == 0, hidden.Output + hidden.Error);
         Assert.Contains("derived CLIENT_HANDSHAKE_TRAFFIC_SECRET (32 bytes): (value hidden; --reveal-secrets prints it)", hidden.Output, StringComparison.Ordinal);
 
         var keyLog = dir["keys.log"];
-        var trace = await SafeWireProcess.RunAsync(["--home", dir["alice"], "trace", $"127.0.0.1:{port}", "--name", "alice", "--reveal-secrets", "--keylog", keyLog], timeout: s_exit);
+        var trace = await SafeWireProcess.RunAsync(["--home", dir["alice"], "trace", $"127.0.0.1:{port}", "--name", "alice", "--reveal-secrets", "--keylog", keyLog, "--trust-on-first-use"], timeout: s_exit);
         Assert.True(trace.ExitCode == 0, trace.Output + trace.Error);
         var output = trace.Output;
         Assert.Contains("[1] client -> server  ClientHello", output, StringComparison.Ordinal);

@@ -23,7 +23,7 @@ public sealed partial class KnownHostsCliTests
             firstKey = KeyPattern().Match(first.Output).Groups[1].Value;
 
             // Trusted on first use, then refused by the server's allow-list: the key is remembered all the same.
-            var refused = await SafeWireProcess.RunAsync(["--home", client, "files", "ls", $"127.0.0.1:{port}"]);
+            var refused = await SafeWireProcess.RunAsync(["--home", client, "files", "ls", $"127.0.0.1:{port}", "--trust-on-first-use"]);
             Assert.NotEqual(0, refused.ExitCode);
         }
 
@@ -36,7 +36,8 @@ public sealed partial class KnownHostsCliTests
             var secondKey = KeyPattern().Match(second.Output).Groups[1].Value;
             Assert.NotEqual(firstKey, secondKey);
 
-            var changed = await SafeWireProcess.RunAsync(["--home", client, "files", "ls", $"127.0.0.1:{port}"]);
+            // A known host's changed key is refused whatever the options say.
+            var changed = await SafeWireProcess.RunAsync(["--home", client, "files", "ls", $"127.0.0.1:{port}", "--trust-on-first-use"]);
             Assert.Equal(1, changed.ExitCode);
             Assert.Contains($"THE KEY OF 127.0.0.1:{port} HAS CHANGED", changed.Error, StringComparison.Ordinal);
             Assert.Contains($"run: safewire known-hosts forget 127.0.0.1:{port}", changed.Error, StringComparison.Ordinal);
@@ -45,7 +46,7 @@ public sealed partial class KnownHostsCliTests
             Assert.Contains($"forgot 127.0.0.1:{port} {firstKey}", forgot, StringComparison.Ordinal);
             Assert.DoesNotContain(firstKey, await File.ReadAllTextAsync(Path.Combine(client, "known_hosts"), TestContext.Current.CancellationToken), StringComparison.Ordinal);
 
-            var again = await SafeWireProcess.RunAsync(["--home", client, "files", "ls", $"127.0.0.1:{port}"]);
+            var again = await SafeWireProcess.RunAsync(["--home", client, "files", "ls", $"127.0.0.1:{port}", "--trust-on-first-use"]);
             Assert.DoesNotContain("HAS CHANGED", again.Error, StringComparison.Ordinal);
             Assert.Contains($"127.0.0.1:{port} {secondKey}", await Ok(client, "known-hosts", "list"), StringComparison.Ordinal);
         }

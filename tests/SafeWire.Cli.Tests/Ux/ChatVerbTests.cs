@@ -23,7 +23,7 @@ public sealed class ChatVerbTests
             await server.WaitForAsync("admin console");
 
             // The original design's form: chat HOST PORT; alice stays connected while the admin lists the clients.
-            var chat = InProcess.Start("--home", dir["cli"], "chat", "127.0.0.1", port, "--name", "alice", "--suite", "cbc-hmac");
+            var chat = InProcess.Start("--home", dir["cli"], "chat", "127.0.0.1", port, "--name", "alice", "--suite", "cbc-hmac", "--trust-on-first-use");
             await chat.WaitForAsync("suite Aes256CbcHmacSha256");
             await server.WaitForAsync("alice joined");
             server.Input.WriteLine("list");
@@ -32,14 +32,14 @@ public sealed class ChatVerbTests
             chat.Input.Close(); // end of input leaves
             Assert.Equal(0, await chat.Exit.WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken));
 
-            var send = await InProcess.RunAsync("--home", dir["cli"], "send", $"127.0.0.1:{port}", "hello", "--name", "bob", "--suite", "chacha20");
+            var send = await InProcess.RunAsync("--home", dir["cli"], "send", $"127.0.0.1:{port}", "hello", "--name", "bob", "--suite", "chacha20", "--trust-on-first-use");
             Assert.True(send.ExitCode == 0, send.Output + send.Error);
 
-            var refused = await InProcess.RunAsync("--home", dir["cli"], "send", $"127.0.0.1:{port}", "hello", "--name", "bob", "--suite", "aes-gcm");
+            var refused = await InProcess.RunAsync("--home", dir["cli"], "send", $"127.0.0.1:{port}", "hello", "--name", "bob", "--suite", "aes-gcm", "--trust-on-first-use");
             Assert.Equal(2, refused.ExitCode);
             Assert.Contains("accepts none of the cipher suites offered", Assert.Single(refused.ErrorLines), StringComparison.Ordinal);
 
-            var trace = await InProcess.RunAsync("--home", dir["cli"], "trace", $"127.0.0.1:{port}", "--name", "carol", "--suite", "chacha20");
+            var trace = await InProcess.RunAsync("--home", dir["cli"], "trace", $"127.0.0.1:{port}", "--name", "carol", "--suite", "chacha20", "--trust-on-first-use");
             Assert.True(trace.ExitCode == 0, trace.Error);
             Assert.Contains("established: suite ChaCha20Poly1305", trace.Output, StringComparison.Ordinal);
 

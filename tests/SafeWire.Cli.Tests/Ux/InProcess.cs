@@ -23,6 +23,15 @@ internal static class InProcess
         return new CliRun(code, output.ToString(), error.ToString());
     }
 
+    /// <summary>Runs a verb as if a person sat at a terminal: it may ask questions, and <paramref name="input"/> holds the answers.</summary>
+    public static async Task<CliRun> RunOnTerminalAsync(TextReader input, params string[] args)
+    {
+        var output = new SyncWriter();
+        var error = new SyncWriter();
+        var code = await SafeWireCli.RunAsync(args, output, error, input, terminal: true);
+        return new CliRun(code, output.ToString(), error.ToString());
+    }
+
     /// <summary>Starts a long-running verb (a server); <see cref="Running.Input"/> feeds its standard input.</summary>
     public static Running Start(params string[] args)
     {

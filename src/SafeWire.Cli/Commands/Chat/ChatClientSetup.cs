@@ -1,6 +1,8 @@
+using System.CommandLine;
 using SafeWire.Chat.Channels;
 using SafeWire.Chat.Client;
 using SafeWire.Cli.Commands.Serve;
+using SafeWire.Cli.Commands.Trust;
 using SafeWire.Identity;
 using SafeWire.Transport;
 
@@ -19,10 +21,11 @@ internal static class ChatClientSetup
     /// <summary>
     /// The client presents this home's identity key (<c>--as</c>, else the default identity; an older home's
     /// <c>certs/NAME.key</c> is still used for <c>--name NAME</c>). A server this home joined is trusted by the CA it
-    /// joined; any other by <paramref name="caFile"/> when given, else on first use (known_hosts, per host:port).
+    /// joined; any other by <paramref name="caFile"/> when given, else by this home's CA, else by its key in known_hosts
+    /// (per host:port), else first contact decides (<see cref="FirstContact"/>: ask on a terminal, or the options).
     /// Direct-message peers are trusted when their certificate comes from this home's CA, else pinned on first use in known_peers.
     /// </summary>
-    public static (ChatClientOptions Options, LocalCredential Credential) Create(SafeWireHome home, string name, string host, int port, FileInfo? caFile, string? identityName, Protocol.IHandshakeObserver? observer = null, IList<Protocol.CipherSuite>? suites = null)
+    public static (ChatClientOptions Options, LocalCredential Credential, IPeerVerifier ServerVerifier) Create(ParseResult parse, SafeWireHome home, string name, string host, int port, FileInfo? caFile, string? identityName, Protocol.IHandshakeObserver? observer = null, IList<Protocol.CipherSuite>? suites = null)
     {
         SafeWireHome.CheckName(name);
         var legacy = identityName is null && File.Exists(home.CertificateKeyPath(name)) && !File.Exists(home.KeyPath(name));
@@ -30,7 +33,7 @@ internal static class ChatClientSetup
         var credential = identity.ClientCredential(host, name);
         IPeerVerifier serverVerifier = caFile is not null
             ? CaVerifier.FromFiles(caFile.Exists ? caFile.FullName : throw new CliException($"{caFile.FullName}: no such CA certificate file"))
-            : new TrustedServers(home).VerifierFor(host) ?? home.CreateKnownHostsVerifier(port);
+            : new TrustedServers(home).VerifierFor(host) ?? FirstContact.Verifier(parse, home, port);
         // Direct-message peers of a joined server carry certificates from the CA joined for it; a home that never made a
         // CA of its own does not get one just for this.
         var knownPeers = new KnownHostsVerifier(Path.Combine(home.Root, "known_peers"));
@@ -42,7 +45,7 @@ internal static class ChatClientSetup
             Authenticator = new SecureStreamAuthenticator(server: null, new SecureClientOptions { ServerVerifier = serverVerifier, ClientCredential = credential, Observer = observer, CipherSuites = suites ?? [Protocol.CipherSuite.Aes256Gcm, Protocol.CipherSuite.ChaCha20Poly1305, Protocol.CipherSuite.Aes256CbcHmacSha256] }),
             DirectAuthenticator = member => SecureStreamAuthenticator.ForDirect(credential, peerVerifier, member.Name),
         };
-        return (options, credential);
+        return (options, credential, serverVerifier);
     }
 
     /// <summary>Exit codes of chat and send (docs/CHAT.md).</summary>
@@ -64,23 +67,33 @@ internal static class ChatClientSetup
         _ => ExitCodes.ConnectionLost,
     };
 
-    /// <summary>Connects; a refusal (server full, not on the allow-list, key changed) becomes one line and exit code 2.</summary>
-    public static async Task<ChatClient> ConnectAsync(string host, int port, ChatClientOptions options, CancellationToken cancellationToken)
+    /// <summary>
+    /// Connects (asking first, on a terminal, about a server never seen); a refusal (server full, not on the
+    /// allow-list, key changed, server not trusted) becomes one line and exit code 2.
+    /// </summary>
+    public static async Task<ChatClient> ConnectAsync(string host, int port, ChatClientOptions options, IPeerVerifier serverVerifier, LocalCredential credential, CancellationToken cancellationToken)
     {
         try
         {
-            return await ChatClient.ConnectAsync(host, port, options, cancellationToken).ConfigureAwait(false);
+            return await FirstContact.ConnectAsync(serverVerifier, () => ChatClient.ConnectAsync(host, port, options, cancellationToken),
+                message => new ChatExitException(ExitCodes.Refused, message)).ConfigureAwait(false);
+        }
+        catch (ChatExitException)
+        {
+            throw;
         }
         catch (ChatRefusedException e)
         {
             throw new ChatExitException(ExitCodes.Refused, $"refused by the server: {e.Message}");
         }
+        catch (SecureChannelException e) when (CliErrors.ServerRefusal(e, credential, $"{host}:{port}") is { } refusal)
+        {
+            throw new ChatExitException(ExitCodes.Refused, refusal);
+        }
         catch (SecureChannelException e) when (e.TrustFailure is { } reason)
         {
             throw new ChatExitException(ExitCodes.Refused, e.SentByPeer
-                ? reason == TrustFailureReason.Revoked
-                    ? "refused by the server: your certificate has been revoked by its administrator; ask them for a new invitation (safewire invite) if that was a mistake"
-                    : $"refused by the server ({reason}): {e.Message}"
+                ? $"refused by the server ({reason}): {e.Message}"
                 : $"the server is not trusted ({reason}): {e.Message}");
         }
         catch (SecureChannelException e) when (e.Alert == Protocol.Alert.NoCommonCipherSuite)

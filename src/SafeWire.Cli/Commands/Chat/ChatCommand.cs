@@ -12,12 +12,12 @@ internal static class ChatCommand
         var (host, port) = ChatCommandDefinition.Target(parse);
         var name = parse.GetValue(ChatCommandDefinition.Name) ?? ChatClientSetup.DefaultName();
         var home = HomeOption.Resolve(parse);
-        var (options, credential) = ChatClientSetup.Create(home, name, host, port, parse.GetValue(ChatCommandDefinition.Ca), parse.GetValue(ChatCommandDefinition.As), suites: SuiteOption.Get(parse, SuiteOption.Client));
+        var (options, credential, serverVerifier) = ChatClientSetup.Create(parse, home, name, host, port, parse.GetValue(ChatCommandDefinition.Ca), parse.GetValue(ChatCommandDefinition.As), suites: SuiteOption.Get(parse, SuiteOption.Client));
         using var _ = credential;
         var output = new ChatOutput();
         try
         {
-            await using var client = await ChatClientSetup.ConnectAsync(host, port, options, cancellationToken).ConfigureAwait(false);
+            await using var client = await ChatClientSetup.ConnectAsync(host, port, options, serverVerifier, credential, cancellationToken).ConfigureAwait(false);
             PrintWelcome(output, client, host);
             client.MessageReceived += m =>
             {

@@ -23,6 +23,7 @@ internal static class ChatCommandDefinition
         command.Options.Add(Ca);
         command.Options.Add(As);
         command.Options.Add(SuiteOption.Client);
+        Trust.FirstContact.AddTo(command);
         command.SetAction((parse, ct) => ChatCommand.RunAsync(parse, ct));
         return command;
     }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using SafeWire.Files.Transfer;
+using SafeWire.Cli.Commands.Trust;
 using SafeWire.Identity;
 using SafeWire.Transport;
 using Spectre.Console;
@@ -90,24 +91,30 @@ internal static class FilesClientCommands
 
     /// <summary>
     /// Connects presenting this home's identity key; a server this home joined must have a certificate from the CA it
-    /// joined, any other must have one from this home's CA, or be remembered in known_hosts (trusted on first use, like
-    /// SSH; a changed key is refused).
+    /// joined, any other must have one from this home's CA, or be remembered in known_hosts (a changed key is refused);
+    /// a server never seen is first contact (<see cref="FirstContact"/>: asked on a terminal, else the options decide).
     /// </summary>
     private static async Task<FileClient> ConnectAsync(ParseResult parse, CancellationToken cancellationToken)
     {
         var (host, port) = HostPort.Parse(parse.GetRequiredValue(FilesCommandDefinition.Server), "the server", FilesCommandDefinition.DefaultPort);
         var home = HomeOption.Resolve(parse);
         var credential = HomeIdentity.Open(home, parse.GetValue(FilesCommandDefinition.As)).ClientCredential(host);
+        CliErrors.Presenting(credential, $"{host}:{port}");
+        var verifier = new TrustedServers(home).VerifierFor(host) ?? FirstContact.Verifier(parse, home, port);
         var options = new SecureClientOptions
         {
-            ServerVerifier = new TrustedServers(home).VerifierFor(host) ?? new AnyOfVerifier(home.CreateCaVerifier(), home.CreateKnownHostsVerifier(port)),
+            ServerVerifier = verifier,
             ServerName = host,
             ClientCredential = credential,
             CipherSuites = SuiteOption.Get(parse, SuiteOption.Client),
         };
         try
         {
-            return await FileServerHost.ConnectAsync(host, port, options, cancellationToken).ConfigureAwait(false);
+            return await FirstContact.ConnectAsync(verifier, () => FileServerHost.ConnectAsync(host, port, options, cancellationToken), message => new CliException(message)).ConfigureAwait(false);
+        }
+        catch (SecureChannelException e) when (CliErrors.ServerRefusal(e, credential, $"{host}:{port}") is { } refusal)
+        {
+            throw new CliException(refusal);
         }
         catch (System.Net.Sockets.SocketException e)
         {

@@ -44,18 +44,23 @@ internal static class FilesCommandDefinition
         serve.SetAction((parse, ct) => FilesServeCommand.RunAsync(parse, ct));
 
         var ls = new Command("ls", "List a remote directory") { Server, RemoteOptional, As, SuiteOption.Client };
+        Trust.FirstContact.AddTo(ls);
         ls.SetAction((parse, ct) => FilesClientCommands.ListAsync(parse, ct));
 
         var get = new Command("get", "Download a file or, with -r, a directory tree (resumes, verifies SHA-256)") { Server, Remote, LocalOptional, Recursive, As, SuiteOption.Client };
+        Trust.FirstContact.AddTo(get);
         get.SetAction((parse, ct) => FilesClientCommands.GetAsync(parse, ct));
 
         var put = new Command("put", "Upload a file or, with -r, a directory tree (resumes, verifies SHA-256)") { Server, Local, RemoteTarget, Recursive, As, SuiteOption.Client };
+        Trust.FirstContact.AddTo(put);
         put.SetAction((parse, ct) => FilesClientCommands.PutAsync(parse, ct));
 
         var rm = new Command("rm", "Remove a remote file or empty directory") { Server, Remote, As, SuiteOption.Client };
+        Trust.FirstContact.AddTo(rm);
         rm.SetAction((parse, ct) => FilesClientCommands.SimpleAsync(parse, remove: true, ct));
 
         var mkdir = new Command("mkdir", "Create a remote directory") { Server, Remote, As, SuiteOption.Client };
+        Trust.FirstContact.AddTo(mkdir);
         mkdir.SetAction((parse, ct) => FilesClientCommands.SimpleAsync(parse, remove: false, ct));
 
         return new Command("files", "Encrypted file transfer over SafeWire, with resume and SHA-256 verification") { serve, ls, get, put, rm, mkdir };

@@ -13,12 +13,12 @@ internal static class SendCommand
         var (host, port) = HostPort.Parse(parse.GetValue(SendCommandDefinition.Endpoint)!, "the server", ServeCommandDefinition.DefaultPort);
         var text = string.Join(' ', parse.GetValue(SendCommandDefinition.Message)!);
         var name = parse.GetValue(ChatCommandDefinition.Name) ?? ChatClientSetup.DefaultName();
-        var (options, credential) = ChatClientSetup.Create(HomeOption.Resolve(parse), name, host, port, parse.GetValue(ChatCommandDefinition.Ca), parse.GetValue(ChatCommandDefinition.As), suites: SuiteOption.Get(parse, SuiteOption.Client));
+        var (options, credential, serverVerifier) = ChatClientSetup.Create(parse, HomeOption.Resolve(parse), name, host, port, parse.GetValue(ChatCommandDefinition.Ca), parse.GetValue(ChatCommandDefinition.As), suites: SuiteOption.Get(parse, SuiteOption.Client));
         using var _ = credential;
         options.SendOnly = true; // a script does not want the room's chatter
         try
         {
-            await using var client = await ChatClientSetup.ConnectAsync(host, port, options, cancellationToken).ConfigureAwait(false);
+            await using var client = await ChatClientSetup.ConnectAsync(host, port, options, serverVerifier, credential, cancellationToken).ConfigureAwait(false);
             var run = client.RunAsync(cancellationToken);
             var wait = TimeSpan.FromSeconds(Math.Max(0.1, parse.GetValue(SendCommandDefinition.AckTimeout)));
             AckMessage ack;

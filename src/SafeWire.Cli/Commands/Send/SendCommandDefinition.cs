@@ -20,6 +20,7 @@ internal static class SendCommandDefinition
         command.Options.Add(ChatCommandDefinition.Ca);
         command.Options.Add(ChatCommandDefinition.As);
         command.Options.Add(SuiteOption.Client);
+        Trust.FirstContact.AddTo(command);
         command.Options.Add(AckTimeout);
         command.SetAction((parse, ct) => SendCommand.RunAsync(parse, ct));
         return command;

@@ -18,7 +18,7 @@ internal static class TraceCommand
         var keyLog = parse.GetValue(TraceCommandDefinition.KeyLog)?.FullName;
         var output = new ChatOutput();
         var tracer = new HandshakeTracer(output, parse.GetValue(TraceCommandDefinition.RevealSecrets), keyLog);
-        var (options, credential) = ChatClientSetup.Create(HomeOption.Resolve(parse), name, host, port, parse.GetValue(ChatCommandDefinition.Ca), parse.GetValue(ChatCommandDefinition.As), tracer, SuiteOption.Get(parse, SuiteOption.Client));
+        var (options, credential, serverVerifier) = ChatClientSetup.Create(parse, HomeOption.Resolve(parse), name, host, port, parse.GetValue(ChatCommandDefinition.Ca), parse.GetValue(ChatCommandDefinition.As), tracer, SuiteOption.Get(parse, SuiteOption.Client));
         using var _ = credential;
         options.SendOnly = true;
         options.FrameObserver = (inbound, frame) => output.Line(
@@ -26,7 +26,7 @@ internal static class TraceCommand
         output.Line($"SafeWire handshake trace: {host}:{port}, client \"{name}\" (key {credential.Fingerprint})");
         try
         {
-            await using var client = await ChatClientSetup.ConnectAsync(host, port, options, cancellationToken).ConfigureAwait(false);
+            await using var client = await ChatClientSetup.ConnectAsync(host, port, options, serverVerifier, credential, cancellationToken).ConfigureAwait(false);
             output.Line($"established: suite {client.CipherSuite}; server \"{client.ServerName}\" proved key {ChatOutput.Key(client.ServerIdentity?.Fingerprint ?? string.Empty)}");
             output.Line(client.Hopped ? $"port: handshake on {client.ControlPort}, conversation on {client.Port}" : $"port: {client.Port}");
             output.Line($"welcome: this client is #{client.ClientId} \"{client.Name}\"; here: {ChatOutput.Members(client.Members)}");

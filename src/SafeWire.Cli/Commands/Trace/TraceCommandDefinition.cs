@@ -21,6 +21,7 @@ internal static class TraceCommandDefinition
         command.Options.Add(ChatCommandDefinition.Ca);
         command.Options.Add(ChatCommandDefinition.As);
         command.Options.Add(SuiteOption.Client);
+        Trust.FirstContact.AddTo(command);
         command.SetAction((parse, ct) => TraceCommand.RunAsync(parse, ct));
         return command;
     }

@@ -78,6 +78,53 @@ public static class EnrollmentClient
         }
     }
 
+    /// <summary>
+    /// Fetches the current revocation list of <paramref name="ca"/> from the server at <paramref name="host"/>:<paramref name="port"/>
+    /// over its join path (no code needed: the list is public and signed). The server must present a certificate from
+    /// <paramref name="ca"/> valid for <paramref name="host"/>; the list must be signed by <paramref name="ca"/>.
+    /// </summary>
+    public static async Task<RevocationList> FetchCrlAsync(string host, int port, X509Certificate2 ca, TimeProvider? time = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(host);
+        ArgumentNullException.ThrowIfNull(ca);
+        time ??= TimeProvider.System;
+        var address = host + ":" + port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256); // a throwaway key: this connection asks for nothing but the list
+        using var credential = JoinCredential(key, time.GetUtcNow());
+        using var tcp = new TcpClient();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(10));
+        try
+        {
+            await tcp.ConnectAsync(host, port, timeout.Token).ConfigureAwait(false);
+            await using var stream = new SecureStream(tcp.GetStream());
+            await stream.AuthenticateAsClientAsync(new SecureClientOptions
+            {
+                ServerVerifier = new CaVerifier([ca]),
+                ServerName = host,
+                ClientCredential = credential,
+                TimeProvider = time,
+            }, timeout.Token).ConfigureAwait(false);
+            await JoinMessage.ReadAsync(stream, "offer", timeout.Token).ConfigureAwait(false);
+            await JoinMessage.WriteAsync(stream, new JoinMessage("request") { Want = JoinMessage.WantCrl }, timeout.Token).ConfigureAwait(false);
+            var result = await JoinMessage.ReadAsync(stream, "result", timeout.Token).ConfigureAwait(false);
+            if (result.Error is not null || result.Crl is null)
+            {
+                throw new JoinException(JoinError.Protocol, $"the server at {address} sent no revocation list{(result.Message is null ? "" : ": " + result.Message)}");
+            }
+
+            var crl = RevocationList.Parse($"the revocation list from {address}", result.Crl);
+            return crl.IsSignedBy(ca)
+                ? crl
+                : throw new JoinException(JoinError.Protocol, $"the revocation list from {address} is not signed by the CA this home trusts for it");
+        }
+        catch (Exception e) when (e is SocketException or SecureChannelException or IOException or IdentityFileException
+            || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            throw new JoinException(JoinError.Unreachable, $"cannot fetch the revocation list from {address}: {e.Message}", e);
+        }
+    }
+
     /// <summary>The throwaway self-signed certificate that asks a server for the join-only role.</summary>
     private static LocalCredential JoinCredential(AsymmetricAlgorithm key, DateTimeOffset now)
     {

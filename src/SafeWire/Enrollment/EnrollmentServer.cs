@@ -172,6 +172,14 @@ public sealed class EnrollmentServer
 
         await JoinMessage.WriteAsync(channel, new JoinMessage("offer") { Ca = caCertificate }, cancellationToken).ConfigureAwait(false);
         var request = await JoinMessage.ReadAsync(channel, "request", cancellationToken).ConfigureAwait(false);
+        if (string.Equals(request.Want, JoinMessage.WantCrl, StringComparison.Ordinal))
+        {
+            // Public, CA-signed data: any client may refresh its copy; no code, nothing counted against the throttle.
+            var list = File.Exists(_home.CrlPath) ? RevocationList.Read(_home.CrlPath).RawData : null;
+            await JoinMessage.WriteAsync(channel, new JoinMessage("result") { Ca = caCertificate, Crl = list }, cancellationToken).ConfigureAwait(false);
+            return new JoinEvent(remote, null, client.Fingerprint, null, $"sent the CA's revocation list to {remote?.ToString() ?? "a client"} (a client refreshing its copy)");
+        }
+
         var now = _options.Time.GetUtcNow();
         var address = remote?.Address.ToString() ?? "unknown";
         if (IsThrottled(address, now))

@@ -40,6 +40,9 @@ public sealed class JoinException(JoinError error, string message, Exception? in
 /// </summary>
 public sealed record JoinMessage(string Type)
 {
+    /// <summary>The <see cref="Want"/> of a request for the CA's revocation list.</summary>
+    public const string WantCrl = "crl";
+
     /// <summary>Largest message accepted (the CRL can grow).</summary>
     public const int MaxLength = 1 << 20;
 
@@ -69,6 +72,9 @@ public sealed record JoinMessage(string Type)
 
     /// <summary>"client" or "server" (result).</summary>
     public string? Role { get; init; }
+
+    /// <summary>"crl" (request): no code, only the CA's current revocation list (a joined client refreshing its copy).</summary>
+    public string? Want { get; init; }
 
     /// <summary>The DER certificate issued (result).</summary>
     public byte[]? Certificate { get; init; }

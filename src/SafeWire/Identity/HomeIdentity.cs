@@ -240,7 +240,7 @@ public sealed class HomeIdentity
 /// <param name="Host">The host (lowercase), every port.</param>
 /// <param name="CaTag">The CA's file tag (<see cref="HomeIdentity.CaTag"/>).</param>
 /// <param name="CaCertificatePath">The CA certificate.</param>
-/// <param name="CrlPath">Its CRL (refreshed at every join).</param>
+/// <param name="CrlPath">Its CRL (received at the join, refreshed from the server when older than <see cref="TrustedServers.CrlMaxAge"/>).</param>
 public sealed record ServerBinding(string Host, string CaTag, string CaCertificatePath, string CrlPath);
 
 /// <summary>
@@ -250,6 +250,9 @@ public sealed record ServerBinding(string Host, string CaTag, string CaCertifica
 /// </summary>
 public sealed class TrustedServers(SafeWireHome home)
 {
+    /// <summary>How old a joined CA's CRL copy may get before client verbs fetch the current one from the server: 1 hour.</summary>
+    public static readonly TimeSpan CrlMaxAge = TimeSpan.FromHours(1);
+
     private static readonly object s_gate = new();
 
     /// <summary>The folder.</summary>
@@ -319,6 +322,75 @@ public sealed class TrustedServers(SafeWireHome home)
     }
 
     /// <summary>
+    /// True when the CRL copy of <paramref name="binding"/> should be fetched again: there is none, it was fetched longer
+    /// than <paramref name="maxAge"/> ago (default <see cref="CrlMaxAge"/>), or its next-update time has passed.
+    /// </summary>
+    public bool IsCrlStale(ServerBinding binding, TimeSpan? maxAge = null)
+    {
+        ArgumentNullException.ThrowIfNull(binding);
+        if (!File.Exists(binding.CrlPath))
+        {
+            return true;
+        }
+
+        var now = home.Time.GetUtcNow();
+        if (now - File.GetLastWriteTimeUtc(binding.CrlPath) > (maxAge ?? CrlMaxAge))
+        {
+            return true;
+        }
+
+        try
+        {
+            return RevocationList.Read(binding.CrlPath).NextUpdate is { } next && next <= now;
+        }
+        catch (IdentityFileException)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Stores a CRL fetched for <paramref name="binding"/> after checking it: signed by the CA joined for that host, and
+    /// not older than the copy held (an older list, replayed, is refused). Written to a temporary file, then moved into
+    /// place; an unchanged list only marks the copy as fetched now. Throws <see cref="TrustException"/> when it does not check out.
+    /// </summary>
+    public void StoreCrl(ServerBinding binding, RevocationList crl)
+    {
+        ArgumentNullException.ThrowIfNull(binding);
+        ArgumentNullException.ThrowIfNull(crl);
+        using (var ca = CertificateFile.Read(binding.CaCertificatePath))
+        {
+            if (!crl.IsSignedBy(ca))
+            {
+                throw new TrustException(TrustFailureReason.UntrustedIssuer, $"The revocation list for {binding.Host} is not signed by the CA this home joined for it.");
+            }
+        }
+
+        lock (s_gate)
+        {
+            if (File.Exists(binding.CrlPath))
+            {
+                var held = RevocationList.Read(binding.CrlPath);
+                var older = held.CrlNumber is { } heldNumber && crl.CrlNumber is { } number ? number < heldNumber : crl.ThisUpdate < held.ThisUpdate;
+                if (older)
+                {
+                    throw new TrustException(TrustFailureReason.Malformed,
+                        $"The server at {binding.Host} sent a revocation list older than the one this home holds (issued {crl.ThisUpdate.UtcDateTime:yyyy-MM-dd HH:mm} UTC, held {held.ThisUpdate.UtcDateTime:yyyy-MM-dd HH:mm} UTC).");
+                }
+
+                if (held.RawData.AsSpan().SequenceEqual(crl.RawData))
+                {
+                    File.SetLastWriteTimeUtc(binding.CrlPath, home.Time.GetUtcNow().UtcDateTime);
+                    return;
+                }
+            }
+
+            SecureFile.Write(binding.CrlPath, PemFile.Encode("X509 CRL", crl.RawData), secret: false);
+            File.SetLastWriteTimeUtc(binding.CrlPath, home.Time.GetUtcNow().UtcDateTime);
+        }
+    }
+
+    /// <summary>
     /// The server verifier for a bound host (its CA and CRL), or null when the host is not bound. A server whose
     /// certificate is not from that CA is refused with a message saying it is not the server this home joined.
     /// </summary>
@@ -339,6 +411,18 @@ public sealed class TrustedServers(SafeWireHome home)
             {
                 return inner.Verify(credential, context);
             }
+            catch (TrustException e) when (e.Reason == TrustFailureReason.Revoked && File.Exists(binding.CaCertificatePath))
+            {
+                string ca;
+                using (var certificate = CertificateFile.Read(binding.CaCertificatePath))
+                {
+                    ca = $"\"{HomeIdentity.CommonName(certificate)}\"";
+                }
+
+                var serial = credential.IsRawPublicKey ? "" : " " + SerialOf(credential.CertificateChain[0]);
+                throw new TrustException(e.Reason,
+                    $"the server at {binding.Host} presents a certificate (serial{serial}) that its CA {ca} has revoked; do not use it: the server needs a new certificate (on the CA's machine: safewire invite NAME --server, then safewire join CODE on the server)", e);
+            }
             catch (TrustException e) when (e.Reason is TrustFailureReason.UntrustedIssuer or TrustFailureReason.UnknownKey && File.Exists(binding.CaCertificatePath))
             {
                 string ca;
@@ -351,6 +435,12 @@ public sealed class TrustedServers(SafeWireHome home)
                     $"THE SERVER AT {binding.Host} HAS CHANGED: its certificate is not from the CA {ca} this home joined for it. If the server was reinstalled, join it again with a new code from safewire invite; otherwise someone else is answering at that address.", e);
             }
         }
+    }
+
+    private static string SerialOf(byte[] der)
+    {
+        using var certificate = X509CertificateLoader.LoadCertificate(der);
+        return certificate.SerialNumber;
     }
 
     private void Save(Dictionary<string, string> entries)

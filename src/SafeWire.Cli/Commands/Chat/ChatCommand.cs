@@ -12,6 +12,7 @@ internal static class ChatCommand
         var (host, port) = ChatCommandDefinition.Target(parse);
         var name = parse.GetValue(ChatCommandDefinition.Name) ?? ChatClientSetup.DefaultName();
         var home = HomeOption.Resolve(parse);
+        await Trust.CrlRefresh.RefreshIfStaleAsync(home, host, port, cancellationToken).ConfigureAwait(false);
         var (options, credential, serverVerifier) = ChatClientSetup.Create(parse, home, name, host, port, parse.GetValue(ChatCommandDefinition.Ca), parse.GetValue(ChatCommandDefinition.As), suites: SuiteOption.Get(parse, SuiteOption.Client));
         using var _ = credential;
         var output = new ChatOutput();

@@ -100,6 +100,7 @@ internal static class FilesClientCommands
         var home = HomeOption.Resolve(parse);
         var credential = HomeIdentity.Open(home, parse.GetValue(FilesCommandDefinition.As)).ClientCredential(host);
         CliErrors.Presenting(credential, $"{host}:{port}");
+        await CrlRefresh.RefreshIfStaleAsync(home, host, port, cancellationToken).ConfigureAwait(false);
         var verifier = new TrustedServers(home).VerifierFor(host) ?? FirstContact.Verifier(parse, home, port);
         var options = new SecureClientOptions
         {

@@ -355,6 +355,7 @@ internal sealed class PeerSession : IAsyncDisposable
 
         try
         {
+            await Trust.CrlRefresh.RefreshIfStaleAsync(home, keyManager.Host, keyManager.Port, cancellationToken);
             var channels = new SecureKdChannels(credential, new TrustedServers(home).VerifierFor(keyManager.Host) ?? home.CreateCaVerifier());
             using var connect = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             connect.CancelAfter(TimeSpan.FromSeconds(30));

@@ -18,7 +18,9 @@ internal static class TraceCommand
         var keyLog = parse.GetValue(TraceCommandDefinition.KeyLog)?.FullName;
         var output = new ChatOutput();
         var tracer = new HandshakeTracer(output, parse.GetValue(TraceCommandDefinition.RevealSecrets), keyLog);
-        var (options, credential, serverVerifier) = ChatClientSetup.Create(parse, HomeOption.Resolve(parse), name, host, port, parse.GetValue(ChatCommandDefinition.Ca), parse.GetValue(ChatCommandDefinition.As), tracer, SuiteOption.Get(parse, SuiteOption.Client));
+        var home = HomeOption.Resolve(parse);
+        await Trust.CrlRefresh.RefreshIfStaleAsync(home, host, port, cancellationToken).ConfigureAwait(false);
+        var (options, credential, serverVerifier) = ChatClientSetup.Create(parse, home, name, host, port, parse.GetValue(ChatCommandDefinition.Ca), parse.GetValue(ChatCommandDefinition.As), tracer, SuiteOption.Get(parse, SuiteOption.Client));
         using var _ = credential;
         options.SendOnly = true;
         options.FrameObserver = (inbound, frame) => output.Line(

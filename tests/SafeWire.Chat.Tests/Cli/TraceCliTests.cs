@@ -70,7 +70,7 @@ public sealed partial class TraceCliTests
 
         var examples = Directory.CreateDirectory(Path.Combine(root!.FullName, "docs", "examples")).FullName;
         var ct = TestContext.Current.CancellationToken;
-        await File.WriteAllTextAsync(Path.Combine(examples, "chat-trace.txt"), "$ safewire trace 127.0.0.1:PORT --name alice --reveal-secrets --keylog keys.log\n" + trace, ct);
+        await File.WriteAllTextAsync(Path.Combine(examples, "chat-trace.txt"), "$ safewire trace 127.0.0.1:PORT --name alice --reveal-secrets --keylog keys.log --trust-on-first-use\n" + trace, ct);
         await File.WriteAllTextAsync(Path.Combine(examples, "chat-server.log"), "$ safewire serve --port PORT --hop-ports 30000-39999   (then: stop)\n" + serverLog, ct);
         await File.WriteAllTextAsync(Path.Combine(examples, "chat-keylog.txt"), "# keys.log written by the trace above (demo session: these keys protect nothing)\n" + keyLog, ct);
     }

@@ -123,7 +123,7 @@ internal static class ServeCommand
 
         output.Line($"SafeWire chat server \"{name}\" on {address}:{server.Port}, at most {maxClients} clients");
         output.Line($"server key {credential.Fingerprint}");
-        output.Line($"clients trust it on first use (known_hosts), or check its certificate against the CA: {home.CaCertificatePath}");
+        output.Line($"clients meeting it for the first time are shown this key and asked to trust it (or pass --fingerprint with it), or check its certificate against the CA: {home.CaCertificatePath}");
         output.Line("admission: " + admission);
         output.Line(hop is { } h ? $"port hopping: each client moves to a fresh port in {h} after the handshake on port {server.Port}" : $"port: {server.Port}");
         output.Line("admin console: type help");

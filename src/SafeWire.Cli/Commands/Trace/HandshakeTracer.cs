@@ -58,7 +58,7 @@ internal sealed class HandshakeTracer(ChatOutput output, bool revealSecrets, str
         (true, "ClientHello") => "-> offers suites and an ephemeral ECDH key; the random makes this handshake unique (no replays)",
         (false, "ServerHello") => "checked: version and suite are ones this client offered; ECDH shared secret computed -> handshake secret",
         (false, "CertificateRequest") => "the server asks this client to prove its identity too",
-        (false, "Certificate") => "verified: the trust policy (known_hosts on first use, or the CA with --ca) accepted the server's key",
+        (false, "Certificate") => "verified: the trust policy (a CA this home trusts, --ca, or the key in known_hosts) accepted the server's key",
         (false, "CertificateVerify") => "verified: the server's signature over the transcript hash, made with the key of that certificate",
         (false, "Finished") => "verified: HMAC over the whole transcript with the server's finished key: nothing was changed in transit",
         (true, "Certificate") => "this client's certificate (encrypted: an eavesdropper does not learn who connects)",

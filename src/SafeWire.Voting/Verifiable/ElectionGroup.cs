@@ -41,6 +41,8 @@ public sealed class ElectionGroup
         ParseHex(StandardP), BigInteger.Pow(2, 256) - 189, ParseHex(StandardG)));
 
     private readonly Lazy<FixedBase> _gTable;
+    private readonly BigInteger _qPowerOfTwo;
+    private readonly BigInteger? _qDeficit;
 
     private ElectionGroup(BigInteger p, BigInteger q, BigInteger g)
     {
@@ -48,6 +50,9 @@ public sealed class ElectionGroup
         Q = q;
         G = g;
         _gTable = new Lazy<FixedBase>(() => new FixedBase(this, G));
+        _qPowerOfTwo = BigInteger.One << (int)q.GetBitLength();
+        var deficit = _qPowerOfTwo - q;
+        _qDeficit = deficit < (1 << 16) ? deficit : null;
     }
 
     /// <summary>The standard parameters of the ElectionGuard 2.x specification.</summary>
@@ -152,8 +157,22 @@ public sealed class ElectionGroup
         return r.Sign < 0 ? r + Q : r;
     }
 
-    /// <summary>True when x is in 1..p-1 and x^q = 1 (a member of the order-q subgroup).</summary>
-    public bool IsElement(BigInteger x) => x.Sign > 0 && x < P && BigInteger.ModPow(x, Q, P).IsOne;
+    /// <summary>
+    /// True when x is in 1..p-1 and x^q = 1 (a member of the order-q subgroup). With q = 2^k − d for a small d (the
+    /// standard q = 2^256 − 189), x^q = 1 is tested as the equivalent x^(2^k) = x^d (x is invertible mod the prime p):
+    /// k squarings and a few multiplications instead of the about 2k steps of ModPow over q's 250 one-bits.
+    /// </summary>
+    public bool IsElement(BigInteger x)
+    {
+        if (x.Sign <= 0 || x >= P)
+        {
+            return false;
+        }
+
+        return _qDeficit is { } d
+            ? BigInteger.ModPow(x, _qPowerOfTwo, P) == BigInteger.ModPow(x, d, P)
+            : BigInteger.ModPow(x, Q, P).IsOne;
+    }
 
     /// <summary>True when x is in 0..q-1.</summary>
     public bool IsScalar(BigInteger x) => x.Sign >= 0 && x < Q;
@@ -216,7 +235,7 @@ public sealed class ElectionGroup
 /// Fixed-base exponentiation: table[i][d] = base^(d·64^i) for d = 1..63 and the 43 six-bit windows of a
 /// 256-bit exponent, so base^e costs at most 43 multiplications instead of about 300.
 /// </summary>
-public sealed class FixedBase
+internal sealed class FixedBase
 {
     private const int WindowBits = 6;
     private const int Digits = 1 << WindowBits;

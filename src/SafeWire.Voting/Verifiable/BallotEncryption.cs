@@ -155,15 +155,12 @@ public static class BallotEncryption
         var allowed = AllowedValues(manifest);
         string? CheckCandidate(int index)
         {
-            var ciphertext = ciphertexts[index];
-            if (!context.Group.IsElement(ciphertext.Alpha) || !context.Group.IsElement(ciphertext.Beta))
+            return RangeProof.VerifyWithElements(context, index + 1, ciphertexts[index], proofs[index], allowed) switch
             {
-                return $"candidate {index + 1}'s ciphertext is not a pair of group elements";
-            }
-
-            return RangeProof.Verify(context, index + 1, ciphertext, proofs[index], allowed)
-                ? null
-                : $"candidate {index + 1}: the proof that it encrypts a score in 0..{manifest.MaxScore} or no score fails";
+                null => $"candidate {index + 1}'s ciphertext is not a pair of group elements",
+                true => null,
+                false => $"candidate {index + 1}: the proof that it encrypts a score in 0..{manifest.MaxScore} or no score fails",
+            };
         }
 
         if (!parallel)

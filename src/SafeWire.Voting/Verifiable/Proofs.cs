@@ -113,26 +113,37 @@ internal static class RangeProof
     }
 
     /// <summary>True when <paramref name="proof"/> shows <paramref name="ciphertext"/> encrypts one of <paramref name="values"/>.</summary>
-    public static bool Verify(EncryptionContext context, int candidate, Ciphertext ciphertext, IReadOnlyList<ProofPair> proof, IReadOnlyList<long> values)
+    public static bool Verify(EncryptionContext context, int candidate, Ciphertext ciphertext, IReadOnlyList<ProofPair> proof, IReadOnlyList<long> values) =>
+        Verify(context, candidate, ciphertext, proof, values, checkElements: false) == true;
+
+    /// <summary>
+    /// Null when α or β is not a group element; else whether <paramref name="proof"/> holds. The subgroup checks share
+    /// their squarings with the tables for α^(c_j) and β^(c_j) (<see cref="ElectionGroup.PowManyOfElement"/>).
+    /// </summary>
+    internal static bool? VerifyWithElements(EncryptionContext context, int candidate, Ciphertext ciphertext, IReadOnlyList<ProofPair> proof, IReadOnlyList<long> values) =>
+        Verify(context, candidate, ciphertext, proof, values, checkElements: true);
+
+    private static bool? Verify(EncryptionContext context, int candidate, Ciphertext ciphertext, IReadOnlyList<ProofPair> proof, IReadOnlyList<long> values, bool checkElements)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(proof);
         ArgumentNullException.ThrowIfNull(values);
         var group = context.Group;
-        if (proof.Count != values.Count)
+        if (proof.Count != values.Count || proof.Any(p => !group.IsScalar(p.Challenge) || !group.IsScalar(p.Response)))
         {
-            return false;
-        }
-
-        if (proof.Any(p => !group.IsScalar(p.Challenge) || !group.IsScalar(p.Response)))
-        {
-            return false;
+            return checkElements && !(group.IsElement(ciphertext.Alpha) && group.IsElement(ciphertext.Beta)) ? null : false;
         }
 
         // α and β are each raised to every c_j: one shared comb table per base.
         var challenges = proof.Select(p => p.Challenge).ToArray();
-        var alphaPowers = group.PowMany(ciphertext.Alpha, challenges);
-        var betaPowers = group.PowMany(ciphertext.Beta, challenges);
+        var alphaPowers = checkElements ? group.PowManyOfElement(ciphertext.Alpha, challenges) : group.PowMany(ciphertext.Alpha, challenges);
+        var betaPowers = alphaPowers is null ? null
+            : checkElements ? group.PowManyOfElement(ciphertext.Beta, challenges) : group.PowMany(ciphertext.Beta, challenges);
+        if (alphaPowers is null || betaPowers is null)
+        {
+            return null;
+        }
+
         var input = Header(context, candidate, ciphertext);
         var sum = BigInteger.Zero;
         for (var j = 0; j < proof.Count; j++)

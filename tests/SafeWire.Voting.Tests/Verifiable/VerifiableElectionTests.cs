@@ -94,6 +94,26 @@ public sealed class VerifiableElectionTests : IClassFixture<InProcessElection>
     }
 
     [Fact]
+    public void A_ciphertext_outside_the_subgroup_is_named_even_when_code_and_signature_match()
+    {
+        var record = _election.CopyRecord();
+        var honest = _election.Ballots[1];
+        var group = ElectionGroup.Standard;
+        var ciphertexts = BallotEncryption.Ciphertexts(honest).ToList();
+        ciphertexts[1] = ciphertexts[1] with { Beta = group.P - ciphertexts[1].Beta }; // −β: order 2q, not in the subgroup
+        var code = BallotEncryption.ConfirmationCode(_election.Context, ciphertexts);
+        var cheat = honest with
+        {
+            Code = Convert.ToHexString(code),
+            Signature = Convert.ToBase64String(_election.VoterKeys[1].SignData(BallotEncryption.SignedBytes("kat", "v2", code), System.Security.Cryptography.HashAlgorithmName.SHA256)),
+            Candidates = [honest.Candidates[0], honest.Candidates[1] with { Ciphertext = BallotEncryption.ToJson(ciphertexts[1]) }],
+        };
+        EditBallots(record, ballots => ballots[1] = JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(cheat, VerifiableJson.Default.EncryptedBallotJson)));
+
+        Assert.Equal("ballots.json: ballot #2 (voter v2): candidate 2's ciphertext is not a pair of group elements", ElectionRecord.Verify(record, []).Failure);
+    }
+
+    [Fact]
     public void A_record_in_the_first_format_is_refused_with_its_reason()
     {
         var record = _election.CopyRecord();

@@ -41,6 +41,8 @@ public sealed class ElectionGroup
         ParseHex(StandardP), BigInteger.Pow(2, 256) - 189, ParseHex(StandardG)));
 
     private readonly Lazy<FixedBase> _gTable;
+    private readonly BigInteger _qPowerOfTwo;
+    private readonly BigInteger? _qDeficit;
 
     private ElectionGroup(BigInteger p, BigInteger q, BigInteger g)
     {
@@ -48,6 +50,9 @@ public sealed class ElectionGroup
         Q = q;
         G = g;
         _gTable = new Lazy<FixedBase>(() => new FixedBase(this, G));
+        _qPowerOfTwo = BigInteger.One << (int)q.GetBitLength();
+        var deficit = _qPowerOfTwo - q;
+        _qDeficit = deficit < (1 << 16) ? deficit : null;
     }
 
     /// <summary>The standard parameters of the ElectionGuard 2.x specification.</summary>
@@ -75,37 +80,80 @@ public sealed class ElectionGroup
     public BigInteger[] PowMany(BigInteger b, IReadOnlyList<BigInteger> exponents)
     {
         ArgumentNullException.ThrowIfNull(exponents);
-        var results = new BigInteger[exponents.Count];
         if (exponents.Count < 3)
         {
-            for (var i = 0; i < results.Length; i++)
-            {
-                results[i] = Pow(b, exponents[i]);
-            }
-
-            return results;
+            return [.. exponents.Select(e => Pow(b, e))];
         }
 
         const int rows = 6;
         var columns = (int)((Q.GetBitLength() + rows - 1) / rows);
-        var table = new BigInteger[1 << rows];
-        table[0] = BigInteger.One;
-        var rowBase = b % P;
-        for (var r = 0; r < rows; r++)
+        var rowBases = new BigInteger[rows];
+        rowBases[0] = b % P;
+        for (var r = 1; r < rows; r++)
         {
-            // table[s] for s with highest bit r: table[s - 2^r] · b^(2^(r·columns)).
-            var bit = 1 << r;
-            for (var rest = 0; rest < bit; rest++)
+            rowBases[r] = rowBases[r - 1];
+            for (var k = 0; k < columns; k++)
             {
-                table[bit | rest] = rest == 0 ? rowBase : Mul(table[rest], rowBase);
-            }
-
-            for (var k = 0; k < columns && r < rows - 1; k++)
-            {
-                rowBase = Mul(rowBase, rowBase);
+                rowBases[r] = Mul(rowBases[r], rowBases[r]);
             }
         }
 
+        return Comb(rowBases, columns, exponents);
+    }
+
+    /// <summary>
+    /// Null when b is not an element (as <see cref="IsElement"/>); else b^e mod p for each e of <paramref name="exponents"/>.
+    /// For the standard q = 2^256 − 189 the subgroup check's 256 squarings (b^(2^256) = b^189) also give the rows of
+    /// the comb table (b^(2^(37·r)), 7 rows), so the table costs only its 120 products: about 380 + 74 per exponent
+    /// multiplications in all, against about 256 + 270 + 86 per exponent for a check followed by <see cref="PowMany"/>.
+    /// </summary>
+    internal BigInteger[]? PowManyOfElement(BigInteger b, IReadOnlyList<BigInteger> exponents)
+    {
+        if (b.Sign <= 0 || b >= P)
+        {
+            return null;
+        }
+
+        if (_qDeficit is not { } deficit)
+        {
+            return IsElement(b) ? PowMany(b, exponents) : null;
+        }
+
+        const int rows = 7;
+        var squarings = (int)Q.GetBitLength();
+        var columns = (squarings + rows - 1) / rows;
+        var rowBases = new BigInteger[rows];
+        rowBases[0] = b;
+        var power = b;
+        for (var i = 1; i <= squarings; i++)
+        {
+            power = Mul(power, power);
+            if (i % columns == 0 && i / columns < rows)
+            {
+                rowBases[i / columns] = power;
+            }
+        }
+
+        return power == BigInteger.ModPow(b, deficit, P) ? Comb(rowBases, columns, exponents) : null;
+    }
+
+    /// <summary>The comb evaluation: rowBases[r] = b^(2^(r·columns)); a table of all 2^rows products, then per exponent
+    /// one squaring and one table product per column.</summary>
+    private BigInteger[] Comb(BigInteger[] rowBases, int columns, IReadOnlyList<BigInteger> exponents)
+    {
+        var rows = rowBases.Length;
+        var table = new BigInteger[1 << rows];
+        table[0] = BigInteger.One;
+        for (var r = 0; r < rows; r++)
+        {
+            var bit = 1 << r;
+            for (var rest = 0; rest < bit; rest++)
+            {
+                table[bit | rest] = rest == 0 ? rowBases[r] : Mul(table[rest], rowBases[r]);
+            }
+        }
+
+        var results = new BigInteger[exponents.Count];
         for (var i = 0; i < results.Length; i++)
         {
             var e = ModQ(exponents[i]).ToByteArray(isUnsigned: true, isBigEndian: false);
@@ -152,8 +200,22 @@ public sealed class ElectionGroup
         return r.Sign < 0 ? r + Q : r;
     }
 
-    /// <summary>True when x is in 1..p-1 and x^q = 1 (a member of the order-q subgroup).</summary>
-    public bool IsElement(BigInteger x) => x.Sign > 0 && x < P && BigInteger.ModPow(x, Q, P).IsOne;
+    /// <summary>
+    /// True when x is in 1..p-1 and x^q = 1 (a member of the order-q subgroup). With q = 2^k − d for a small d (the
+    /// standard q = 2^256 − 189), x^q = 1 is tested as the equivalent x^(2^k) = x^d (x is invertible mod the prime p):
+    /// k squarings and a few multiplications instead of the about 2k steps of ModPow over q's 250 one-bits.
+    /// </summary>
+    public bool IsElement(BigInteger x)
+    {
+        if (x.Sign <= 0 || x >= P)
+        {
+            return false;
+        }
+
+        return _qDeficit is { } d
+            ? BigInteger.ModPow(x, _qPowerOfTwo, P) == BigInteger.ModPow(x, d, P)
+            : BigInteger.ModPow(x, Q, P).IsOne;
+    }
 
     /// <summary>True when x is in 0..q-1.</summary>
     public bool IsScalar(BigInteger x) => x.Sign >= 0 && x < Q;
@@ -216,7 +278,7 @@ public sealed class ElectionGroup
 /// Fixed-base exponentiation: table[i][d] = base^(d·64^i) for d = 1..63 and the 43 six-bit windows of a
 /// 256-bit exponent, so base^e costs at most 43 multiplications instead of about 300.
 /// </summary>
-public sealed class FixedBase
+internal sealed class FixedBase
 {
     private const int WindowBits = 6;
     private const int Digits = 1 << WindowBits;

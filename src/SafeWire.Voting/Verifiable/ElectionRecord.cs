@@ -137,6 +137,11 @@ public static class ElectionRecord
         }
 
         var ballots = ReadBallots(Path.Combine(directory, BallotsFile));
+        if (ballots.Count > BallotEncryption.MaxBallots(manifest))
+        {
+            return Fail($"{BallotsFile}: {ballots.Count} ballots are more than a tally of this election can separate ({BallotEncryption.MaxBallots(manifest)})");
+        }
+
         var byCode = new Dictionary<string, long>(StringComparer.Ordinal);
         var byVoter = new Dictionary<string, long>(StringComparer.Ordinal);
         for (var i = 0; i < ballots.Count; i++)
@@ -169,7 +174,7 @@ public static class ElectionRecord
             return Fail($"confirmation code {missing} is not on the record: a ballot a voter cast is missing");
         }
 
-        // The expensive part: every ballot's code, signature and 3 range proofs per candidate, on all cores.
+        // The expensive part: every ballot's code, signature, subgroup checks and proofs, ballots spread over all cores.
         var failures = new ConcurrentDictionary<int, string>();
         var checkedCount = 0;
         Parallel.For(0, ballots.Count, i =>
@@ -211,14 +216,9 @@ public static class ElectionRecord
 
         for (var m = 1; m <= manifest.Candidates; m++)
         {
-            if (BallotEncryption.FromJson(tally.Encrypted[m - 1]?.Score) != sums[m - 1].Score)
+            if (BallotEncryption.FromJson(tally.Encrypted[m - 1]) != sums[m - 1])
             {
-                return Fail($"{TallyFile}: the encrypted score sum of candidate {m} is not the product of the recorded ballots");
-            }
-
-            if (BallotEncryption.FromJson(tally.Encrypted[m - 1]?.NoScore) != sums[m - 1].NoScore)
-            {
-                return Fail($"{TallyFile}: the encrypted no-score count of candidate {m} is not the product of the recorded ballots");
+                return Fail($"{TallyFile}: the encrypted sum of candidate {m} is not the product of the recorded ballots");
             }
         }
 
@@ -244,31 +244,23 @@ public static class ElectionRecord
             return Fail($"{TallyFile}: {present.Count} partial decryptions, the quorum is {election.Quorum}");
         }
 
-        var values = new Dictionary<int, (BigInteger Score, BigInteger NoScore)[]>();
+        var values = new Dictionary<int, BigInteger[]>();
         foreach (var (i, partial) in present)
         {
             var publicShare = KeyCeremony.PublicShare(group, commitments, i);
-            var row = new (BigInteger, BigInteger)[manifest.Candidates];
+            var row = new BigInteger[manifest.Candidates];
             for (var m = 1; m <= manifest.Candidates; m++)
             {
                 var entry = partial.Candidates[m - 1];
-                var score = ElectionGroup.TryParseHex(entry?.Score, ElectionGroup.ElementSize * 2);
-                var flag = ElectionGroup.TryParseHex(entry?.NoScore, ElectionGroup.ElementSize * 2);
-                var scoreProof = KeyCeremony.FromJson(entry?.ScoreProof);
-                var flagProof = KeyCeremony.FromJson(entry?.NoScoreProof);
-                if (score is null || scoreProof is null || !group.IsElement(score.Value)
-                    || !DecryptionProof.Verify(context, i, m, ValueKind.Score, publicShare, sums[m - 1].Score, score.Value, scoreProof.Value))
+                var value = ElectionGroup.TryParseHex(entry?.Value, ElectionGroup.ElementSize * 2);
+                var proof = KeyCeremony.FromJson(entry?.Proof);
+                if (value is null || proof is null || !group.IsElement(value.Value)
+                    || !DecryptionProof.Verify(context, i, m, publicShare, sums[m - 1], value.Value, proof.Value))
                 {
-                    return Fail($"{TallyFile}: guardian {i}'s partial decryption of candidate {m}'s score sum fails its proof");
+                    return Fail($"{TallyFile}: guardian {i}'s partial decryption of candidate {m}'s sum fails its proof");
                 }
 
-                if (flag is null || flagProof is null || !group.IsElement(flag.Value)
-                    || !DecryptionProof.Verify(context, i, m, ValueKind.NoScore, publicShare, sums[m - 1].NoScore, flag.Value, flagProof.Value))
-                {
-                    return Fail($"{TallyFile}: guardian {i}'s partial decryption of candidate {m}'s no-score count fails its proof");
-                }
-
-                row[m - 1] = (score.Value, flag.Value);
+                row[m - 1] = value.Value;
             }
 
             values[i] = row;
@@ -289,18 +281,21 @@ public static class ElectionRecord
                 return Fail($"{TallyFile}: result entry {m} names another candidate");
             }
 
-            var scoreM = TallyDecryption.Combine(group, values.ToDictionary(v => v.Key, v => v.Value[m - 1].Score));
-            var flagM = TallyDecryption.Combine(group, values.ToDictionary(v => v.Key, v => v.Value[m - 1].NoScore));
-            if (published.Sum < 0 || published.Sum > (long)ballots.Count * manifest.MaxScore
-                || context.KTable.Pow(published.Sum) != TallyDecryption.Unblind(group, sums[m - 1].Score, scoreM))
+            if (published.Sum < 0 || published.Sum > (long)ballots.Count * manifest.MaxScore)
             {
-                return Fail($"{TallyFile}: the published score sum of candidate {m} ({published.Sum}) is not what the decryption gives");
+                return Fail($"{TallyFile}: the published score sum of candidate {m} ({published.Sum}) is outside 0..{(long)ballots.Count * manifest.MaxScore}");
             }
 
-            if (published.NoScore < 0 || published.NoScore > ballots.Count
-                || context.KTable.Pow(published.NoScore) != TallyDecryption.Unblind(group, sums[m - 1].NoScore, flagM))
+            if (published.NoScore < 0 || published.NoScore > ballots.Count)
             {
-                return Fail($"{TallyFile}: the published no-score count of candidate {m} ({published.NoScore}) is not what the decryption gives");
+                return Fail($"{TallyFile}: the published no-score count of candidate {m} ({published.NoScore}) is outside 0..{ballots.Count}");
+            }
+
+            // The decryption gives K^(sum + B·noScore); as sum < B the pair is the only one in range that gives it.
+            var combined = TallyDecryption.Combine(group, values.ToDictionary(v => v.Key, v => v.Value[m - 1]));
+            if (context.KTable.Pow(TallyDecryption.Total(published.Sum, published.NoScore)) != TallyDecryption.Unblind(group, sums[m - 1], combined))
+            {
+                return Fail($"{TallyFile}: the published score sum ({published.Sum}) and no-score count ({published.NoScore}) of candidate {m} are not what the decryption gives");
             }
         }
 

@@ -79,6 +79,11 @@ public static class ElectionSetup
     public static string? CheckPublicPart(ElectionRecordJson election)
     {
         var group = ElectionGroup.Standard;
+        if (election.Format == VerifiableFormats.ElectionV1)
+        {
+            return "the election uses the first verifiable format (two ciphertexts and three proofs per candidate), which this version no longer reads: run the election again with this version";
+        }
+
         if (election.Format != VerifiableFormats.Election || election.Parameters is null || election.Manifest is null)
         {
             return "election.json is not a SafeWire verifiable election";

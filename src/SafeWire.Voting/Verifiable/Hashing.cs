@@ -11,7 +11,7 @@ namespace SafeWire.Voting.Verifiable;
 /// elements as 512 bytes, scalars and hashes as 32 bytes, counts as 4-byte big-endian integers and text as a
 /// 4-byte big-endian length followed by its UTF-8 bytes (docs/VOTING-RECORD.md lists every use).
 /// </summary>
-public sealed class HashInput
+internal sealed class HashInput
 {
     private readonly ArrayBufferWriter<byte> _bytes = new(2048);
 
@@ -79,7 +79,7 @@ public sealed class HashInput
 }
 
 /// <summary>The election's chain of base hashes: H_P (parameters), H_M (manifest), H_B (base), H_E (extended, with the key).</summary>
-public static class BaseHashes
+internal static class BaseHashes
 {
     /// <summary>The specification version string hashed into H_P, padded with zero bytes to 32.</summary>
     public const string Version = "v2.0.0";

@@ -8,15 +8,12 @@ public readonly record struct Ciphertext(BigInteger Alpha, BigInteger Beta)
     /// <summary>The componentwise product: an encryption of the sum.</summary>
     public Ciphertext Times(Ciphertext other, ElectionGroup group) => new(group.Mul(Alpha, other.Alpha), group.Mul(Beta, other.Beta));
 
-    /// <summary>The componentwise power: an encryption of σ·e.</summary>
-    public Ciphertext ToPower(int e, ElectionGroup group) => new(group.Pow(Alpha, e), group.Pow(Beta, e));
-
     /// <summary>The encryption of 0 with nonce 0, the neutral element of <see cref="Times"/>.</summary>
     public static Ciphertext One => new(BigInteger.One, BigInteger.One);
 }
 
 /// <summary>One (challenge, response) pair of a proof; both are scalars mod q.</summary>
-public readonly record struct ProofPair(BigInteger Challenge, BigInteger Response);
+internal readonly record struct ProofPair(BigInteger Challenge, BigInteger Response);
 
 /// <summary>
 /// What encrypting and proving needs once the key ceremony is done: the group, the joint key K (with its
@@ -41,7 +38,7 @@ public sealed class EncryptionContext
     public BigInteger JointKey { get; }
 
     /// <summary>K's fixed-base table.</summary>
-    public FixedBase KTable { get; }
+    internal FixedBase KTable { get; }
 
     /// <summary>H_E.</summary>
     public byte[] ExtendedHash { get; }
@@ -50,101 +47,110 @@ public sealed class EncryptionContext
     public VerifiableManifest Manifest { get; }
 
     /// <summary>(g^ξ, K^(σ+ξ)).</summary>
-    public Ciphertext Encrypt(int value, BigInteger nonce) =>
+    public Ciphertext Encrypt(long value, BigInteger nonce) =>
         new(Group.GPow(nonce), KTable.Pow(nonce + value));
 }
 
-/// <summary>Which encrypted value of a candidate a proof is about (the byte hashed into its challenge).</summary>
-public enum ValueKind : byte
-{
-    /// <summary>The score 0..max (0 when no score).</summary>
-    Score = 0,
-
-    /// <summary>1 when the voter gave no score (<c>*</c>), else 0.</summary>
-    NoScore = 1,
-
-    /// <summary>score + (max+1)·noScore, which must be in 0..max+1: no score means score 0.</summary>
-    Combined = 2,
-}
-
 /// <summary>
-/// The disjunctive Chaum-Pedersen range proof of the specification: (α, β) encrypts some ℓ in 0..L. For each j,
-/// a_j = g^(v_j)·α^(c_j) and b_j = K^(v_j − j·c_j)·β^(c_j); the challenge c = H(H_E; 21, candidate, kind, K, α, β,
-/// a_0, b_0, …, a_L, b_L) must equal c_0 + … + c_L mod q.
+/// The disjunctive Chaum-Pedersen proof of the specification's range proof, over any list of allowed values
+/// ℓ_0..ℓ_L: (α, β) encrypts one of them. For each j, a_j = g^(v_j)·α^(c_j) and b_j = K^(v_j − ℓ_j·c_j)·β^(c_j);
+/// the challenge c = H(H_E; 21, candidate, K, α, β, a_0, b_0, …, a_L, b_L) must equal c_0 + … + c_L mod q.
+/// A ballot's candidate uses ℓ = 0..max and the no-score value (<see cref="BallotEncryption.AllowedValues"/>).
 /// </summary>
-public static class RangeProof
+internal static class RangeProof
 {
-    /// <summary>Proves that <paramref name="ciphertext"/> (nonce <paramref name="nonce"/>) encrypts <paramref name="value"/> in 0..<paramref name="limit"/>.</summary>
-    public static ProofPair[] Prove(EncryptionContext context, int candidate, ValueKind kind, Ciphertext ciphertext, BigInteger nonce, int value, int limit)
+    /// <summary>
+    /// Proves that <paramref name="ciphertext"/> (nonce <paramref name="nonce"/>) encrypts <paramref name="values"/>[<paramref name="index"/>].
+    /// The prover needs only the fixed bases: a simulated branch j takes a_j = g^(u_j), b_j = K^(u_j + (ℓ − ℓ_j)·c_j).
+    /// </summary>
+    public static ProofPair[] Prove(EncryptionContext context, int candidate, Ciphertext ciphertext, BigInteger nonce, int index, IReadOnlyList<long> values)
     {
-        if (value < 0 || value > limit)
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(values);
+        if (index < 0 || index >= values.Count)
         {
-            throw new ArgumentOutOfRangeException(nameof(value), $"{value} is outside 0..{limit}.");
+            throw new ArgumentOutOfRangeException(nameof(index), $"{index} is not an index of the {values.Count} allowed values.");
         }
 
         var group = context.Group;
-        var u = new BigInteger[limit + 1];
-        var c = new BigInteger[limit + 1];
-        var input = Header(context, candidate, kind, ciphertext);
-        for (var j = 0; j <= limit; j++)
+        var count = values.Count;
+        var u = new BigInteger[count];
+        var c = new BigInteger[count];
+        var input = Header(context, candidate, ciphertext);
+        var value = values[index];
+        for (var j = 0; j < count; j++)
         {
             u[j] = group.RandomScalar();
-            if (j == value)
+            if (j == index)
             {
                 input.Element(group.GPow(u[j])).Element(context.KTable.Pow(u[j]));
             }
             else
             {
                 c[j] = group.RandomScalar();
-                input.Element(group.GPow(u[j])).Element(context.KTable.Pow(u[j] + (value - j) * c[j]));
+                input.Element(group.GPow(u[j])).Element(context.KTable.Pow(u[j] + ((value - values[j]) * c[j])));
             }
         }
 
         var challenge = input.HashModQ(context.ExtendedHash, group);
         var rest = BigInteger.Zero;
-        for (var j = 0; j <= limit; j++)
+        for (var j = 0; j < count; j++)
         {
-            if (j != value)
+            if (j != index)
             {
                 rest += c[j];
             }
         }
 
-        c[value] = group.ModQ(challenge - rest);
-        var proof = new ProofPair[limit + 1];
-        for (var j = 0; j <= limit; j++)
+        c[index] = group.ModQ(challenge - rest);
+        var proof = new ProofPair[count];
+        for (var j = 0; j < count; j++)
         {
-            proof[j] = new ProofPair(c[j], group.ModQ(u[j] - c[j] * nonce));
+            proof[j] = new ProofPair(c[j], group.ModQ(u[j] - (c[j] * nonce)));
         }
 
         return proof;
     }
 
-    /// <summary>True when <paramref name="proof"/> shows <paramref name="ciphertext"/> encrypts a value in 0..<paramref name="limit"/>.</summary>
-    public static bool Verify(EncryptionContext context, int candidate, ValueKind kind, Ciphertext ciphertext, IReadOnlyList<ProofPair> proof, int limit)
-    {
-        var group = context.Group;
-        if (proof.Count != limit + 1)
-        {
-            return false;
-        }
+    /// <summary>True when <paramref name="proof"/> shows <paramref name="ciphertext"/> encrypts one of <paramref name="values"/>.</summary>
+    public static bool Verify(EncryptionContext context, int candidate, Ciphertext ciphertext, IReadOnlyList<ProofPair> proof, IReadOnlyList<long> values) =>
+        Verify(context, candidate, ciphertext, proof, values, checkElements: false) == true;
 
-        if (proof.Any(p => !group.IsScalar(p.Challenge) || !group.IsScalar(p.Response)))
+    /// <summary>
+    /// Null when α or β is not a group element; else whether <paramref name="proof"/> holds. The subgroup checks share
+    /// their squarings with the tables for α^(c_j) and β^(c_j) (<see cref="ElectionGroup.PowManyOfElement"/>).
+    /// </summary>
+    internal static bool? VerifyWithElements(EncryptionContext context, int candidate, Ciphertext ciphertext, IReadOnlyList<ProofPair> proof, IReadOnlyList<long> values) =>
+        Verify(context, candidate, ciphertext, proof, values, checkElements: true);
+
+    private static bool? Verify(EncryptionContext context, int candidate, Ciphertext ciphertext, IReadOnlyList<ProofPair> proof, IReadOnlyList<long> values, bool checkElements)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(proof);
+        ArgumentNullException.ThrowIfNull(values);
+        var group = context.Group;
+        if (proof.Count != values.Count || proof.Any(p => !group.IsScalar(p.Challenge) || !group.IsScalar(p.Response)))
         {
-            return false;
+            return checkElements && !(group.IsElement(ciphertext.Alpha) && group.IsElement(ciphertext.Beta)) ? null : false;
         }
 
         // α and β are each raised to every c_j: one shared comb table per base.
         var challenges = proof.Select(p => p.Challenge).ToArray();
-        var alphaPowers = group.PowMany(ciphertext.Alpha, challenges);
-        var betaPowers = group.PowMany(ciphertext.Beta, challenges);
-        var input = Header(context, candidate, kind, ciphertext);
+        var alphaPowers = checkElements ? group.PowManyOfElement(ciphertext.Alpha, challenges) : group.PowMany(ciphertext.Alpha, challenges);
+        var betaPowers = alphaPowers is null ? null
+            : checkElements ? group.PowManyOfElement(ciphertext.Beta, challenges) : group.PowMany(ciphertext.Beta, challenges);
+        if (alphaPowers is null || betaPowers is null)
+        {
+            return null;
+        }
+
+        var input = Header(context, candidate, ciphertext);
         var sum = BigInteger.Zero;
-        for (var j = 0; j <= limit; j++)
+        for (var j = 0; j < proof.Count; j++)
         {
             var (cj, vj) = proof[j];
             var a = group.Mul(group.GPow(vj), alphaPowers[j]);
-            var b = group.Mul(context.KTable.Pow(vj - (j * cj)), betaPowers[j]);
+            var b = group.Mul(context.KTable.Pow(vj - (values[j] * cj)), betaPowers[j]);
             input.Element(a).Element(b);
             sum += cj;
         }
@@ -152,15 +158,15 @@ public static class RangeProof
         return group.ModQ(sum) == input.HashModQ(context.ExtendedHash, group);
     }
 
-    private static HashInput Header(EncryptionContext context, int candidate, ValueKind kind, Ciphertext ciphertext) =>
-        new HashInput(0x21).U32(candidate).Byte((byte)kind).Element(context.JointKey).Element(ciphertext.Alpha).Element(ciphertext.Beta);
+    private static HashInput Header(EncryptionContext context, int candidate, Ciphertext ciphertext) =>
+        new HashInput(0x21).U32(candidate).Element(context.JointKey).Element(ciphertext.Alpha).Element(ciphertext.Beta);
 }
 
 /// <summary>
 /// Schnorr proof of knowledge of a with K = g^a: h = g^u, c = H(H_P; domain, header…, K, h), v = u − c·a mod q;
 /// verified by recomputing h = g^v·K^c.
 /// </summary>
-public static class SchnorrProof
+internal static class SchnorrProof
 {
     /// <summary>Proves knowledge of <paramref name="secret"/> for <paramref name="publicValue"/> = g^secret.</summary>
     public static ProofPair Prove(ElectionGroup group, byte[] hP, HashInput header, BigInteger publicValue, BigInteger secret)
@@ -185,22 +191,22 @@ public static class SchnorrProof
 
 /// <summary>
 /// Chaum-Pedersen proof that a partial decryption M = A^z uses the same z as the guardian's public share
-/// K_i = g^z: a = g^u, b = A^u, c = H(H_E; 30, i, candidate, kind, K_i, A, B, M, a, b), v = u − c·z mod q.
+/// K_i = g^z: a = g^u, b = A^u, c = H(H_E; 30, i, candidate, K_i, A, B, M, a, b), v = u − c·z mod q.
 /// </summary>
-public static class DecryptionProof
+internal static class DecryptionProof
 {
     /// <summary>Proves M = A^z for the guardian's share z.</summary>
-    public static ProofPair Prove(EncryptionContext context, int guardian, int candidate, ValueKind kind, BigInteger publicShare, Ciphertext ciphertext, BigInteger partial, BigInteger share)
+    public static ProofPair Prove(EncryptionContext context, int guardian, int candidate, BigInteger publicShare, Ciphertext ciphertext, BigInteger partial, BigInteger share)
     {
         var group = context.Group;
         var u = group.RandomScalar();
-        var c = Header(context, guardian, candidate, kind, publicShare, ciphertext, partial)
+        var c = Header(context, guardian, candidate, publicShare, ciphertext, partial)
             .Element(group.GPow(u)).Element(group.Pow(ciphertext.Alpha, u)).HashModQ(context.ExtendedHash, group);
         return new ProofPair(c, group.ModQ(u - c * share));
     }
 
     /// <summary>True when <paramref name="proof"/> shows <paramref name="partial"/> = A^z with g^z = <paramref name="publicShare"/>.</summary>
-    public static bool Verify(EncryptionContext context, int guardian, int candidate, ValueKind kind, BigInteger publicShare, Ciphertext ciphertext, BigInteger partial, ProofPair proof)
+    public static bool Verify(EncryptionContext context, int guardian, int candidate, BigInteger publicShare, Ciphertext ciphertext, BigInteger partial, ProofPair proof)
     {
         var group = context.Group;
         if (!group.IsScalar(proof.Challenge) || !group.IsScalar(proof.Response))
@@ -210,11 +216,11 @@ public static class DecryptionProof
 
         var a = group.Mul(group.GPow(proof.Response), group.Pow(publicShare, proof.Challenge));
         var b = group.Mul(group.Pow(ciphertext.Alpha, proof.Response), group.Pow(partial, proof.Challenge));
-        return Header(context, guardian, candidate, kind, publicShare, ciphertext, partial).Element(a).Element(b)
+        return Header(context, guardian, candidate, publicShare, ciphertext, partial).Element(a).Element(b)
             .HashModQ(context.ExtendedHash, group) == proof.Challenge;
     }
 
-    private static HashInput Header(EncryptionContext context, int guardian, int candidate, ValueKind kind, BigInteger publicShare, Ciphertext ciphertext, BigInteger partial) =>
-        new HashInput(0x30).U32(guardian).U32(candidate).Byte((byte)kind).Element(publicShare)
+    private static HashInput Header(EncryptionContext context, int guardian, int candidate, BigInteger publicShare, Ciphertext ciphertext, BigInteger partial) =>
+        new HashInput(0x30).U32(guardian).U32(candidate).Element(publicShare)
             .Element(ciphertext.Alpha).Element(ciphertext.Beta).Element(partial);
 }

@@ -165,20 +165,11 @@ public sealed record EncryptedShareJson
 /// <summary>One candidate's part of an encrypted ballot.</summary>
 public sealed record CandidateCiphertextJson
 {
-    /// <summary>Encryption of the score (0 for no score).</summary>
-    public required CiphertextJson Score { get; init; }
+    /// <summary>Encryption of the score 0..max, or of the no-score value for <c>*</c>.</summary>
+    public required CiphertextJson Ciphertext { get; init; }
 
-    /// <summary>Encryption of 1 for no score, else 0.</summary>
-    public required CiphertextJson NoScore { get; init; }
-
-    /// <summary>Range proof: the score is in 0..max.</summary>
-    public required IReadOnlyList<ProofJson> ScoreProof { get; init; }
-
-    /// <summary>Range proof: the no-score flag is 0 or 1.</summary>
-    public required IReadOnlyList<ProofJson> NoScoreProof { get; init; }
-
-    /// <summary>Range proof: score + (max+1)·flag is in 0..max+1.</summary>
-    public required IReadOnlyList<ProofJson> CombinedProof { get; init; }
+    /// <summary>Proof that the ciphertext encrypts one of 0..max and the no-score value: max + 2 pairs.</summary>
+    public required IReadOnlyList<ProofJson> Proof { get; init; }
 }
 
 /// <summary>An encrypted, signed ballot as sent by the voter and published in ballots.json.</summary>
@@ -206,11 +197,8 @@ public sealed record EncryptedBallotJson
 /// <summary>A registered voter on the record.</summary>
 public sealed record VoterJson(string VoterId, string PublicKey);
 
-/// <summary>Encrypted sums of one candidate.</summary>
-public sealed record CandidateTallyJson(CiphertextJson Score, CiphertextJson NoScore);
-
-/// <summary>One guardian's partial decryption of one candidate's sums, with proofs.</summary>
-public sealed record PartialValueJson(string Score, ProofJson ScoreProof, string NoScore, ProofJson NoScoreProof);
+/// <summary>One guardian's partial decryption M_i = A^(z_i) of one candidate's encrypted sum (hex), with its proof.</summary>
+public sealed record PartialValueJson(string Value, ProofJson Proof);
 
 /// <summary>One guardian's partial decryption of the whole tally.</summary>
 public sealed record PartialDecryptionJson
@@ -257,7 +245,7 @@ public sealed record TallyJson
     public required int Ballots { get; init; }
 
     /// <summary>Per candidate, the product of all ballots' ciphertexts.</summary>
-    public required IReadOnlyList<CandidateTallyJson> Encrypted { get; init; }
+    public required IReadOnlyList<CiphertextJson> Encrypted { get; init; }
 
     /// <summary>Partial decryptions of at least k guardians (absent before decryption).</summary>
     public IReadOnlyList<PartialDecryptionJson>? Partials { get; init; }
@@ -327,7 +315,10 @@ public sealed record CastReceiptJson
 public static class VerifiableFormats
 {
     /// <summary>election.json.</summary>
-    public const string Election = "safewire-verifiable-election-v1";
+    public const string Election = "safewire-verifiable-election-v2";
+
+    /// <summary>election.json of the first format (two ciphertexts and three proofs per candidate), no longer read.</summary>
+    public const string ElectionV1 = "safewire-verifiable-election-v1";
 
     /// <summary>A guardian's public key.</summary>
     public const string GuardianKey = "safewire-guardian-key-v1";
@@ -339,16 +330,16 @@ public static class VerifiableFormats
     public const string Share = "safewire-guardian-share-v1";
 
     /// <summary>A partial decryption.</summary>
-    public const string Partial = "safewire-partial-decryption-v1";
+    public const string Partial = "safewire-partial-decryption-v2";
 
     /// <summary>tally.json.</summary>
-    public const string Tally = "safewire-verifiable-tally-v1";
+    public const string Tally = "safewire-verifiable-tally-v2";
 
     /// <summary>A voter credential.</summary>
     public const string Credential = "safewire-verifiable-credential-v1";
 
     /// <summary>A challenged ballot.</summary>
-    public const string Challenge = "safewire-challenged-ballot-v1";
+    public const string Challenge = "safewire-challenged-ballot-v2";
 
     /// <summary>A voter's receipt.</summary>
     public const string Receipt = "safewire-verifiable-receipt-v1";

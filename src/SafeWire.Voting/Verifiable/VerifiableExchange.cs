@@ -9,7 +9,7 @@ namespace SafeWire.Voting.Verifiable;
 /// the client sends its encrypted ballot as JSON in <see cref="BallotPart"/> frames ending with one <see cref="BallotEnd"/>;
 /// the server answers <see cref="Recorded"/> (a receipt, JSON) or <see cref="Refused"/> (a final flag byte, then the reason in UTF-8).
 /// </summary>
-public static class VerifiableMessages
+internal static class VerifiableMessages
 {
     /// <summary>Client → server: a piece of the ballot's JSON.</summary>
     public const VoteMessageType BallotPart = (VoteMessageType)0x60;
@@ -88,7 +88,7 @@ public sealed class VerifiableVoteServer
                     return new ExchangeReport(voterId, "refused: not registered", null);
                 }
 
-                if (BallotEncryption.Check(_context, ballot with { Sequence = null }, key) is { } problem)
+                if (BallotEncryption.Check(_context, ballot with { Sequence = null }, key, parallel: true) is { } problem)
                 {
                     await RefuseAsync(channel, false, "the ballot is invalid: " + problem, cancellationToken).ConfigureAwait(false);
                     continue;

@@ -80,6 +80,25 @@ public sealed class GroupKnownAnswerTests
 
         BigInteger[] exponents = [BigInteger.Zero, BigInteger.One, new BigInteger(63), Group.Q - 1, Group.Q + 5, BigInteger.Pow(2, 255) + 77, Group.RandomScalar(), Group.RandomScalar()];
         Assert.Equal(exponents.Select(e => BigInteger.ModPow(key, e % Group.Q, Group.P)), Group.PowMany(key, exponents));
+        Assert.Equal(exponents.Select(e => BigInteger.ModPow(key, e % Group.Q, Group.P)), Group.PowManyOfElement(key, exponents));
+    }
+
+    [Fact]
+    public void The_subgroup_check_is_exactly_x_to_the_q_equals_one()
+    {
+        // Outside the subgroup: order 2 (p − 1), an element times −1 (order 2q), a small integer, 0, p; inside: g^e, 1.
+        var element = Group.GPow(Group.RandomScalar());
+        BigInteger[] outside = [Group.P - 1, Group.P - element, 2, 3, BigInteger.Zero, Group.P, Group.P + element, BigInteger.MinusOne];
+        BigInteger[] inside = [element, BigInteger.One, Group.G, Group.GPow(Group.Q - 1)];
+        foreach (var x in outside.Concat(inside))
+        {
+            var expected = x.Sign > 0 && x < Group.P && BigInteger.ModPow(x, Group.Q, Group.P).IsOne;
+            Assert.Equal(expected, Group.IsElement(x));
+            Assert.Equal(expected, Group.PowManyOfElement(x, [BigInteger.One, 5, Group.Q - 1]) is not null);
+        }
+
+        Assert.All(inside, x => Assert.True(Group.IsElement(x)));
+        Assert.All(outside, x => Assert.False(Group.IsElement(x)));
     }
 
     [Fact]

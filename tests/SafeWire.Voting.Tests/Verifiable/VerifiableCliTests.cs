@@ -104,7 +104,7 @@ public sealed partial class VerifiableCliTests
             secretsPublicHalves.Add(KeyCeremony.ParseElementPublic(key.CommunicationKey));
         }
 
-        var nonceHalves = ballots.SelectMany(b => b.Candidates).SelectMany(c => new[] { c.Score.Alpha, c.NoScore.Alpha }).Select(KeyCeremony.ParseElementPublic).ToHashSet();
+        var nonceHalves = ballots.SelectMany(b => b.Candidates).Select(c => c.Ciphertext.Alpha).Select(KeyCeremony.ParseElementPublic).ToHashSet();
         Assert.DoesNotContain(ScalarsIn(cli.Home("admin")), x => secretsPublicHalves.Contains(group.GPow(x)) || nonceHalves.Contains(group.GPow(x)));
         Assert.Contains(ScalarsIn(cli.Home("g1")), x => group.GPow(x) == KeyCeremony.PublicShare(group, commitments, 1));
     }

@@ -111,7 +111,7 @@ internal static class VerifiableCommands
         {
             Election = files.Name,
             Ballots = ballots.Count,
-            Encrypted = [.. sums.Select(s => new CandidateTallyJson(BallotEncryption.ToJson(s.Score), BallotEncryption.ToJson(s.NoScore)))],
+            Encrypted = [.. sums.Select(BallotEncryption.ToJson)],
         };
         ElectionRecord.Write(files.RecordPath, files.Election, files.LoadGuardians(), files.VotersForRecord(), ballots, tally);
         Console.WriteLine($"election {files.Name} closed: {ballots.Count} ballot{(ballots.Count == 1 ? "" : "s")} recorded; encrypted tally written to {files.RecordPath}");
@@ -467,7 +467,7 @@ internal static class VerifiableCommands
         // Decrypt only the product this guardian computes itself from the recorded ballots: never a single ballot.
         var ballots = ElectionRecord.ReadBallots(Path.Combine(recordDirectory, ElectionRecord.BallotsFile));
         var codes = new HashSet<string>(StringComparer.Ordinal);
-        if (ballots.Any(b => b.Candidates is null || b.Candidates.Count != context.Manifest.Candidates || BallotEncryption.FromJson(b.Candidates[0].Score) is null || !codes.Add(b.Code)))
+        if (ballots.Any(b => b.Candidates is null || b.Candidates.Count != context.Manifest.Candidates || b.Candidates.Any(c => BallotEncryption.FromJson(c?.Ciphertext) is null) || !codes.Add(b.Code)))
         {
             throw new VotingException("The record's ballots are malformed or repeated: refusing to decrypt; run safewire vote verify on it.");
         }

@@ -46,7 +46,14 @@ public sealed record ReceiptFile
         }
     }
 
-    public static ReceiptFile From(Receipt receipt, VoterCredential credential, string voterId, string? server) => new()
+    public static ReceiptFile From(Receipt receipt, VoterCredential credential, string voterId, string? server)
+    {
+        ArgumentNullException.ThrowIfNull(credential);
+        return From(receipt, credential.ReceiptKey, credential.CaCertificate, voterId, server);
+    }
+
+    /// <summary>The receipt file of a voter without a credential file: the receipt key and CA come from elsewhere (a join).</summary>
+    public static ReceiptFile From(Receipt receipt, string receiptKeyPem, string? caCertificatePem, string voterId, string? server) => new()
     {
         Election = receipt.Election,
         VoterId = voterId,
@@ -54,8 +61,8 @@ public sealed record ReceiptFile
         BallotHash = Convert.ToHexStringLower(receipt.BallotHash),
         BoardHead = Convert.ToHexStringLower(receipt.BoardHead),
         Signature = Convert.ToBase64String(receipt.Signature),
-        ReceiptKey = credential.ReceiptKey,
-        CaCertificate = credential.CaCertificate,
+        ReceiptKey = receiptKeyPem,
+        CaCertificate = caCertificatePem,
         Server = server,
     };
 

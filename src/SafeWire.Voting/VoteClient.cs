@@ -25,10 +25,22 @@ public static class VoteClient
     public static async Task<CastResult> CastAsync(Stream stream, VoterCredential credential, string voterId,
         Func<NoMessage?, CancellationToken, ValueTask<string?>> nextBallot, CancellationToken cancellationToken)
     {
-        using var channel = new VoteChannel(stream);
+        ArgumentNullException.ThrowIfNull(credential);
         using var voterKey = credential.LoadPrivateKey();
         using var electionKey = credential.LoadElectionKey();
         using var receiptKey = credential.LoadReceiptKey();
+        return await CastAsync(stream, credential.Election, voterKey, electionKey, receiptKey, voterId, nextBallot, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Casts a ballot in <paramref name="election"/> with the voter's key and the election's public keys given directly
+    /// (a voter who joined with a code: its home key, and the keys from <see cref="ReadElectionInfoAsync"/>).
+    /// </summary>
+    public static async Task<CastResult> CastAsync(Stream stream, string election, ECDsa voterKey, RSA electionKey, ECDsa receiptKey, string voterId,
+        Func<NoMessage?, CancellationToken, ValueTask<string?>> nextBallot, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(nextBallot);
+        using var channel = new VoteChannel(stream);
         var sessionKey = new byte[BallotCrypto.SessionKeySize];
         try
         {
@@ -41,9 +53,9 @@ public static class VoteClient
             }
 
             var challenge = ChallengeMessage.Decode(payload.Span);
-            if (challenge.Election != credential.Election)
+            if (challenge.Election != election)
             {
-                throw new VotingException($"The server runs election \"{challenge.Election}\", but the credential is for \"{credential.Election}\".");
+                throw new VotingException($"The server runs election \"{challenge.Election}\", but the credential is for \"{election}\".");
             }
 
             NoMessage? last = null;
@@ -72,7 +84,7 @@ public static class VoteClient
 
                 var receipt = BallotCrypto.TryOpenYes(sessionKey, challenge.ExchangeId, SealedYes.Decode(payload.Span))
                     ?? throw new VoteProtocolException(VoteRefusal.Malformed, "the server's \"yes\" was not sealed with this exchange's session key");
-                if (receipt.Election != credential.Election || !receipt.VerifySignature(receiptKey))
+                if (receipt.Election != election || !receipt.VerifySignature(receiptKey))
                 {
                     throw new VoteProtocolException(VoteRefusal.Malformed, "the receipt is not signed by the election's receipt key");
                 }
@@ -91,6 +103,22 @@ public static class VoteClient
         {
             CryptographicOperations.ZeroMemory(sessionKey);
         }
+    }
+
+    /// <summary>Asks the server for its election's public parameters and keys (the connection ends after the answer).</summary>
+    public static async Task<ElectionInfoMessage> ReadElectionInfoAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        using var channel = new VoteChannel(stream);
+        await channel.SendAsync(VoteMessageType.ElectionInfoRequest, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+        var (type, payload) = await ExpectAsync(channel, cancellationToken, VoteMessageType.ElectionInfo, VoteMessageType.No).ConfigureAwait(false);
+        if (type == VoteMessageType.No)
+        {
+            throw new VotingException($"The server refused to give the election's keys: {NoMessage.Decode(payload.Span).Reason}.");
+        }
+
+        var info = ElectionInfoMessage.Decode(payload.Span);
+        Identifiers.EnsureValid(info.Election, "election name");
+        return info;
     }
 
     /// <summary>Downloads the whole public board of <paramref name="election"/> (null: whichever election the server serves).</summary>

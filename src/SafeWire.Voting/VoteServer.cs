@@ -37,10 +37,17 @@ public sealed class VoteServer
     }
 
     /// <summary>Serves one connection to its end. Never throws for the peer's misbehaviour; the report says what happened.</summary>
-    public async Task<ExchangeReport> HandleConnectionAsync(Stream stream, CancellationToken cancellationToken)
+    public Task<ExchangeReport> HandleConnectionAsync(Stream stream, CancellationToken cancellationToken) =>
+        HandleConnectionAsync(stream, null, cancellationToken);
+
+    /// <summary>
+    /// Serves one connection to its end; <paramref name="admitVoter"/> may refuse a registered voter on this connection
+    /// (see <see cref="ServerExchange(ElectionContext, int, Func{string, string?})"/>). Never throws for the peer's misbehaviour.
+    /// </summary>
+    public async Task<ExchangeReport> HandleConnectionAsync(Stream stream, Func<string, string?>? admitVoter, CancellationToken cancellationToken)
     {
         using var channel = new VoteChannel(stream);
-        using var exchange = new ServerExchange(_election, _options.MaxAttempts);
+        using var exchange = new ServerExchange(_election, _options.MaxAttempts, admitVoter);
         var outcome = "disconnected";
         long? sequence = null;
         try
@@ -83,6 +90,10 @@ public sealed class VoteServer
                 else if (action.Send == VoteMessageType.No)
                 {
                     outcome = "refused: " + NoMessage.Decode(action.Payload).Refusal;
+                }
+                else if (action.Send == VoteMessageType.ElectionInfo)
+                {
+                    outcome = "election keys sent";
                 }
                 else if (exchange.BoardRequestedFor is not null)
                 {

@@ -38,9 +38,16 @@ public static class VoteTransport
     /// Client side, retrying while the server is busy: up to <paramref name="attempts"/> connections with growing
     /// waits (no ballot has been sent at that point); <paramref name="retrying"/> hears of each wait.
     /// </summary>
-    public static async Task<SecureStream> ConnectAsync(string host, int port, IPeerVerifier serverVerifier, string serverName, int attempts, Action<SecureChannelException, TimeSpan>? retrying, CancellationToken cancellationToken)
+    public static Task<SecureStream> ConnectAsync(string host, int port, IPeerVerifier serverVerifier, string serverName, int attempts, Action<SecureChannelException, TimeSpan>? retrying, CancellationToken cancellationToken) =>
+        ConnectAsync(host, port, serverVerifier, serverName, null, attempts, retrying, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="ConnectAsync(string, int, IPeerVerifier, string, int, Action{SecureChannelException, TimeSpan}?, CancellationToken)"/>,
+    /// presenting <paramref name="clientCredential"/> (a voter who joined with a code shows the certificate it got then).
+    /// </summary>
+    public static async Task<SecureStream> ConnectAsync(string host, int port, IPeerVerifier serverVerifier, string serverName, LocalCredential? clientCredential, int attempts, Action<SecureChannelException, TimeSpan>? retrying, CancellationToken cancellationToken)
     {
-        var options = new SecureClientOptions { ServerVerifier = serverVerifier, ServerName = serverName };
+        var options = new SecureClientOptions { ServerVerifier = serverVerifier, ServerName = serverName, ClientCredential = clientCredential };
         try
         {
             return await SecureConnector.ConnectWithRetryAsync(host, port, options, attempts, retrying, cancellationToken).ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using SafeWire.Identity;
@@ -12,11 +13,17 @@ public sealed class VoterRegistry
 {
     internal const string Header = "# voter_id,fingerprint,public_key_spki_base64\n";
 
-    private readonly Dictionary<string, byte[]> _keys;
+    /// <summary>Next to voters.csv: <c>voter_id,fingerprint</c> of each voter registered by joining with a code.</summary>
+    public const string JoinedFileName = "joined-voters.csv";
 
-    private VoterRegistry(Dictionary<string, byte[]> keys)
+    private static readonly object s_gate = new();
+    private readonly ConcurrentDictionary<string, byte[]> _keys;
+    private readonly ConcurrentDictionary<string, bool> _joined;
+
+    private VoterRegistry(ConcurrentDictionary<string, byte[]> keys, ConcurrentDictionary<string, bool> joined)
     {
         _keys = keys;
+        _joined = joined;
     }
 
     public int Count => _keys.Count;
@@ -25,12 +32,19 @@ public sealed class VoterRegistry
 
     public bool IsRegistered(string voterId) => _keys.ContainsKey(voterId);
 
+    /// <summary>
+    /// True when <paramref name="voterId"/> was registered by joining the server's CA with a code: its key is certified,
+    /// so the server admits it only on a connection where it presented that (unrevoked) certificate.
+    /// </summary>
+    public bool IsJoined(string voterId) => _joined.ContainsKey(voterId);
+
     /// <summary>The registered SPKI of <paramref name="voterId"/>, or null.</summary>
     public byte[]? PublicKeyOf(string voterId) => _keys.GetValueOrDefault(voterId);
 
+    /// <summary>Reads voters.csv at <paramref name="path"/> (and the joined voters beside it).</summary>
     public static VoterRegistry Load(string path)
     {
-        var keys = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        var keys = new ConcurrentDictionary<string, byte[]>(StringComparer.Ordinal);
         var lineNumber = 0;
         foreach (var raw in File.ReadLines(path))
         {
@@ -58,8 +72,82 @@ public sealed class VoterRegistry
             }
         }
 
-        return new VoterRegistry(keys);
+        var joined = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
+        var joinedPath = JoinedPath(path);
+        if (File.Exists(joinedPath))
+        {
+            foreach (var raw in File.ReadLines(joinedPath))
+            {
+                var line = raw.Trim();
+                if (line.Length > 0 && line[0] != '#')
+                {
+                    joined[line.Split(',')[0]] = true;
+                }
+            }
+        }
+
+        return new VoterRegistry(keys, joined);
     }
+
+    /// <summary>Why <paramref name="spki"/> cannot be a voter key (null: it can): voters sign with ECDSA P-256.</summary>
+    public static string? CheckVoterKey(byte[] spki)
+    {
+        ArgumentNullException.ThrowIfNull(spki);
+        try
+        {
+            using var key = ECDsa.Create();
+            key.ImportSubjectPublicKeyInfo(spki, out _);
+            return key.ExportParameters(false).Curve.Oid.Value == ECCurve.NamedCurves.nistP256.Oid.Value
+                ? null
+                : "a voter's key must be ECDSA P-256";
+        }
+        catch (CryptographicException)
+        {
+            return "a voter's key must be ECDSA P-256";
+        }
+    }
+
+    /// <summary>
+    /// Registers <paramref name="voterId"/> with the key <paramref name="spki"/> of a machine that joined with a code:
+    /// appended to voters.csv at <paramref name="votersPath"/> (rewritten atomically, keeping what others added) and
+    /// to <see cref="JoinedFileName"/>, and served at once by this registry. Throws when the ID is taken.
+    /// </summary>
+    public void AddJoined(string votersPath, string voterId, byte[] spki)
+    {
+        Identifiers.EnsureValid(voterId, "voter ID");
+        if (CheckVoterKey(spki) is { } problem)
+        {
+            throw new VotingException(problem + ".");
+        }
+
+        lock (s_gate)
+        {
+            var current = Load(votersPath);
+            if (current.IsRegistered(voterId) || IsRegistered(voterId))
+            {
+                throw new VotingException($"Voter \"{voterId}\" is already registered.");
+            }
+
+            var fingerprint = Fingerprint.Of(spki);
+            var text = new StringBuilder(File.ReadAllText(votersPath));
+            if (text.Length > 0 && text[^1] != '\n')
+            {
+                text.Append('\n');
+            }
+
+            text.Append(voterId).Append(',').Append(fingerprint).Append(',').Append(Convert.ToBase64String(spki)).Append('\n');
+            var joinedPath = JoinedPath(votersPath);
+            var joined = new StringBuilder(File.Exists(joinedPath) ? File.ReadAllText(joinedPath) : "# voter_id,fingerprint (registered by joining with a code)\n");
+            joined.Append(voterId).Append(',').Append(fingerprint).Append('\n');
+            // The joined list first: a voter in voters.csv but not yet here could vote without its certificate.
+            SecureFile.WriteAllText(joinedPath, joined.ToString(), isPrivate: false);
+            SecureFile.WriteAllText(votersPath, text.ToString(), isPrivate: false);
+            _joined[voterId] = true;
+            _keys[voterId] = spki;
+        }
+    }
+
+    private static string JoinedPath(string votersPath) => Path.Combine(Path.GetDirectoryName(Path.GetFullPath(votersPath))!, JoinedFileName);
 
     /// <summary>
     /// Registers <paramref name="voterIds"/> with a fresh key pair each and returns their credentials. The whole

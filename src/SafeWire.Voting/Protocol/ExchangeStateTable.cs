@@ -28,6 +28,7 @@ public enum ExchangeEvent
     CommitRefused,
     OkReceived,
     ProtocolViolation,
+    ElectionInfoRequested,
 }
 
 /// <summary>
@@ -39,6 +40,7 @@ public enum ExchangeEvent
 ///        v                                        +-+ (same connection)      v
 ///     Finished                      AttemptsExhausted --> Finished        Finished
 /// </code>
+/// ElectionInfoRequested (a voter without a credential file asks for the election's public keys) also ends it.
 /// Any state but Finished goes to Finished on ProtocolViolation. Anything else is a bug in the caller.
 /// </summary>
 public static class ExchangeStateTable
@@ -48,6 +50,7 @@ public static class ExchangeStateTable
         [(ExchangeState.AwaitingVoterId, ExchangeEvent.VoterRegistered)] = ExchangeState.AwaitingBallot,
         [(ExchangeState.AwaitingVoterId, ExchangeEvent.VoterUnknown)] = ExchangeState.Finished,
         [(ExchangeState.AwaitingVoterId, ExchangeEvent.BoardRequested)] = ExchangeState.Finished,
+        [(ExchangeState.AwaitingVoterId, ExchangeEvent.ElectionInfoRequested)] = ExchangeState.Finished,
         [(ExchangeState.AwaitingBallot, ExchangeEvent.BallotRefused)] = ExchangeState.AwaitingBallot,
         [(ExchangeState.AwaitingBallot, ExchangeEvent.AttemptsExhausted)] = ExchangeState.Finished,
         [(ExchangeState.AwaitingBallot, ExchangeEvent.BallotValid)] = ExchangeState.Committing,
@@ -71,7 +74,7 @@ public static class ExchangeStateTable
     /// <summary>The message the peer may send in <paramref name="state"/> (null: nothing is read in that state).</summary>
     public static IReadOnlyList<VoteMessageType> Expected(ExchangeState state) => state switch
     {
-        ExchangeState.AwaitingVoterId => [VoteMessageType.VoterId, VoteMessageType.BoardRequest],
+        ExchangeState.AwaitingVoterId => [VoteMessageType.VoterId, VoteMessageType.BoardRequest, VoteMessageType.ElectionInfoRequest],
         ExchangeState.AwaitingBallot => [VoteMessageType.SealedBallot],
         ExchangeState.AwaitingOk => [VoteMessageType.Ok],
         _ => [],

@@ -7,7 +7,11 @@ namespace SafeWire.Voting.Protocol;
 /// <param name="Definition">The election's parameters.</param>
 /// <param name="ElectionKey">The RSA-3072 private key that unwraps session keys.</param>
 /// <param name="Voters">The registered voters and their public keys.</param>
-public sealed record ElectionContext(ElectionDefinition Definition, RSA ElectionKey, VoterRegistry Voters);
+public sealed record ElectionContext(ElectionDefinition Definition, RSA ElectionKey, VoterRegistry Voters)
+{
+    /// <summary>SPKI (DER) of the receipt-signing key, given to voters who ask for the election's public keys (null: not offered).</summary>
+    public byte[]? ReceiptPublicKey { get; init; }
+}
 
 /// <summary>What the I/O shell must do after a step: send a message, and/or commit, and/or close.</summary>
 public readonly record struct ExchangeAction(VoteMessageType? Send, byte[]? Payload, CommitRequest? Commit, bool Close)
@@ -28,13 +32,22 @@ public sealed class ServerExchange : IDisposable
     private readonly byte[] _exchangeId = new byte[BallotCrypto.ExchangeIdSize];
     private readonly byte[] _nonce = new byte[BallotCrypto.NonceSize];
     private readonly byte[] _sessionKey = new byte[BallotCrypto.SessionKeySize];
+    private readonly Func<string, string?>? _admitVoter;
     private ECDsa? _voterKey;
     private int _attempts;
 
-    public ServerExchange(ElectionContext election, int maxAttempts = 10)
+    /// <summary>One exchange for <paramref name="election"/>.</summary>
+    /// <param name="election">The election served.</param>
+    /// <param name="maxAttempts">Refused ballots allowed before the exchange ends.</param>
+    /// <param name="admitVoter">
+    /// Checked for a registered voter ID before the challenge: null admits, a text refuses the voter on this
+    /// connection with that reason (e.g. a voter registered by a join who did not present a valid certificate).
+    /// </param>
+    public ServerExchange(ElectionContext election, int maxAttempts = 10, Func<string, string?>? admitVoter = null)
     {
         _election = election;
         _maxAttempts = maxAttempts;
+        _admitVoter = admitVoter;
     }
 
     public ExchangeState State { get; private set; } = ExchangeState.AwaitingVoterId;
@@ -61,6 +74,7 @@ public sealed class ServerExchange : IDisposable
             {
                 VoteMessageType.VoterId => OnVoterId(VoterIdMessage.Decode(payload)),
                 VoteMessageType.BoardRequest => OnBoardRequest(BoardRequestMessage.Decode(payload)),
+                VoteMessageType.ElectionInfoRequest => OnElectionInfoRequest(payload),
                 VoteMessageType.SealedBallot => OnBallot(SealedBallot.Decode(payload)),
                 _ => OnOk(payload),
             };
@@ -111,6 +125,12 @@ public sealed class ServerExchange : IDisposable
             return Refuse(VoteRefusal.NotRegistered, $"voter {message.VoterId} is not on the voter list of election {_election.Definition.Name}");
         }
 
+        if (_admitVoter?.Invoke(message.VoterId) is { } refusal)
+        {
+            Move(ExchangeEvent.VoterUnknown);
+            return Refuse(VoteRefusal.NotRegistered, refusal);
+        }
+
         _voterKey = ECDsa.Create();
         _voterKey.ImportSubjectPublicKeyInfo(key, out _);
         VoterId = message.VoterId;
@@ -133,6 +153,25 @@ public sealed class ServerExchange : IDisposable
         BoardRequestedFor = _election.Definition.Name;
         Move(ExchangeEvent.BoardRequested);
         return default;
+    }
+
+    private ExchangeAction OnElectionInfoRequest(ReadOnlySpan<byte> payload)
+    {
+        if (!payload.IsEmpty)
+        {
+            throw new VoteProtocolException(VoteRefusal.Malformed, "the election information request carries no data");
+        }
+
+        var definition = _election.Definition;
+        if (_election.ReceiptPublicKey is not { } receiptKey)
+        {
+            Move(ExchangeEvent.ProtocolViolation);
+            return Refuse(VoteRefusal.UnknownElection, $"this server does not hand out the public keys of election {definition.Name}; ask its authority for a credential file");
+        }
+
+        Move(ExchangeEvent.ElectionInfoRequested);
+        return ExchangeAction.Reply(VoteMessageType.ElectionInfo,
+            new ElectionInfoMessage(definition.Name, definition.Candidates, definition.MaxScore, _election.ElectionKey.ExportSubjectPublicKeyInfo(), receiptKey).Encode(), close: true);
     }
 
     private ExchangeAction OnBallot(SealedBallot message)

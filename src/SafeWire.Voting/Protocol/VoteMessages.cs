@@ -22,6 +22,10 @@ public enum VoteMessageType : byte
     BoardEntries = 8,
     /// <summary>Server → client: the board is complete (total entry count).</summary>
     BoardEnd = 9,
+    /// <summary>Client → server: send me the election's public parameters and keys (a voter without a credential file, who joined with a code).</summary>
+    ElectionInfoRequest = 10,
+    /// <summary>Server → client: the election's name, candidates, maximum score, and its public election and receipt keys.</summary>
+    ElectionInfo = 11,
 }
 
 public sealed record VoterIdMessage(string VoterId)
@@ -104,6 +108,35 @@ public sealed record SealedYes(byte[] Iv, byte[] Ciphertext, byte[] Tag)
     {
         var reader = VoteWire.Reader(payload);
         var message = new SealedYes(reader.Bytes16Exactly(BallotCrypto.IvSize).ToArray(), reader.Bytes16(1024).ToArray(), reader.Bytes16Exactly(BallotCrypto.TagSize).ToArray());
+        reader.End();
+        return message;
+    }
+}
+
+/// <summary>
+/// The election's public side, for a voter who joined the server's CA with a code instead of holding a credential file:
+/// it arrives over the channel whose server certificate the voter checked against that CA.
+/// </summary>
+/// <param name="Election">The election's name.</param>
+/// <param name="Candidates">The number of candidates.</param>
+/// <param name="MaxScore">The highest score.</param>
+/// <param name="ElectionKey">SPKI (DER) of the RSA key that wraps ballot session keys.</param>
+/// <param name="ReceiptKey">SPKI (DER) of the ECDSA key that signs receipts.</param>
+public sealed record ElectionInfoMessage(string Election, int Candidates, int MaxScore, byte[] ElectionKey, byte[] ReceiptKey)
+{
+    internal const int MaxKeySize = 4096;
+
+    internal byte[] Encode() => new FieldWriter(1024).String16(Election).U16(checked((ushort)Candidates)).U8((byte)MaxScore).Bytes16(ElectionKey).Bytes16(ReceiptKey).ToArray();
+
+    internal static ElectionInfoMessage Decode(ReadOnlySpan<byte> payload)
+    {
+        var reader = VoteWire.Reader(payload);
+        var message = new ElectionInfoMessage(
+            reader.String16(Identifiers.MaxLength),
+            reader.U16(),
+            reader.U8(),
+            reader.Bytes16(MaxKeySize).ToArray(),
+            reader.Bytes16(MaxKeySize).ToArray());
         reader.End();
         return message;
     }

@@ -32,6 +32,19 @@ public sealed class EnrollmentServerOptions
 
     /// <summary>Bounds the whole exchange after the handshake.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Asked once the code is proven and before it is used up: returns why this server will not take this join (sent
+    /// to the joining machine; the code stays valid), or null to go on. E.g. a voting server whose election already
+    /// has a voter of that name.
+    /// </summary>
+    public Func<Invitation, PeerIdentity, string?>? Admit { get; init; }
+
+    /// <summary>
+    /// Called after the certificate is issued and before the joining machine hears of it, so whatever it sets up
+    /// (e.g. a voter registration) is in place when the join command returns.
+    /// </summary>
+    public Action<Invitation, PeerIdentity>? Joined { get; init; }
 }
 
 /// <summary>A join the server completed, or refused (for its log).</summary>
@@ -199,6 +212,11 @@ public sealed class EnrollmentServer
                 "this join code is not valid on this server; check it, or ask for a new one with safewire invite", cancellationToken).ConfigureAwait(false);
         }
 
+        if (_options.Admit?.Invoke(invitation, client) is { } refusal)
+        {
+            return await RefuseAsync(channel, remote, invitation.Name, client, JoinError.Unavailable, refusal, cancellationToken).ConfigureAwait(false);
+        }
+
         var current = _invitations.TryConsume(invitation.Id, client.Fingerprint, now, out var consumed);
         if (!consumed)
         {
@@ -241,6 +259,7 @@ public sealed class EnrollmentServer
             }
         }
 
+        _options.Joined?.Invoke(invitation, client);
         var crl = File.Exists(_home.CrlPath) ? RevocationList.Read(_home.CrlPath).RawData : null;
         await JoinMessage.WriteAsync(channel, new JoinMessage("result")
         {

@@ -260,7 +260,7 @@ internal static class VerifiableCommands
 
     public static async Task<int> CastAsync(ParseResult parse, SafeWireHome home, CancellationToken cancellationToken)
     {
-        var credentialPath = parse.GetRequiredValue(VoteCommandDefinition.Credential).FullName;
+        var credentialPath = parse.GetRequiredValue(VoteCommandDefinition.Credential)!.FullName;
         var credential = ElectionRecord.Read(credentialPath, VerifiableJsonTypes.Credential);
         if (credential.Format != VerifiableFormats.Credential)
         {

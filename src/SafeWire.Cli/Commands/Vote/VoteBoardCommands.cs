@@ -93,7 +93,9 @@ internal static class VoteBoardCommands
     {
         if (HostPort.TryParse(source, defaultPort: null, out var endpoint))
         {
-            var verifier = VoteTransport.ServerVerifier(caCertificatePem, home);
+            // Without a CA from a credential or receipt, a home that joined the host with a code trusts the CA it pinned then.
+            var verifier = (string.IsNullOrWhiteSpace(caCertificatePem) ? new TrustedServers(home).VerifierFor(endpoint.Host) : null)
+                ?? VoteTransport.ServerVerifier(caCertificatePem, home);
             await using var stream = await VoteTransport.ConnectAsync(endpoint.Host, endpoint.Port, verifier, endpoint.Host, cancellationToken);
             var (served, entries) = await VoteClient.ReadBoardAsync(stream, election, MaxNetworkEntries, cancellationToken);
             return (served, entries, null);

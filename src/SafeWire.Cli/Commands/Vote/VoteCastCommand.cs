@@ -1,14 +1,103 @@
 using System.CommandLine;
+using System.Security.Cryptography;
 using SafeWire.Identity;
 using SafeWire.Voting;
+using SafeWire.Voting.Protocol;
 
 namespace SafeWire.Cli.Commands.Vote;
 
-/// <summary><c>vote cast HOST:PORT --credential FILE [--ballot B] [--id ID]</c>: the voter's client (the original design's client).</summary>
+/// <summary>
+/// <c>vote cast HOST:PORT [--credential FILE] [--ballot B] [--id ID]</c>: the voter's client (the original design's
+/// client). Without a credential file, the voter is this home's identity as it joined HOST with a code from
+/// <c>safewire invite</c>: its certificate is presented, its key signs, and the election's public keys come from the
+/// server, whose certificate is checked against the CA the join pinned.
+/// </summary>
 internal static class VoteCastCommand
 {
-    public static Task<int> RunAsync(ParseResult parse, SafeWireHome home, CancellationToken cancellationToken) =>
-        CastAsync(parse, parse.GetRequiredValue(VoteCommandDefinition.Server), parse.GetRequiredValue(VoteCommandDefinition.Credential).FullName, parse.GetValue(VoteCommandDefinition.VoterId), home, cancellationToken);
+    public static Task<int> RunAsync(ParseResult parse, SafeWireHome home, CancellationToken cancellationToken)
+    {
+        var target = parse.GetRequiredValue(VoteCommandDefinition.Server);
+        return parse.GetValue(VoteCommandDefinition.Credential) is { } credential
+            ? CastAsync(parse, target, credential.FullName, parse.GetValue(VoteCommandDefinition.VoterId), home, cancellationToken)
+            : CastAsJoinedAsync(parse, target, parse.GetValue(VoteCommandDefinition.VoterId), home, cancellationToken);
+    }
+
+    /// <summary>True when this home joined <paramref name="host"/> with a code (so it can vote there without a credential file).</summary>
+    public static bool HasJoined(SafeWireHome home, string host) => new TrustedServers(home).Lookup(host) is not null;
+
+    /// <summary>The voter is this home's identity, with the certificate it got when it joined the server's host.</summary>
+    public static async Task<int> CastAsJoinedAsync(ParseResult parse, string target, string? id, SafeWireHome home, CancellationToken cancellationToken)
+    {
+        var (host, port) = HostPort.TryParse(target, defaultPort: null, out var endpoint) ? endpoint : throw new VotingException($"Expected HOST:PORT, got \"{target}\".");
+        var trusted = new TrustedServers(home);
+        var binding = trusted.Lookup(host)
+            ?? throw new VotingException($"No --credential given, and this home has not joined {host}: run safewire join CODE with the code from the server's safewire invite, or give the credential file from vote register.");
+        var identity = HomeIdentity.Open(home);
+        using var clientCredential = JoinedCredential(identity, binding, host);
+        var voterId = id ?? HomeIdentity.CommonName(clientCredential.Certificate!);
+        Identifiers.EnsureValid(voterId, "voter ID");
+        var serverName = parse.GetValue(VoteCommandDefinition.ServerName) ?? host;
+        var verifier = trusted.VerifierFor(host)!;
+
+        ElectionInfoMessage info;
+        try
+        {
+            // The server judges the certificate at the end of the handshake: a refusal arrives with the first answer.
+            await using var first = await VoteTransport.ConnectAsync(host, port, verifier, serverName, clientCredential, VoteTransport.BusyAttempts, Busy, cancellationToken);
+            info = await VoteClient.ReadElectionInfoAsync(first, cancellationToken);
+        }
+        catch (Transport.SecureChannelException e) when (e.SentByPeer && e.TrustFailure == TrustFailureReason.Revoked)
+        {
+            throw new VotingException("The voting server refused this home's certificate: it has been revoked by the server's administrator; ask them for a new code (safewire invite) if that was a mistake.", e);
+        }
+
+        using var voterKey = identity.LoadOrCreateKey() as ECDsa
+            ?? throw new VotingException($"This home's key ({identity.KeyPath}) is not an ECDSA key, which a voter signs with; vote with a credential file from vote register.");
+        using var electionKey = RSA.Create();
+        using var receiptKey = ECDsa.Create();
+        try
+        {
+            electionKey.ImportSubjectPublicKeyInfo(info.ElectionKey, out _);
+            receiptKey.ImportSubjectPublicKeyInfo(info.ReceiptKey, out _);
+        }
+        catch (CryptographicException e)
+        {
+            throw new VotingException($"The server sent unreadable election keys: {e.Message}", e);
+        }
+
+        await using var stream = await VoteTransport.ConnectAsync(host, port, verifier, serverName, clientCredential, VoteTransport.BusyAttempts, Busy, cancellationToken);
+        CliConsole.Out.WriteLine($"connected to {target} ({stream.RemoteIdentity?.Name}, {stream.CipherSuite}); voter {voterId} (this home's key {identity.Fingerprint()}), election {info.Election}");
+        var result = await VoteClient.CastAsync(stream, info.Election, voterKey, electionKey, receiptKey, voterId, (no, ct) => NextBallotAsync(parse, no, ct), cancellationToken);
+        var receiptPath = parse.GetValue(VoteCommandDefinition.ReceiptOut)?.FullName
+            ?? Path.Combine(home.Root, "receipts", $"{info.Election}.{voterId}.receipt");
+        return Report(result, () => ReceiptFile.From(result.Receipt!, receiptKey.ExportSubjectPublicKeyInfoPem(), File.ReadAllText(binding.CaCertificatePath), voterId, target), receiptPath);
+    }
+
+    private static LocalCredential JoinedCredential(HomeIdentity identity, ServerBinding binding, string host)
+    {
+        var now = identity.Home.Time.GetUtcNow();
+        System.Security.Cryptography.X509Certificates.X509Certificate2? chosen = null;
+        foreach (var held in identity.Certificates())
+        {
+            if (chosen is null && held.Role == PeerRole.Client && held.CaFingerprint == binding.CaTag && held.Certificate.NotAfter > now)
+            {
+                chosen = held.Certificate;
+                continue;
+            }
+
+            held.Certificate.Dispose();
+        }
+
+        if (chosen is null)
+        {
+            throw new VotingException($"This home joined {host}, but holds no current client certificate from its CA; ask for a new code (safewire invite NAME) and run safewire join CODE again.");
+        }
+
+        return LocalCredential.FromCertificate(chosen, identity.LoadOrCreateKey());
+    }
+
+    private static void Busy(Transport.SecureChannelException busy, TimeSpan wait) =>
+        CliConsole.Error.WriteLine($"{busy.Message} Retrying in {wait.TotalSeconds:0.0} s.");
 
     /// <summary>The voter's client: connect to <paramref name="target"/>, cast the ballot, save the receipt.</summary>
     public static async Task<int> CastAsync(ParseResult parse, string target, string credentialPath, string? id, SafeWireHome home, CancellationToken cancellationToken)
@@ -17,7 +106,6 @@ internal static class VoteCastCommand
         var credential = VoterCredential.Load(credentialPath);
         var voterId = id ?? credential.VoterId;
         Identifiers.EnsureValid(voterId, "voter ID");
-        var firstBallot = parse.GetValue(VoteCommandDefinition.BallotText);
         var receiptPath = parse.GetValue(VoteCommandDefinition.ReceiptOut)?.FullName ?? Path.ChangeExtension(credentialPath, ".receipt");
 
         var verifier = VoteTransport.ServerVerifier(credential.CaCertificate, home);
@@ -31,30 +119,38 @@ internal static class VoteCastCommand
             cancellationToken);
         CliConsole.Out.WriteLine($"connected to {target} ({stream.RemoteIdentity?.Name}, {stream.CipherSuite}); voter {voterId}, election {credential.Election}");
 
-        var result = await VoteClient.CastAsync(stream, credential, voterId, async (no, ct) =>
+        var result = await VoteClient.CastAsync(stream, credential, voterId, (no, ct) => NextBallotAsync(parse, no, ct), cancellationToken);
+        return Report(result, () => ReceiptFile.From(result.Receipt!, credential, voterId, target), receiptPath);
+    }
+
+    private static async ValueTask<string?> NextBallotAsync(ParseResult parse, NoMessage? no, CancellationToken cancellationToken)
+    {
+        var firstBallot = parse.GetValue(VoteCommandDefinition.BallotText);
+        if (no is null && firstBallot is not null)
         {
-            if (no is null && firstBallot is not null)
-            {
-                return firstBallot;
-            }
+            return firstBallot;
+        }
 
-            if (no is not null)
-            {
-                CliConsole.Out.WriteLine($"no: {no.Reason}");
-                CliConsole.Out.WriteLine("enter a corrected ballot (empty line or end of input to give up):");
-            }
-            else
-            {
-                CliConsole.Out.WriteLine("enter your ballot (one score or * per candidate, e.g. 45432*3):");
-            }
+        if (no is not null)
+        {
+            CliConsole.Out.WriteLine($"no: {no.Reason}");
+            CliConsole.Out.WriteLine("enter a corrected ballot (empty line or end of input to give up):");
+        }
+        else
+        {
+            CliConsole.Out.WriteLine("enter your ballot (one score or * per candidate, e.g. 45432*3):");
+        }
 
-            var line = await CliConsole.In.ReadLineAsync(ct);
-            return string.IsNullOrWhiteSpace(line) ? null : line.Trim();
-        }, cancellationToken);
+        var line = await CliConsole.In.ReadLineAsync(cancellationToken);
+        return string.IsNullOrWhiteSpace(line) ? null : line.Trim();
+    }
 
+    private static int Report(CastResult result, Func<ReceiptFile> receiptFile, string receiptPath)
+    {
         if (result.Receipt is { } receipt)
         {
-            ReceiptFile.From(receipt, credential, voterId, target).Save(receiptPath);
+            Directory.CreateDirectory(Path.GetDirectoryName(receiptPath)!);
+            receiptFile().Save(receiptPath);
             CliConsole.Out.WriteLine($"yes: ballot counted in election {receipt.Election} (board entry #{receipt.Sequence})");
             if (result.SameAsEarlierBallot)
             {
@@ -65,7 +161,7 @@ internal static class VoteCastCommand
             return 0;
         }
 
-        await CliConsole.Error.WriteLineAsync($"no: {result.Reason}{(result.Refusal?.AllowsRetry() == true ? " (no corrected ballot given)" : "")}");
+        CliConsole.Error.WriteLine($"no: {result.Reason}{(result.Refusal?.AllowsRetry() == true ? " (no corrected ballot given)" : "")}");
         return VoteCli.ExitRefused;
     }
 }

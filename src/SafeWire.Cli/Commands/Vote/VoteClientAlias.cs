@@ -6,7 +6,8 @@ namespace SafeWire.Cli.Commands.Vote;
 
 /// <summary>
 /// <c>vote client ID N PORT [--host H]</c>: the original design's voter client, as an alias of <c>vote cast</c>. The
-/// credential is <c>--credential FILE</c>, else the one file named <c>ID.cred</c> in the current directory or the home.
+/// credential is <c>--credential FILE</c>, else the one file named <c>ID.cred</c> in the current directory or the home,
+/// else (when this home joined the server with a code) this home's own identity.
 /// </summary>
 internal static class VoteClientAlias
 {
@@ -44,8 +45,27 @@ internal static class VoteClientAlias
 
         var port = parse.GetValue(PortArgument);
         var target = new HostPort(parse.GetRequiredValue(Host), port is >= 1 and <= 65535 ? port : throw new VotingException($"PORT must be 1-65535, not {port}.")).ToString();
+        if (parse.GetValue(Credential) is null && VoteCastCommand.HasJoined(home, parse.GetRequiredValue(Host)) && !HasCredential(id, home.Root))
+        {
+            // This home joined the server with a code: it votes as its own identity, under the voter ID given.
+            return await VoteCastCommand.CastAsJoinedAsync(parse, target, id, home, cancellationToken).ConfigureAwait(false);
+        }
+
         var credential = parse.GetValue(Credential)?.FullName ?? FindCredential(id, home.Root);
         return await VoteCastCommand.CastAsync(parse, target, credential, id, home, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static bool HasCredential(string id, string homeRoot)
+    {
+        try
+        {
+            FindCredential(id, homeRoot);
+            return true;
+        }
+        catch (VotingException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The one <c>ID.cred</c> in the current directory or under the home (a few levels deep).</summary>

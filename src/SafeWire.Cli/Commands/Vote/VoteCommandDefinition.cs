@@ -31,7 +31,7 @@ internal static class VoteCommandDefinition
 
     // cast
     public static readonly Argument<string> Server = new("HOST:PORT") { Description = "The voting server" };
-    public static readonly Option<FileInfo> Credential = new("--credential") { Description = "The voter's credential file from vote register", Required = true };
+    public static readonly Option<FileInfo?> Credential = new("--credential") { Description = "The voter's credential file from vote register (default: this home's identity, which joined the server with a code from safewire invite)" };
     public static readonly Option<string?> BallotText = new("--ballot") { Description = "The ballot, e.g. 45432*3 (asked for when absent)" };
     public static readonly Option<string?> VoterId = new("--id") { Description = "Voter ID (default: the credential's)" };
     public static readonly Option<FileInfo?> ReceiptOut = new("--receipt") { Description = "Where to save the receipt (default: next to the credential, .receipt)" };
@@ -57,7 +57,8 @@ internal static class VoteCommandDefinition
         var register = new Command("register", "Register voters ahead of the election: a key pair and a credential file each") { Election, VotersFile, Count, Out };
         register.SetAction((parse, ct) => VoteCli.RunAsync(parse, "register", home => VerifiableCommands.IsVerifiable(parse, home) ? VerifiableCommands.RegisterAsync(parse, home) : VoteAdminCommands.RegisterAsync(parse, home, ct)));
 
-        var serve = new Command("serve", "Serve an election (also the original design's form: vote serve ELECTION N PORT)") { Election, SeedCandidates, SeedPort, Port, Bind, MaxClients, Trust.ServerNames.DnsOption };
+        var serve = new Command("serve", "Serve an election (also the original design's form: vote serve ELECTION N PORT); machines with a code from safewire invite join it as voters") { Election, SeedCandidates, SeedPort, Port, Bind, MaxClients, Trust.ServerNames.DnsOption };
+        VoteServeCommand.CaPassword.AddTo(serve);
         serve.SetAction((parse, ct) => VoteCli.RunAsync(parse, "serve", home => VerifiableCommands.IsVerifiable(parse, home) ? VerifiableCommands.ServeAsync(parse, home, ct) : VoteServeCommand.RunAsync(parse, home, ct)));
 
         var cast = new Command("cast", "Cast a ballot: yes + receipt, or no + reason (a corrected ballot may follow)") { Server, Credential, BallotText, VoterId, ReceiptOut, ServerName, VerifiableCommandDefinition.ChallengeOut };

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using System.Net.Sockets;
+using SafeWire.Enrollment;
 using SafeWire.Identity;
 using SafeWire.Transport;
 using SafeWire.Voting;
@@ -16,6 +17,9 @@ internal static class VoteServeCommand
 
     /// <summary>certs/vote-server.crt in the home: the voting server's certificate.</summary>
     public const string ServerCredentialName = "vote-server";
+
+    /// <summary>The CA key's password: the server's certificate and those of machines that join are issued with it.</summary>
+    public static readonly PasswordOptions CaPassword = new("the home CA's key (to issue this server's certificate and certificates for voters who join)", "--ca-password-file", "--ask-ca-password");
 
     public static async Task<int> RunAsync(ParseResult parse, SafeWireHome home, CancellationToken cancellationToken)
     {
@@ -52,7 +56,23 @@ internal static class VoteServeCommand
         }
 
         // The channel authenticates the server: a certificate from this home's CA (the CA voters got in their credentials).
-        using var serverCredential = home.LoadOrCreateServerCredential(ServerCredentialName, Trust.ServerNames.DnsNames(parse), Trust.ServerNames.Addresses(address));
+        var password = CaPassword.Read(parse, confirm: false);
+        var caPassword = password.Length == 0 ? null : new string(password); // joins sign with the CA key
+        LocalCredential issued;
+        try
+        {
+            issued = home.LoadOrCreateServerCredential(ServerCredentialName, Trust.ServerNames.DnsNames(parse), Trust.ServerNames.Addresses(address), password);
+        }
+        catch (IdentityFileException e) when (e.Error == IdentityFileError.PasswordRequired)
+        {
+            throw new VotingException($"{e.FilePath}: the home CA's key is encrypted; give its password with --ca-password-file FILE or --ask-ca-password");
+        }
+        finally
+        {
+            password.AsSpan().Clear();
+        }
+
+        using var serverCredential = issued;
         using var electionKey = files.LoadElectionKey();
         using var receiptKey = files.LoadReceiptKey();
         var voters = files.LoadVoters();
@@ -63,14 +83,38 @@ internal static class VoteServeCommand
         }
 
         var server = new VoteServer(
-            new ElectionContext(definition, electionKey, voters),
+            new ElectionContext(definition, electionKey, voters) { ReceiptPublicKey = receiptKey.ExportSubjectPublicKeyInfo() },
             store,
             (sequence, ballotHash, boardHead) => Receipt.Sign(receiptKey, definition.Name, sequence, ballotHash, boardHead));
 
         // Admission is the listener's: a voter takes one of the --max-clients places only once its handshake is done;
         // silent or slow connections are limited per address, timed out, and logged as one summary line per interval.
         var admission = new AdmissionOptions { MaxConnections = maxClients, Log = CliConsole.Out.WriteLine };
-        await using var listener = VoteTransport.CreateListener(new IPEndPoint(address, port), serverCredential, admission);
+        // Joins: a machine with a code from safewire invite gets a certificate from this home's CA and is registered as
+        // a voter under the invitation's name; from then on it must show that certificate (revoking it shuts it out).
+        var enrollment = new EnrollmentServer(home, new EnrollmentServerOptions
+        {
+            CaPassword = caPassword,
+            Admit = (invitation, client) => AdmitVoter(voters, definition.Name, invitation, client),
+            Joined = (invitation, client) =>
+            {
+                if (invitation.Role == "client")
+                {
+                    voters.AddJoined(files.VotersPath, invitation.Name, client.SubjectPublicKeyInfo);
+                }
+            },
+        });
+        enrollment.Completed += e => CliConsole.Out.WriteLine(e.Error is null && e.Name is not null && voters.IsJoined(e.Name)
+            ? $"{e.Message}; registered as voter {e.Name} in election {definition.Name}"
+            : e.Message);
+        var options = new SecureServerOptions
+        {
+            ServerCredential = serverCredential,
+            ClientVerifier = EnrollmentServer.Gate(home.CreateCaVerifier()),
+            RequireClientCredential = false, // voters with a credential file present nothing; joined voters their certificate
+            JoinHandler = enrollment.HandleAsync,
+        };
+        await using var listener = new SecureListener(new IPEndPoint(address, port), options, admission);
         try
         {
             listener.Start();
@@ -84,20 +128,21 @@ internal static class VoteServeCommand
         CliConsole.Out.WriteLine($"serving election {definition.Name} ({definition.Candidates} candidates, scores 0-{definition.MaxScore}, {voters.Count} registered voters) on {endpoint}");
         CliConsole.Out.WriteLine($"database: {BallotStore.Describe(files.DatabaseTarget)}; certificate: {serverCredential.Fingerprint}; press Ctrl+C to stop");
 
-        await listener.ServeAsync((connection, stopping) => ServeAsync(server, connection, stopping), cancellationToken);
+        await listener.ServeAsync((connection, stopping) => ServeAsync(server, voters, connection, stopping), cancellationToken);
         await listener.DisposeAsync();
         CliConsole.Out.WriteLine("server stopped");
         return 0;
     }
 
     /// <summary>One authenticated voter's exchange; the listener disposes the connection and frees its place afterwards.</summary>
-    private static async Task ServeAsync(VoteServer server, AcceptedConnection connection, CancellationToken cancellationToken)
+    private static async Task ServeAsync(VoteServer server, VoterRegistry voters, AcceptedConnection connection, CancellationToken cancellationToken)
     {
         var remote = connection.RemoteEndPoint.ToString();
         var stream = connection.Stream;
+        var presented = stream.RemoteIdentity?.SubjectPublicKeyInfo;
         try
         {
-            var report = await server.HandleConnectionAsync(stream, cancellationToken);
+            var report = await server.HandleConnectionAsync(stream, id => AdmitOnConnection(voters, id, presented), cancellationToken);
             try
             {
                 await stream.ShutdownAsync(cancellationToken);
@@ -116,5 +161,37 @@ internal static class VoteServeCommand
             // A lost connection or a database error ends this connection only.
             await CliConsole.Error.WriteLineAsync($"{remote}: connection failed: {CliErrors.Describe(e)}");
         }
+    }
+
+    /// <summary>Before a join uses its code: the name must be free in the election and the key one a voter can sign with.</summary>
+    private static string? AdmitVoter(VoterRegistry voters, string election, Invitation invitation, PeerIdentity client)
+    {
+        if (invitation.Role != "client")
+        {
+            return null;
+        }
+
+        if (voters.IsRegistered(invitation.Name))
+        {
+            return $"election {election} already has a voter named {invitation.Name}; ask for a code with another name (safewire invite OTHER_NAME)";
+        }
+
+        return VoterRegistry.CheckVoterKey(client.SubjectPublicKeyInfo) is { } problem
+            ? $"{problem}, and this machine's key is not; create the home with the default key type"
+            : null;
+    }
+
+    /// <summary>A voter registered by a join is served only on a connection where it showed its certificate (checked against the CA and its CRL in the handshake).</summary>
+    private static string? AdmitOnConnection(VoterRegistry voters, string voterId, byte[]? presented)
+    {
+        if (!voters.IsJoined(voterId))
+        {
+            return null;
+        }
+
+        var registered = voters.PublicKeyOf(voterId);
+        return presented is not null && registered is not null && presented.AsSpan().SequenceEqual(registered)
+            ? null
+            : $"voter {voterId} joined with a code and must connect with the certificate it got then (safewire vote cast does when it runs in that home)";
     }
 }

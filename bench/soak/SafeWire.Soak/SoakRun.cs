@@ -48,7 +48,7 @@ internal static class SoakRun
                 Errors(alone);
 
                 await using var attack = Hostile.Start(target.Port, hostile, target.StallPrefix, garbage, flood, target.BadLoginAsync);
-                await attack.WaitForOpenAsync(hostile, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+                await attack.WaitForOpenAsync(hostile, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
                 long dropped = target.Admission.DroppedConnections, refused = target.Admission.RefusedConnections;
                 int min = attack.Open, max = attack.Open;
                 using var sampling = new CancellationTokenSource();

@@ -23,6 +23,7 @@ public sealed partial class ChatServer : IAsyncDisposable
     private static readonly TimeSpan s_handshakeGrace = TimeSpan.FromSeconds(1);
 
     private static readonly byte[] s_handshakeTimeoutAlert = SecureListener.AlertRecord(Protocol.Alert.HandshakeTimeout);
+    private static readonly byte[] s_busyAlert = SecureListener.AlertRecord(Protocol.Alert.ServerBusy);
 
     private readonly ChatServerOptions _options;
     private readonly ILogger _logger;
@@ -382,8 +383,28 @@ public sealed partial class ChatServer : IAsyncDisposable
                 _ => "handshake failed: " + Describe(e),
             };
             Failed(remote, localPort, reason);
+            if (lease is { Aborted.IsCancellationRequested: true } || _stopping.IsCancellationRequested)
+            {
+                // Dropped for a newcomer, or stopping: tell the client "server busy, retry" (a plaintext alert, which a
+                // client still in its handshake takes as the server's), not a bare close.
+                await TrySendAsync(socket, s_busyAlert).ConfigureAwait(false);
+            }
+
             await counter.DisposeAsync().ConfigureAwait(false);
             return null;
+        }
+    }
+
+    /// <summary>Best effort, at most a second: the peer may be gone or not reading.</summary>
+    private async Task TrySendAsync(Socket socket, byte[] bytes)
+    {
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(1), _options.Time);
+        try
+        {
+            await socket.SendAsync(bytes, SocketFlags.None, patience.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or SocketException)
+        {
         }
     }
 

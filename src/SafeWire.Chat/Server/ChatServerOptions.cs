@@ -42,8 +42,8 @@ public sealed class ChatServerOptions
     /// <summary>Clients in the conversation at once; the next one is refused with "server full".</summary>
     public int MaxClients { get; set; } = 100;
 
-    /// <summary>Connections in their handshake at once; when all are taken, the longest-waiting one (those past their handshake last) is dropped for a newcomer.</summary>
-    public int MaxConcurrentHandshakes { get; set; } = 64;
+    /// <summary>Connections in their handshake at once (default 2,048); when all are taken, one that has not sent a whole first record, from the address holding the most places, is dropped for a newcomer.</summary>
+    public int MaxConcurrentHandshakes { get; set; } = 2048;
 
     /// <summary>
     /// Time for the handshake and the Hello after it. Give the authenticator's own handshake timeout the same value:

@@ -6,16 +6,22 @@ namespace SafeWire.Files.Ftp;
 /// Failed logins across connections, per client address and per account name (known or not, so a refusal says
 /// nothing about which names exist). After the n-th failure in a row the address and the name each wait
 /// base × 2^(n−1), at most <c>max</c>; a login tried while either waits is refused at once, without running PBKDF2.
-/// A successful login clears both; a key quiet for <c>max</c> after its wait is forgotten. At most
-/// <see cref="MaxEntries"/> keys are kept (the quietest are dropped first), so spraying names or addresses cannot
-/// grow memory without bound.
+/// A successful login clears both, and makes the address familiar for that account for <see cref="FamiliarFor"/>:
+/// from a familiar address only the address's own wait applies, so a flood of wrong passwords for a name from
+/// elsewhere cannot lock its real user out. A key quiet for <c>max</c> after its wait is forgotten. At most
+/// <see cref="MaxEntries"/> keys (and as many familiar pairs) are kept (the quietest are dropped first), so spraying
+/// names or addresses cannot grow memory without bound.
 /// </summary>
 internal sealed class FtpLoginThrottle(TimeSpan backoff, TimeSpan maxBackoff, TimeProvider clock)
 {
     public const int MaxEntries = 20_000;
 
+    /// <summary>How long an address that logged in to an account stays exempt from that account's wait.</summary>
+    public static readonly TimeSpan FamiliarFor = TimeSpan.FromDays(30);
+
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _familiar = new(StringComparer.Ordinal); // "account\naddress" → until
 
     /// <summary>How long <paramref name="address"/> or <paramref name="account"/> must still wait; zero when a login may be tried.</summary>
     public TimeSpan WaitBeforeLogin(IPAddress address, string account)
@@ -24,7 +30,13 @@ internal sealed class FtpLoginThrottle(TimeSpan backoff, TimeSpan maxBackoff, Ti
         lock (_lock)
         {
             var wait = TimeSpan.Zero;
-            foreach (var key in Keys(address, account))
+            var keys = Keys(address, account);
+            if (_familiar.TryGetValue(FamiliarKey(address, account), out var until) && until > now)
+            {
+                keys = keys[..1]; // the address's own wait only
+            }
+
+            foreach (var key in keys)
             {
                 if (_entries.TryGetValue(key, out var entry) && entry.Until > now && entry.Until - now > wait)
                 {
@@ -59,14 +71,28 @@ internal sealed class FtpLoginThrottle(TimeSpan backoff, TimeSpan maxBackoff, Ti
     /// <summary>A login succeeded: the address and the account start afresh.</summary>
     public void Succeeded(IPAddress address, string account)
     {
+        var now = clock.GetUtcNow();
         lock (_lock)
         {
             foreach (var key in Keys(address, account))
             {
                 _entries.Remove(key);
             }
+
+            if (_familiar.Count >= MaxEntries)
+            {
+                foreach (var key in _familiar.OrderBy(e => e.Value).Take(_familiar.Count - (MaxEntries * 9 / 10)).Select(e => e.Key).ToList())
+                {
+                    _familiar.Remove(key);
+                }
+            }
+
+            _familiar[FamiliarKey(address, account)] = now + FamiliarFor;
         }
     }
+
+    private static string FamiliarKey(IPAddress address, string account) =>
+        account + "\n" + (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address);
 
     private static string[] Keys(IPAddress address, string account)
     {

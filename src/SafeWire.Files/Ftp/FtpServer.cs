@@ -44,7 +44,6 @@ public sealed class FtpServer : IAsyncDisposable
         var admission = options.Admission?.Clone() ?? new AdmissionOptions
         {
             MaxPendingPerAddress = 8,
-            MaxPendingConnections = 64,
             HandshakeTimeout = TimeSpan.FromSeconds(15),
         };
         admission.MaxConnections = options.MaxSessions;
@@ -114,7 +113,7 @@ public sealed class FtpServer : IAsyncDisposable
 
     internal void Log(long sessionId, string message) => _options.Log?.Invoke($"[{sessionId}] {message}");
 
-    /// <summary>A session sent a whole AUTH command: while stalled connections remain, it is not the one dropped for a newcomer.</summary>
+    /// <summary>A session sent a whole, valid command line (AUTH, FEAT, USER…): while stalled or garbage-sending connections remain, it is not the one dropped for a newcomer.</summary>
     internal void Progressed(long sessionId)
     {
         if (_leases.TryGetValue(sessionId, out var lease))

@@ -66,9 +66,10 @@ public sealed class FtpServerOptions
 
     /// <summary>
     /// Admission of control connections before login: at most <see cref="AdmissionOptions.MaxPendingPerAddress"/>
-    /// from one address, <see cref="AdmissionOptions.MaxPendingConnections"/> in all (the longest waiting is dropped
-    /// for a newcomer, those that asked for TLS last), and the login (TLS included) within <see cref="AdmissionOptions.HandshakeTimeout"/>; NOOP and
-    /// other commands before login do not extend it. Null: 8 per address, 64 in all, 15 s. The connection cap is
+    /// from one address, <see cref="AdmissionOptions.MaxPendingConnections"/> in all (when all are taken, one that has
+    /// sent no whole, valid command line, from the address holding the most places, is dropped for a newcomer), and the
+    /// login (TLS included) within <see cref="AdmissionOptions.HandshakeTimeout"/>; NOOP and other commands before login
+    /// do not extend it. Null: 8 per address, 2,048 in all, 15 s. The connection cap is
     /// always <see cref="MaxSessions"/>, the log always <see cref="Log"/>.
     /// </summary>
     public AdmissionOptions? Admission { get; init; }

@@ -134,6 +134,7 @@ internal sealed partial class FtpSession : IDisposable
             return;
         }
 
+        _server.Progressed(_id); // a whole, valid command: a client talking FTP, not a stalled or garbage-sending socket
         var refusal = FtpSessionRules.Check(request.Command, _state, Secured, _options.AllowPlain, ReadOnly);
         if (refusal is not null)
         {
@@ -266,7 +267,6 @@ internal sealed partial class FtpSession : IDisposable
 
     private async Task<bool> StartTlsAsync(CancellationToken cancellationToken)
     {
-        _server.Progressed(_id); // a whole AUTH command: not dropped for a newcomer while stalled sockets remain
         var wire = new FtpTlsWire(_stream);
         var tls = new SslStream(wire, leaveInnerStreamOpen: false);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -282,6 +282,7 @@ internal sealed partial class FtpSession : IDisposable
             return false;
         }
 
+        _server.Progressed(_id); // a finished TLS handshake (implicit FTPS has no command before it)
         _binding.Learn(wire.Facts);
         _tls = tls;
         _stream = tls;

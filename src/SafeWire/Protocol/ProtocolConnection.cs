@@ -141,6 +141,13 @@ internal sealed class ProtocolConnection : IHandshakeRecordLayer, IDisposable
         // The session ID is also authenticated as part of the AAD; checking it first is the cheap path.
         if (!RecordHeader.SessionId(record).SequenceEqual(_sessionId))
         {
+            // A peer that fails before it knows we hold its keys (a server dropping a connection for load before its
+            // ServerHello went out) alerts in plaintext with an all-zero session ID (section 5): still its alert.
+            if (header.Type == ContentType.Alert && !IsHandshakeComplete && !RecordHeader.SessionId(record).ContainsAnyExcept((byte)0))
+            {
+                return ProcessAlert(record[ProtocolConstants.RecordHeaderLength..]);
+            }
+
             throw new ProtocolException(Alert.IllegalParameter, "A record carries the wrong session ID.");
         }
 

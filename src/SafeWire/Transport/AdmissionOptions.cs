@@ -10,11 +10,13 @@ public sealed class AdmissionOptions
     public int MaxConnections { get; set; } = 1024;
 
     /// <summary>
-    /// Connections still in their handshake (or login) at once, over all addresses. When they are all taken, the
-    /// longest-waiting one that has shown no progress (else the longest-waiting one) is dropped to make room for the
-    /// newcomer, so stalled peers cannot lock new ones out.
+    /// Connections still in their handshake (or login) at once, over all addresses. A waiting connection costs a socket
+    /// and a few kilobytes, so the default (2,048) holds 256 addresses at <see cref="MaxPendingPerAddress"/> without
+    /// dropping anyone. When they are all taken, one that has shown no progress, from the address holding the most
+    /// places, is dropped to make room for the newcomer (else the longest-waiting one), so stalled peers cannot lock new
+    /// ones out.
     /// </summary>
-    public int MaxPendingConnections { get; set; } = 128;
+    public int MaxPendingConnections { get; set; } = 2048;
 
     /// <summary>Connections still in their handshake (or login) from one IP address; more from it are refused as busy.</summary>
     public int MaxPendingPerAddress { get; set; } = 8;

@@ -22,8 +22,8 @@ public enum AdmissionResult
 /// <summary>
 /// Connection admission and tracking for one server, in the manner of Kestrel's connection manager: it knows every
 /// open connection (as a <see cref="ConnectionLease"/>), caps unauthenticated connections per address and overall,
-/// drops the longest-waiting unauthenticated connection (one that showed no progress first) when a newcomer needs its
-/// place, caps authenticated ones,
+/// drops an unauthenticated connection when a newcomer needs its place (one that showed no progress, from the address
+/// holding the most places, first), caps authenticated ones,
 /// and logs refusals, drops and failures as at most one summary line per interval.
 /// Thread-safe; every server (and the FTP server's control connections) uses one.
 /// </summary>
@@ -213,21 +213,37 @@ public sealed class ConnectionAdmission : IDisposable
     }
 
     /// <summary>
-    /// The connection to drop for a newcomer: the longest-waiting one that has not yet shown progress (see
-    /// <see cref="ConnectionLease.MarkProgress"/>), else the longest-waiting one. Stalled sockets thus go first, and a
-    /// real client whose handshake or login takes a moment (a password hash) is not pushed out by them.
+    /// The connection to drop for a newcomer: among those that have not yet shown progress (see
+    /// <see cref="ConnectionLease.MarkProgress"/>), one from the address holding the most places, the longest-waiting
+    /// of them; only when every waiting connection has shown progress, the longest-waiting one. Stalled sockets thus go
+    /// first, an address that floods loses its own connections before a quiet address loses its one, and a real client
+    /// whose handshake or login takes a moment (a password hash) is not pushed out by them.
     /// </summary>
     private ConnectionLease VictimLocked()
     {
+        ConnectionLease? victim = null;
+        int victimCount = 0;
         for (var node = _pending.First; node is not null; node = node.Next)
         {
-            if (!node.Value.Progressed)
+            var lease = node.Value;
+            if (lease.Progressed)
             {
-                return node.Value;
+                continue;
+            }
+
+            int count = lease.Address is { } address ? _pendingByAddress.GetValueOrDefault(address) : 1;
+            if (count > victimCount)
+            {
+                victim = lease;
+                victimCount = count;
+                if (count >= Options.MaxPendingPerAddress)
+                {
+                    break; // no address holds more: the oldest at the limit goes
+                }
             }
         }
 
-        return _pending.First!.Value;
+        return victim ?? _pending.First!.Value;
     }
 
     /// <summary>IPv4-mapped IPv6 addresses count as their IPv4 address.</summary>

@@ -1,3 +1,4 @@
+using SafeWire.Identity;
 using SafeWire.Protocol;
 using SafeWire.Protocol.Records;
 
@@ -11,9 +12,16 @@ internal static class PlaintextAlert
     public static byte[] Record(Alert alert)
     {
         var record = new byte[Length];
-        RecordHeader.Write(record, ContentType.Alert, new byte[ProtocolConstants.SessionIdLength], 2);
-        record[ProtocolConstants.RecordHeaderLength] = (byte)alert;
-        record[ProtocolConstants.RecordHeaderLength + 1] = 0xFF;
+        Write(alert, null, record);
         return record;
+    }
+
+    /// <summary>Writes the record into <paramref name="destination"/> (at least <see cref="Length"/> bytes); returns its length.</summary>
+    public static int Write(Alert alert, TrustFailureReason? reason, Span<byte> destination)
+    {
+        RecordHeader.Write(destination, ContentType.Alert, new byte[ProtocolConstants.SessionIdLength], 2);
+        destination[ProtocolConstants.RecordHeaderLength] = (byte)alert;
+        destination[ProtocolConstants.RecordHeaderLength + 1] = reason is { } r ? (byte)r : (byte)0xFF;
+        return Length;
     }
 }

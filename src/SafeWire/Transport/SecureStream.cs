@@ -57,6 +57,7 @@ public sealed class SecureStream : Stream
     private bool _bulkReceive;
     private bool _readClosed;
     private bool _writeClosed;
+    private bool _flightSent; // some handshake output reached the transport: the peer may hold our keys
     private bool _disposed;
     private ExceptionDispatchInfo? _failure;
 
@@ -365,7 +366,7 @@ public sealed class SecureStream : Stream
     /// <summary>Sends <paramref name="alert"/> (encrypted once keys exist) and marks the stream failed; the caller disposes it.</summary>
     internal async ValueTask AbortWithAlertAsync(Alert alert)
     {
-        await TrySendAlertAsync(alert, null).ConfigureAwait(false);
+        await TrySendAlertAsync(alert, null, beforeHandshake: true).ConfigureAwait(false);
         Fail(new SecureChannelException(alert, $"The connection was ended with {alert}."));
     }
 
@@ -466,6 +467,7 @@ public sealed class SecureStream : Stream
         if (_connection!.HasOutput)
         {
             await _inner.WriteAsync(_connection.Output, cancellationToken).ConfigureAwait(false);
+            _flightSent = true;
             _connection.ClearOutput();
             await _inner.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -866,9 +868,9 @@ public sealed class SecureStream : Stream
         _ => new SecureChannelException(Alert.InternalError, "Internal error in the secure channel: " + e.Message, innerException: e),
     };
 
-    private async ValueTask TrySendAlertAsync(Alert alert, TrustFailureReason? reason)
+    private async ValueTask TrySendAlertAsync(Alert alert, TrustFailureReason? reason, bool beforeHandshake = false)
     {
-        if (_connection is null || _writeClosed)
+        if ((_connection is null && !beforeHandshake) || _writeClosed)
         {
             return;
         }
@@ -888,7 +890,7 @@ public sealed class SecureStream : Stream
         {
             _writeClosed = true;
             var record = new byte[128];
-            int n = _connection.WriteAlert(alert, reason, record);
+            int n = WriteAlert(alert, reason, record);
             await _inner.WriteAsync(record.AsMemory(0, n), cts.Token).ConfigureAwait(false);
             await _inner.FlushAsync(cts.Token).ConfigureAwait(false);
         }
@@ -900,6 +902,20 @@ public sealed class SecureStream : Stream
         {
             _writeLock.Release();
         }
+    }
+
+    /// <summary>
+    /// An alert record: sealed under our write keys once the peer can hold them; in plaintext (all-zero session ID)
+    /// while none of our handshake output has gone out (a server ending a connection for load before its ServerHello).
+    /// </summary>
+    private int WriteAlert(Alert alert, TrustFailureReason? reason, Span<byte> destination)
+    {
+        if (_connection is null || (!_flightSent && !_connection.IsHandshakeComplete))
+        {
+            return PlaintextAlert.Write(alert, reason, destination);
+        }
+
+        return _connection.WriteAlert(alert, reason, destination);
     }
 
     /// <summary>Sends an alert without waiting for anything: skipped when a write is in progress.</summary>
@@ -914,7 +930,7 @@ public sealed class SecureStream : Stream
         {
             _writeClosed = true;
             Span<byte> record = stackalloc byte[128];
-            int n = _connection.WriteAlert(alert, reason, record);
+            int n = WriteAlert(alert, reason, record);
             _inner.Write(record[..n]);
             _inner.Flush();
         }

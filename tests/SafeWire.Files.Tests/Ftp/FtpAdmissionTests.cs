@@ -27,6 +27,31 @@ public sealed class FtpAdmissionTests
     }
 
     [Fact]
+    public async Task AClientThatSentAValidCommand_IsNotPushedOutByAHundredStalledAndGarbageConnections()
+    {
+        // Few places before login, so the flood below must push connections out; one per address, so the address
+        // rule cannot tell the real client apart: only the whole, valid FEAT line it sent can.
+        const int places = 32;
+        await using var server = FtpTestServer.Start(allowPlain: true, adjust: o => With(o, new AdmissionOptions { MaxPendingConnections = places, MaxPendingPerAddress = 8, HandshakeTimeout = TimeSpan.FromMinutes(5) }));
+        using var client = await LineClient.ConnectAsync(server.Port);
+        Assert.StartsWith("220 ", await client.ReadReplyAsync(), StringComparison.Ordinal);
+        Assert.StartsWith("211", await client.CommandAsync("FEAT"), StringComparison.Ordinal);
+        await client.ReadUntilAsync("211 ");
+
+        using var stalled = await HostileConnections.OpenAsync(server.Port, 50, perAddress: 1, subnet: 31, "USER al"u8.ToArray(), Ct);
+        using var garbage = await HostileConnections.OpenAsync(server.Port, 50, perAddress: 1, subnet: 32, "\x16\x03\x01 \xff\xfe garbage\r\n"u8.ToArray(), Ct);
+        for (int i = 0; i < 400 && server.Admission.DroppedConnections < 100 + 1 - places; i++)
+        {
+            await Task.Delay(50, Ct);
+        }
+
+        Assert.Equal(100 + 1 - places, server.Admission.DroppedConnections);
+        Assert.StartsWith("331 ", await client.CommandAsync("USER " + FtpTestServer.Writer), StringComparison.Ordinal);
+        Assert.StartsWith("230 ", await client.CommandAsync("PASS " + FtpTestServer.WriterPassword), StringComparison.Ordinal);
+        Assert.StartsWith("257 ", await client.CommandAsync("PWD"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task NoopBeforeLogin_DoesNotExtendTheLoginDeadline()
     {
         await using var server = FtpTestServer.Start(allowPlain: true, adjust: o => With(o, new AdmissionOptions { HandshakeTimeout = TimeSpan.FromMilliseconds(800) }));
@@ -126,6 +151,18 @@ public sealed class FtpAdmissionTests
             catch (IOException)
             {
                 return null;
+            }
+        }
+
+        /// <summary>Reads lines until one starts with <paramref name="prefix"/> (the end of a multi-line reply).</summary>
+        public async Task ReadUntilAsync(string prefix)
+        {
+            for (int i = 0; i < 100; i++)
+            {
+                if ((await ReadReplyAsync())?.StartsWith(prefix, StringComparison.Ordinal) != false)
+                {
+                    return;
+                }
             }
         }
 

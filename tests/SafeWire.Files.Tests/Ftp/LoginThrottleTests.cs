@@ -49,6 +49,28 @@ public sealed class LoginThrottleTests
     }
 
     [Fact]
+    public async Task A_flood_of_wrong_passwords_does_not_lock_out_an_address_that_logged_in_before()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var server = FtpTestServer.Start(allowPlain: true, loginBackoff: s_backoff, clock: clock);
+        var home = IPAddress.Parse("127.0.0.5");
+        Assert.StartsWith("230 ", await LoginAsync(server, FtpTestServer.Writer, FtpTestServer.WriterPassword, from: home), StringComparison.Ordinal);
+
+        // Guesses for the same name from elsewhere throttle the name for every other address...
+        Assert.StartsWith("530 Login incorrect", await LoginAsync(server, FtpTestServer.Writer, "guess-1", from: IPAddress.Parse("127.0.0.2")), StringComparison.Ordinal);
+        Assert.StartsWith("530 Too many failed logins", await LoginAsync(server, FtpTestServer.Writer, FtpTestServer.WriterPassword, from: IPAddress.Parse("127.0.0.3")), StringComparison.Ordinal);
+
+        // ...but not for the address its user logged in from.
+        Assert.StartsWith("230 ", await LoginAsync(server, FtpTestServer.Writer, FtpTestServer.WriterPassword, from: home), StringComparison.Ordinal);
+        Assert.StartsWith("530 Login incorrect", await LoginAsync(server, FtpTestServer.Writer, "guess-2", from: IPAddress.Parse("127.0.0.4")), StringComparison.Ordinal);
+        Assert.StartsWith("230 ", await LoginAsync(server, FtpTestServer.Writer, FtpTestServer.WriterPassword, from: home), StringComparison.Ordinal);
+
+        // Familiar means for that name only: another name from the same address is throttled by its own failures.
+        Assert.StartsWith("530 Login incorrect", await LoginAsync(server, FtpTestServer.Reader, "guess-3", from: IPAddress.Parse("127.0.0.6")), StringComparison.Ordinal);
+        Assert.StartsWith("530 Too many failed logins", await LoginAsync(server, FtpTestServer.Reader, FtpTestServer.ReaderPassword, from: home), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_unknown_user_gets_the_same_replies_as_a_wrong_password()
     {
         var clock = new ManualClock(DateTimeOffset.UtcNow);

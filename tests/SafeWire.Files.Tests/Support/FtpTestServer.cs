@@ -28,6 +28,9 @@ public sealed class FtpTestServer : IAsyncDisposable
 
     public int Port => _server.ExplicitEndPoint!.Port;
 
+    /// <summary>The server's admission state (drops and refusals of control connections).</summary>
+    public SafeWire.Transport.ConnectionAdmission Admission => _server.Admission;
+
     public int ImplicitPort => _server.ImplicitEndPoint!.Port;
 
     public string Log

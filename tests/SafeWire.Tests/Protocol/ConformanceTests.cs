@@ -195,6 +195,35 @@ public sealed class ConformanceTests
     }
 
     [Fact]
+    public void AClientThatHasTheServerHello_TakesAPlaintextBusyAlertWithAZeroSessionId_AsTheServersAlert()
+    {
+        // A server that drops a connection for load before its first flight went out has no session the client
+        // knows of: it alerts in plaintext with an all-zero session ID. The client must read "server busy", not
+        // "wrong session ID", even when it already processed a ServerHello.
+        using var serverKey = DeterministicSession.ServerCredential();
+        using var pair = new ConnectionPair(DeterministicSession.Client(serverKey), DeterministicSession.Server(serverKey));
+        ConnectionPair.Feed(pair.Server, pair.Client.Output.ToArray(), new FeedResult());
+        var flight = pair.Server.Output.ToArray();
+        Assert.True(RecordHeader.TryRead(flight, out var serverHello));
+        ConnectionPair.Feed(pair.Client, flight[..(ProtocolConstants.RecordHeaderLength + serverHello.Length)], new FeedResult());
+        Assert.False(pair.Client.IsHandshakeComplete);
+
+        var busy = Assert.Throws<ProtocolException>(() => ConnectionPair.Feed(pair.Client, SafeWire.Transport.SecureListener.AlertRecord(Alert.ServerBusy), new FeedResult()));
+        Assert.Equal(Alert.ServerBusy, busy.Alert);
+        Assert.True(busy.FromPeer);
+    }
+
+    [Fact]
+    public void AfterTheHandshake_APlaintextAlertWithAZeroSessionId_IsRefused()
+    {
+        using var serverKey = DeterministicSession.ServerCredential();
+        using var pair = new ConnectionPair(DeterministicSession.Client(serverKey), DeterministicSession.Server(serverKey));
+        pair.Handshake();
+        var wrong = Assert.Throws<ProtocolException>(() => ConnectionPair.Feed(pair.Client, SafeWire.Transport.SecureListener.AlertRecord(Alert.ServerBusy), new FeedResult()));
+        Assert.Equal(Alert.IllegalParameter, wrong.Alert);
+    }
+
+    [Fact]
     public void AfterAFailure_TheConnectionRefusesFurtherRecords()
     {
         using var serverKey = DeterministicSession.ServerCredential();

@@ -167,6 +167,28 @@ public sealed class AdmissionTests
     }
 
     [Fact]
+    public async Task AClientDroppedForANewcomerBeforeItsHandshake_IsToldTheServerIsBusy()
+    {
+        using var serverKey = Channels.NewRawKey();
+        var admission = new AdmissionOptions { MaxPendingConnections = 1, FirstBytesTimeout = TimeSpan.FromMinutes(5), HandshakeTimeout = TimeSpan.FromMinutes(5) };
+        await using var listener = new SecureListener(new IPEndPoint(IPAddress.Loopback, 0), Channels.ServerOptions(serverKey), admission);
+        listener.Start();
+        int port = listener.LocalEndPoint.Port;
+
+        // A real client, slow to send its ClientHello, holds the only place; a silent newcomer from elsewhere takes it.
+        using var slow = new TcpClient();
+        await slow.ConnectAsync(IPAddress.Loopback, port, Ct);
+        await WaitUntilAsync(() => listener.Admission.PendingConnections == 1);
+        using var newcomer = await HostileConnections.OpenAsync(port, 1, perAddress: 1, subnet: 11, ReadOnlyMemory<byte>.Empty, Ct);
+        await WaitUntilAsync(() => listener.Admission.DroppedConnections == 1);
+
+        var busy = await Assert.ThrowsAsync<SecureChannelException>(() => SecureConnector.AuthenticateAsClientAsync(slow.GetStream(), Channels.ClientPinning(serverKey), leaveInnerStreamOpen: true, Ct).WaitAsync(Channels.TestTimeout, Ct));
+        Assert.Equal(Alert.ServerBusy, busy.Alert);
+        Assert.True(SecureConnector.IsBusy(busy));
+        Assert.Contains("busy", busy.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ANewcomer_TakesThePlaceOfTheOldestStalledConnection_NotOfOneThatMadeProgress()
     {
         using var admission = new ConnectionAdmission(new AdmissionOptions { MaxPendingConnections = 2, MaxPendingPerAddress = 8 });
@@ -191,6 +213,37 @@ public sealed class AdmissionTests
         }
 
         Assert.Equal(0, admission.OpenConnections);
+    }
+
+    [Fact]
+    public void ANewcomer_TakesThePlaceOfAConnectionFromTheAddressHoldingTheMostPlaces_NotOfAQuietAddressOne()
+    {
+        using var admission = new ConnectionAdmission(new AdmissionOptions { MaxPendingConnections = 4, MaxPendingPerAddress = 8 });
+        var quiet = new IPEndPoint(IPAddress.Loopback, 40000);
+        var flooding = new IPEndPoint(IPAddress.Parse("127.60.0.2"), 40000);
+        Assert.Equal(AdmissionResult.Admitted, admission.TryAdmit(quiet, out var real)); // the oldest, not yet progressed
+        var flood = new ConnectionLease?[3];
+        for (int i = 0; i < flood.Length; i++)
+        {
+            Assert.Equal(AdmissionResult.Admitted, admission.TryAdmit(flooding, out flood[i]));
+        }
+
+        Assert.Equal(AdmissionResult.Admitted, admission.TryAdmit(new IPEndPoint(IPAddress.Parse("127.60.0.3"), 40000), out var newcomer));
+        Assert.False(real!.Aborted.IsCancellationRequested);
+        Assert.True(flood[0]!.Aborted.IsCancellationRequested); // the flooding address's longest-waiting one
+        Assert.False(flood[1]!.Aborted.IsCancellationRequested);
+
+        // The flooding address still holds the most places: its next one goes, never the quiet address's.
+        Assert.Equal(AdmissionResult.Admitted, admission.TryAdmit(flooding, out var again));
+        Assert.True(flood[1]!.Aborted.IsCancellationRequested);
+        Assert.False(real.Aborted.IsCancellationRequested);
+        foreach (var lease in new[] { real, newcomer!, again! }.Concat(flood.Select(f => f!)))
+        {
+            lease.Dispose();
+        }
+
+        Assert.Equal(0, admission.OpenConnections);
+        Assert.Equal(2, admission.DroppedConnections);
     }
 
     /// <summary>Reads until the peer closes; a reset counts as the end.</summary>

@@ -96,6 +96,10 @@ internal static class ChatClientSetup
                 ? $"refused by the server ({reason}): {e.Message}"
                 : $"the server is not trusted ({reason}): {e.Message}");
         }
+        catch (SecureChannelException e) when (e.Alert == Protocol.Alert.ServerBusy)
+        {
+            throw new ChatExitException(ExitCodes.Refused, $"{host}:{port}: {e.Message}");
+        }
         catch (SecureChannelException e) when (e.Alert == Protocol.Alert.NoCommonCipherSuite)
         {
             throw new ChatExitException(ExitCodes.Refused, $"{host}:{port} accepts none of the cipher suites offered; try another --suite, or leave it out to offer all three");

@@ -6,7 +6,7 @@ using System.Text.RegularExpressions;
 namespace SafeWire.Files.Ftp;
 
 /// <summary>An FTP account that logged in.</summary>
-public sealed record FtpUser(string Name, bool ReadOnly);
+internal sealed record FtpUser(string Name, bool ReadOnly);
 
 /// <summary>The users file could not be read or a user entry is invalid.</summary>
 public sealed class FtpUserFileException : Exception
@@ -83,7 +83,7 @@ public sealed partial class FtpUserStore
     /// The user if <paramref name="password"/> is right, else null. Costs one PBKDF2 run unless this user already
     /// logged in with this password (at most one remembered password per user in the file).
     /// </summary>
-    public FtpUser? Authenticate(string name, string password)
+    internal FtpUser? Authenticate(string name, string password)
     {
         var known = _users.TryGetValue(name, out var entry);
         entry ??= _dummy;

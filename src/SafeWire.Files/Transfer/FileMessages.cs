@@ -1,7 +1,7 @@
 namespace SafeWire.Files.Transfer;
 
 /// <summary>Frame types of the SafeWire file protocol (docs/FILES.md has the message table).</summary>
-public enum FileMessageType : byte
+internal enum FileMessageType : byte
 {
     // Requests (client to server).
     List = 0x01,

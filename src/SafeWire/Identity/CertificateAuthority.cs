@@ -202,7 +202,7 @@ public sealed class CertificateAuthority : IDisposable
     }
 
     /// <summary>The current CRL (from <c>crl.pem</c>).</summary>
-    public RevocationList ReadCrl() => RevocationList.Read(CrlPath);
+    internal RevocationList ReadCrl() => RevocationList.Read(CrlPath);
 
     public void Dispose()
     {

@@ -10,7 +10,7 @@ namespace SafeWire.Identity;
 /// <param name="Fingerprint"><c>SHA256:…</c> of the SubjectPublicKeyInfo.</param>
 /// <param name="SubjectPublicKeyInfo">The public key, DER.</param>
 /// <param name="Content">"private key", "encrypted private key", "public key" or "certificate".</param>
-public sealed record KeyDescription(string Algorithm, int KeySize, string Fingerprint, byte[] SubjectPublicKeyInfo, string Content);
+internal sealed record KeyDescription(string Algorithm, int KeySize, string Fingerprint, byte[] SubjectPublicKeyInfo, string Content);
 
 /// <summary>
 /// Key pairs as files: PKCS#8 PEM private keys (optionally PBES2 / AES-256-CBC / PBKDF2-SHA256 encrypted),
@@ -125,7 +125,7 @@ public static class KeyFile
     /// Describes whatever key-bearing file this is: a private key (encrypted ones need the password),
     /// a public key, or a certificate (its public key).
     /// </summary>
-    public static KeyDescription Describe(string path, ReadOnlySpan<char> password = default)
+    internal static KeyDescription Describe(string path, ReadOnlySpan<char> password = default)
     {
         var blocks = PemFile.ReadBlocks(path, "key");
         var first = blocks.FirstOrDefault(b => b.Label != "EC PARAMETERS");
@@ -182,7 +182,7 @@ public static class KeyFile
         Describe(path, password).SubjectPublicKeyInfo;
 
     /// <summary>Algorithm, size and fingerprint of an SPKI; throws UnsupportedAlgorithm for anything but ECDSA and RSA.</summary>
-    public static KeyDescription Describe(string path, byte[] subjectPublicKeyInfo, string content)
+    internal static KeyDescription Describe(string path, byte[] subjectPublicKeyInfo, string content)
     {
         var (oid, curve) = ReadAlgorithm(path, subjectPublicKeyInfo, isPrivate: false);
         string algorithm;
@@ -214,7 +214,7 @@ public static class KeyFile
     }
 
     /// <summary>Checks that an SPKI is ECDSA (P-256/384/521) or RSA; returns the description.</summary>
-    public static KeyDescription CheckSupported(byte[] subjectPublicKeyInfo, string what) => Describe(what, subjectPublicKeyInfo, "public key");
+    internal static KeyDescription CheckSupported(byte[] subjectPublicKeyInfo, string what) => Describe(what, subjectPublicKeyInfo, "public key");
 
     private static AsymmetricAlgorithm ImportPkcs8(string path, byte[] der)
     {

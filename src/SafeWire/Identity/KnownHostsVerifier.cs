@@ -67,7 +67,7 @@ public sealed class KnownHostsVerifier : IPeerVerifier
     }
 
     /// <summary>Every recorded host, in file order.</summary>
-    public IReadOnlyList<KnownHostEntry> Entries()
+    internal IReadOnlyList<KnownHostEntry> Entries()
     {
         lock (_gate)
         {
@@ -144,4 +144,4 @@ public sealed class KnownHostsVerifier : IPeerVerifier
 /// <param name="Host">HOST or HOST:PORT, lower case.</param>
 /// <param name="Fingerprint">The recorded key, <c>SHA256:…</c>.</param>
 /// <param name="FirstSeen">When it was first seen, when recorded.</param>
-public sealed record KnownHostEntry(string Host, string Fingerprint, DateTimeOffset? FirstSeen);
+internal sealed record KnownHostEntry(string Host, string Fingerprint, DateTimeOffset? FirstSeen);

@@ -148,7 +148,7 @@ public sealed class SafeWireHome
 
     public KnownHostsVerifier CreateKnownHostsVerifier(int? port = null) => new(KnownHostsPath, port);
 
-    public ClientRegistry OpenClientRegistry() => new(ClientRegistryPath);
+    internal ClientRegistry OpenClientRegistry() => new(ClientRegistryPath);
 
     /// <summary>Names become file names: letters, digits, '.', '_', '-', not starting with '.'.</summary>
     public static string CheckName(string name)

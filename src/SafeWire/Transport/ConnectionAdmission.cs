@@ -322,7 +322,7 @@ public sealed class ConnectionLease : IDisposable
     /// A token that fires at the handshake (or login) deadline, when the connection is dropped, or when
     /// <paramref name="outer"/> fires. <see cref="HandshakeDeadline.Expired"/> tells the deadline apart.
     /// </summary>
-    public HandshakeDeadline StartDeadline(CancellationToken outer) => new(HandshakeTimeLeft, _owner.Options.TimeProvider, Aborted, outer);
+    internal HandshakeDeadline StartDeadline(CancellationToken outer) => new(HandshakeTimeLeft, _owner.Options.TimeProvider, Aborted, outer);
 
     /// <summary>Frees the connection's place.</summary>
     public void Dispose()
@@ -350,7 +350,7 @@ public sealed class ConnectionLease : IDisposable
 }
 
 /// <summary>A deadline plus the lease's abort and an outer token, as one token (see <see cref="ConnectionLease.StartDeadline"/>).</summary>
-public sealed class HandshakeDeadline : IDisposable
+internal sealed class HandshakeDeadline : IDisposable
 {
     private readonly CancellationTokenSource _timer;
     private readonly CancellationTokenSource _linked;

@@ -11,6 +11,7 @@ internal sealed record FtpUser(string Name, bool ReadOnly);
 /// <summary>The users file could not be read or a user entry is invalid.</summary>
 public sealed class FtpUserFileException : Exception
 {
+    /// <summary>Creates the exception; <paramref name="message"/> names the file and the bad line.</summary>
     public FtpUserFileException(string message)
         : base(message)
     {
@@ -51,6 +52,7 @@ public sealed partial class FtpUserStore
         _dummy = new Entry("", ReadOnly: true, iterations, new byte[SaltBytes], new byte[HashBytes]);
     }
 
+    /// <summary>The number of accounts in the file.</summary>
     public int Count => _users.Count;
 
     /// <summary>Reads a users file; throws <see cref="FtpUserFileException"/> naming the bad line.</summary>
@@ -154,6 +156,7 @@ public sealed partial class FtpUserStore
         File.Move(temporary, path, overwrite: true);
     }
 
+    /// <summary>True when <paramref name="name"/> can be an account name (checked before adding one).</summary>
     public static bool IsValidName(string name) => NamePattern().IsMatch(name);
 
     private static Entry? ParseLine(string text)

@@ -20,7 +20,7 @@ internal sealed record KeyDescription(string Algorithm, int KeySize, string Fing
 public static class KeyFile
 {
     /// <summary>PBKDF2 iterations for encrypted keys (SHA-256; above OWASP's 2023 floor for PBKDF2-SHA256 at 1/3 of its recommendation, to keep CLI start-up quick).</summary>
-    public const int Pbkdf2Iterations = 200_000;
+    internal const int Pbkdf2Iterations = 200_000;
 
     private const string OidEcPublicKey = "1.2.840.10045.2.1";
     private const string OidRsa = "1.2.840.113549.1.1.1";
@@ -38,6 +38,7 @@ public static class KeyFile
         ["1.2.840.113549.1.1.10"] = "RSA-PSS",
     };
 
+    /// <summary>Generates a new key pair of <paramref name="algorithm"/> (the caller owns and disposes it).</summary>
     public static AsymmetricAlgorithm Generate(KeyAlgorithm algorithm) => algorithm switch
     {
         KeyAlgorithm.EcdsaP256 => ECDsa.Create(ECCurve.NamedCurves.nistP256),
@@ -158,7 +159,7 @@ public static class KeyFile
     }
 
     /// <summary>A PKCS#1 RSAPublicKey ("RSA PUBLIC KEY", as <c>ssh-keygen -e -m PEM</c> writes it) as SubjectPublicKeyInfo DER.</summary>
-    public static byte[] RsaPublicKeyToSpki(string source, byte[] pkcs1)
+    internal static byte[] RsaPublicKeyToSpki(string source, byte[] pkcs1)
     {
         using var rsa = RSA.Create();
         try

@@ -25,8 +25,10 @@ public sealed class KnownHostsVerifier : IPeerVerifier
         _port = port;
     }
 
+    /// <summary>The full path of the known-hosts file this verifier reads and appends to.</summary>
     public string FilePath => _path;
 
+    /// <inheritdoc/>
     public PeerIdentity Verify(PeerCredential credential, PeerVerificationContext context)
     {
         ArgumentNullException.ThrowIfNull(credential);

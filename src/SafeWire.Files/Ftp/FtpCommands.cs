@@ -3,7 +3,7 @@ using System.Text;
 namespace SafeWire.Files.Ftp;
 
 /// <summary>The FTP commands this server knows (RFC 959, 2228, 2389, 2428, 3659, 4217).</summary>
-public enum FtpVerb
+internal enum FtpVerb
 {
     User, Pass, Acct, Auth, Pbsz, Prot, Ccc, Feat, Opts, Syst, Noop, Quit, Help, Stat, Rein,
     Pwd, Cwd, Cdup, Type, Mode, Stru, Allo,
@@ -13,7 +13,7 @@ public enum FtpVerb
 }
 
 /// <summary>Whether a command takes an argument.</summary>
-public enum FtpArgument
+internal enum FtpArgument
 {
     None,
     Optional,
@@ -21,7 +21,7 @@ public enum FtpArgument
 }
 
 /// <summary>Who may send a command.</summary>
-public enum FtpAccess
+internal enum FtpAccess
 {
     /// <summary>Any time, even before AUTH TLS on a server that refuses plain FTP (FEAT, AUTH, QUIT, …).</summary>
     Always,
@@ -34,19 +34,19 @@ public enum FtpAccess
 }
 
 /// <summary>One row of the command table.</summary>
-public sealed record FtpCommandSpec(string Name, FtpVerb Verb, FtpArgument Argument, FtpAccess Access, bool WritesFiles = false);
+internal sealed record FtpCommandSpec(string Name, FtpVerb Verb, FtpArgument Argument, FtpAccess Access, bool WritesFiles = false);
 
 /// <summary>A parsed control-channel line: the command's table row and its argument ("" when none).</summary>
-public readonly record struct FtpRequest(FtpCommandSpec Command, string Argument);
+internal readonly record struct FtpRequest(FtpCommandSpec Command, string Argument);
 
 /// <summary>A line that parsed (<see cref="Request"/>) or the reply that refuses it (<see cref="Error"/>).</summary>
-public readonly record struct FtpParseResult(FtpRequest? Request, FtpReply? Error);
+internal readonly record struct FtpParseResult(FtpRequest? Request, FtpReply? Error);
 
 /// <summary>
 /// The control-channel command table and a pure parser: bytes of one line in, a request or a refusal out.
 /// No I/O, no state; <see cref="FtpSessionRules"/> decides whether the request fits the session's state.
 /// </summary>
-public static class FtpCommands
+internal static class FtpCommands
 {
     private static readonly FtpCommandSpec[] s_table =
     [

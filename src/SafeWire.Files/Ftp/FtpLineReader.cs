@@ -1,7 +1,7 @@
 namespace SafeWire.Files.Ftp;
 
 /// <summary>What <see cref="FtpLineReader.ReadLineAsync"/> found.</summary>
-public enum FtpLineStatus
+internal enum FtpLineStatus
 {
     Line,
     EndOfStream,
@@ -15,7 +15,7 @@ public enum FtpLineStatus
 /// injection flaw, CVE-2011-0411).
 /// </summary>
 /// <remarks>Invariant: 0 &lt;= _start &lt;= _end &lt;= _buffer.Length; bytes [_start, _end) are received and unread.</remarks>
-public sealed class FtpLineReader
+internal sealed class FtpLineReader
 {
     private readonly byte[] _buffer;
     private int _start;

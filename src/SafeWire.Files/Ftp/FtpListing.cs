@@ -5,7 +5,7 @@ namespace SafeWire.Files.Ftp;
 
 /// <summary>MLST facts a client can switch on and off with OPTS MLST (RFC 3659 §7.9).</summary>
 [Flags]
-public enum MlstFacts
+internal enum MlstFacts
 {
     None = 0,
     Type = 1,
@@ -16,7 +16,7 @@ public enum MlstFacts
 }
 
 /// <summary>Formats directory entries for LIST (ls -l style), NLST (names) and MLSD/MLST (RFC 3659 facts).</summary>
-public static class FtpListing
+internal static class FtpListing
 {
     /// <summary>One "ls -l" line, the format every FTP client parses: mode, links, owner, group, size, date, name.</summary>
     public static string ListLine(FileSystemInfo entry, DateTime nowUtc)

@@ -7,7 +7,7 @@ namespace SafeWire.Files.Ftp;
 /// "code-text" and "code End" (FEAT, MLST, HELP). CR and LF in the text are replaced, so a file name can never
 /// inject a reply line.
 /// </summary>
-public sealed record FtpReply(int Code, string Text, IReadOnlyList<string>? Lines = null, string? FinalText = null)
+internal sealed record FtpReply(int Code, string Text, IReadOnlyList<string>? Lines = null, string? FinalText = null)
 {
     public bool IsPositive => Code is >= 100 and < 400;
 

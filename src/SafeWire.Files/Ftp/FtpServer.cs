@@ -27,6 +27,10 @@ public sealed class FtpServer : IAsyncDisposable
     private readonly List<Task> _acceptLoops = [];
     private long _nextSessionId;
 
+    /// <summary>
+    /// An FTPS server with <paramref name="options"/>; nothing is bound until it is started.
+    /// Throws <see cref="ArgumentException"/> when the options cannot work together (FTPS without a certificate, ...).
+    /// </summary>
     public FtpServer(FtpServerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);

@@ -1,7 +1,7 @@
 namespace SafeWire.Files.Ftp;
 
 /// <summary>Where a control session is in logging in.</summary>
-public enum FtpLoginState
+internal enum FtpLoginState
 {
     /// <summary>Connected; no user named yet.</summary>
     Connected,
@@ -12,7 +12,7 @@ public enum FtpLoginState
 }
 
 /// <summary>What happened in a login exchange.</summary>
-public enum FtpLoginEvent
+internal enum FtpLoginEvent
 {
     UserNamed,
     PasswordAccepted,
@@ -30,7 +30,7 @@ public enum FtpLoginEvent
 /// Security (RFC 4217) is orthogonal: before AUTH TLS only <see cref="FtpAccess.Always"/> commands are served
 /// unless plain FTP is allowed.
 /// </summary>
-public static class FtpSessionRules
+internal static class FtpSessionRules
 {
     private static readonly Dictionary<(FtpLoginState From, FtpLoginEvent Event), FtpLoginState> s_transitions = new()
     {

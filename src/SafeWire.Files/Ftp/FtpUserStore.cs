@@ -6,11 +6,12 @@ using System.Text.RegularExpressions;
 namespace SafeWire.Files.Ftp;
 
 /// <summary>An FTP account that logged in.</summary>
-public sealed record FtpUser(string Name, bool ReadOnly);
+internal sealed record FtpUser(string Name, bool ReadOnly);
 
 /// <summary>The users file could not be read or a user entry is invalid.</summary>
 public sealed class FtpUserFileException : Exception
 {
+    /// <summary>Creates the exception; <paramref name="message"/> names the file and the bad line.</summary>
     public FtpUserFileException(string message)
         : base(message)
     {
@@ -51,6 +52,7 @@ public sealed partial class FtpUserStore
         _dummy = new Entry("", ReadOnly: true, iterations, new byte[SaltBytes], new byte[HashBytes]);
     }
 
+    /// <summary>The number of accounts in the file.</summary>
     public int Count => _users.Count;
 
     /// <summary>Reads a users file; throws <see cref="FtpUserFileException"/> naming the bad line.</summary>
@@ -83,7 +85,7 @@ public sealed partial class FtpUserStore
     /// The user if <paramref name="password"/> is right, else null. Costs one PBKDF2 run unless this user already
     /// logged in with this password (at most one remembered password per user in the file).
     /// </summary>
-    public FtpUser? Authenticate(string name, string password)
+    internal FtpUser? Authenticate(string name, string password)
     {
         var known = _users.TryGetValue(name, out var entry);
         entry ??= _dummy;
@@ -154,6 +156,7 @@ public sealed partial class FtpUserStore
         File.Move(temporary, path, overwrite: true);
     }
 
+    /// <summary>True when <paramref name="name"/> can be an account name (checked before adding one).</summary>
     public static bool IsValidName(string name) => NamePattern().IsMatch(name);
 
     private static Entry? ParseLine(string text)

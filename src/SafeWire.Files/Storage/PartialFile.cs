@@ -7,7 +7,7 @@ namespace SafeWire.Files.Storage;
 /// final name only when complete, so no half-written file ever carries the final name. The jail hides and refuses
 /// these names, so clients can neither see nor address them.
 /// </summary>
-public static class PartialFile
+internal static class PartialFile
 {
     /// <summary>The name ending of partial uploads.</summary>
     public const string Suffix = ".safewire-part";

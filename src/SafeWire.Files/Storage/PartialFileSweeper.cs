@@ -5,7 +5,7 @@ namespace SafeWire.Files.Storage;
 /// once per interval, started by the next upload (so no timer runs while nothing is uploaded, and nothing needs
 /// disposing). A partial file is expired when it was last written more than the maximum age ago.
 /// </summary>
-public sealed class PartialFileSweeper
+internal sealed class PartialFileSweeper
 {
     private readonly string _root;
     private readonly TimeProvider _clock;

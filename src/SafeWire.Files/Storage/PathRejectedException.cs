@@ -1,7 +1,7 @@
 namespace SafeWire.Files.Storage;
 
 /// <summary>Why a requested path was refused by the <see cref="RootJail"/>.</summary>
-public enum PathRejection
+internal enum PathRejection
 {
     /// <summary>A NUL character (would truncate the path in the operating system).</summary>
     NulCharacter,
@@ -26,7 +26,7 @@ public enum PathRejection
 }
 
 /// <summary>A client-supplied path was refused; <see cref="Reason"/> says why.</summary>
-public sealed class PathRejectedException : IOException
+internal sealed class PathRejectedException : IOException
 {
     public PathRejectedException(PathRejection reason, string message)
         : base(message)

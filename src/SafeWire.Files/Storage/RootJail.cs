@@ -4,7 +4,7 @@ using System.Text;
 namespace SafeWire.Files.Storage;
 
 /// <summary>A path inside the jail: the virtual path the client sees ("/a/b") and the file system path it maps to.</summary>
-public readonly record struct JailPath(string VirtualPath, string PhysicalPath)
+internal readonly record struct JailPath(string VirtualPath, string PhysicalPath)
 {
     /// <summary>The last segment of the virtual path ("" for the root).</summary>
     public string Name => VirtualPath == "/" ? "" : VirtualPath[(VirtualPath.LastIndexOf('/') + 1)..];
@@ -23,7 +23,7 @@ public readonly record struct JailPath(string VirtualPath, string PhysicalPath)
 /// The symlink check runs when the path is resolved, so a link swapped in between the check and the open
 /// (a race only someone with shell access to the root can run) is not covered; clients cannot create links.
 /// </remarks>
-public sealed class RootJail
+internal sealed class RootJail
 {
     /// <summary>Longest single name in UTF-8 bytes (the usual NAME_MAX).</summary>
     public const int MaxNameBytes = 255;

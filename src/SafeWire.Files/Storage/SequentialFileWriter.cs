@@ -77,7 +77,7 @@ internal sealed class SequentialFileWriter
     }
 
     /// <summary>A pooled array, pinned while rented, with an aligned window of the asked length.</summary>
-    public sealed class AlignedBuffer : IDisposable
+    internal sealed class AlignedBuffer : IDisposable
     {
         private readonly byte[] _array;
         private GCHandle _pin;

@@ -1,7 +1,7 @@
 namespace SafeWire.Files.Storage;
 
 /// <summary>A write failed because the disk (or the user's disk quota, or the partial-upload quota) is full.</summary>
-public sealed class StorageFullException : IOException
+internal sealed class StorageFullException : IOException
 {
     private const int NoSpace = 28; // ENOSPC
     private const int QuotaExceeded = 122; // EDQUOT

@@ -7,7 +7,7 @@ namespace SafeWire.Files.Transfer;
 /// <see cref="MaxFrame"/>. One receive and one send buffer per connection, allocated once, so a transfer of any size
 /// runs in constant memory; the length is checked before anything is read into them.
 /// </summary>
-public sealed class FileChannel : IAsyncDisposable
+internal sealed class FileChannel : IAsyncDisposable
 {
     /// <summary>
     /// Payload of the Data frames we send: as large as a frame allows (fewer hand-offs between the channel, the hash

@@ -23,6 +23,7 @@ public sealed class FileClient : IAsyncDisposable
 {
     private readonly FileChannel _channel;
 
+    /// <summary>A client over an authenticated stream (usually a <see cref="Transport.SecureStream"/>); disposing the client disposes the stream.</summary>
     public FileClient(Stream stream)
     {
         _channel = new FileChannel(stream);
@@ -46,8 +47,10 @@ public sealed class FileClient : IAsyncDisposable
         }
     }
 
+    /// <summary>Deletes the remote file or empty directory at <paramref name="path"/>; throws <see cref="FileTransferException"/> if the server refuses.</summary>
     public Task DeleteAsync(string path, CancellationToken cancellationToken = default) => SimpleAsync(FileMessageType.Delete, path, cancellationToken);
 
+    /// <summary>Creates the remote directory <paramref name="path"/> (its parent must exist); throws <see cref="FileTransferException"/> if the server refuses.</summary>
     public Task MakeDirectoryAsync(string path, CancellationToken cancellationToken = default) => SimpleAsync(FileMessageType.MakeDirectory, path, cancellationToken);
 
     /// <summary>Downloads <paramref name="remote"/> to <paramref name="localFile"/>, resuming a verified partial download.</summary>
@@ -259,6 +262,7 @@ public sealed class FileClient : IAsyncDisposable
         return results;
     }
 
+    /// <summary>Closes the connection to the server.</summary>
     public ValueTask DisposeAsync() => _channel.DisposeAsync();
 
     private async Task GetTreeCoreAsync(string remote, RootJail jail, string relative, List<TransferResult> results, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)

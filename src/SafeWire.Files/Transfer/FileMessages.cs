@@ -1,7 +1,7 @@
 namespace SafeWire.Files.Transfer;
 
 /// <summary>Frame types of the SafeWire file protocol (docs/FILES.md has the message table).</summary>
-public enum FileMessageType : byte
+internal enum FileMessageType : byte
 {
     // Requests (client to server).
     List = 0x01,
@@ -27,27 +27,39 @@ public enum FileMessageType : byte
 /// <summary>Why a file operation failed; sent in Error frames and carried by <see cref="FileTransferException"/>.</summary>
 public enum FileErrorCode : byte
 {
+    /// <summary>The request or a frame was malformed, or not allowed at this point of the protocol.</summary>
     BadRequest = 1,
+    /// <summary>The path does not exist on the server.</summary>
     NotFound = 2,
+    /// <summary>This client's identity is not allowed to do that (<see cref="FileServerOptions.Authorize"/>).</summary>
     AccessDenied = 3,
+    /// <summary>The server shares its folder read-only.</summary>
     ReadOnly = 4,
+    /// <summary>The path is not acceptable: it leaves the shared folder, or has a forbidden name or form.</summary>
     PathRejected = 5,
+    /// <summary>The SHA-256 of the transferred file (or of the part being resumed) did not match; nothing was kept.</summary>
     HashMismatch = 6,
+    /// <summary>The path holds the other kind of entry: a file where a directory is needed, or the reverse.</summary>
     AlreadyExists = 7,
+    /// <summary>A directory to delete still has entries.</summary>
     NotEmpty = 8,
+    /// <summary>The path is in use by another transfer, or the server has no room for another upload now; try later.</summary>
     Busy = 9,
+    /// <summary>Reading or writing the file failed on the server (disk full, permissions, ...).</summary>
     IoError = 10,
 }
 
 /// <summary>A file operation failed, locally or as reported by the peer.</summary>
 public sealed class FileTransferException : IOException
 {
+    /// <summary>Creates the exception for <paramref name="code"/>; <paramref name="message"/> names the path and says what went wrong.</summary>
     public FileTransferException(FileErrorCode code, string message)
         : base(message)
     {
         Code = code;
     }
 
+    /// <summary>Why the operation failed, for programs that react differently (e.g. skip a <see cref="FileErrorCode.NotFound"/>).</summary>
     public FileErrorCode Code { get; }
 }
 

@@ -9,8 +9,11 @@ namespace SafeWire.Files.Transfer;
 /// <summary>What a client may do.</summary>
 public enum FileAccessLevel
 {
+    /// <summary>No access: every request is refused with <see cref="FileErrorCode.AccessDenied"/>.</summary>
     None,
+    /// <summary>List, stat and download only.</summary>
     Read,
+    /// <summary>Everything: also upload, delete and create directories.</summary>
     ReadWrite,
 }
 
@@ -44,6 +47,7 @@ public sealed class FileServerOptions
     /// <summary>The clock that decides when partial uploads expire (tests pass a fake one).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
+    /// <summary>Receives one line per connection event and failed request, for the server's log (null: nothing is logged).</summary>
     public Action<string>? Log { get; init; }
 }
 
@@ -60,6 +64,10 @@ public sealed class FileServer
     private readonly Lock _quotaLock = new();
     private readonly Dictionary<string, long> _running = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// A server for the folder <see cref="FileServerOptions.Root"/>; expired partial uploads in it are deleted now and then
+    /// in the background. One instance serves any number of connections, each through <see cref="ServeAsync"/>.
+    /// </summary>
     public FileServer(FileServerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);

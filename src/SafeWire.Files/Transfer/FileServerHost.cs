@@ -10,6 +10,32 @@ namespace SafeWire.Files.Transfer;
 /// <see cref="SecureServerOptions.ClientVerifier"/>). One async task per connection; admission (the cap on
 /// connections, per-address limits and deadlines for handshakes) is the listener's.
 /// </summary>
+/// <example>
+/// Share a folder read-only with the clients on the home's allow-list:
+/// <code>
+/// var home = SafeWireHome.Resolve(null);
+/// using var credential = home.LoadOrCreateServerCredential("files", ["files.example.internal"], []);
+/// await using var host = new FileServerHost(
+///     new FileServerOptions { Root = "/srv/share", ReadOnly = true, Log = Console.WriteLine },
+///     new SecureServerOptions { ServerCredential = credential, ClientVerifier = home.CreateAllowListVerifier(), RequireClientCredential = true },
+///     new IPEndPoint(IPAddress.Any, 7001));
+/// host.Start();
+/// await Task.Delay(Timeout.Infinite, stopping.Token);
+/// </code>
+/// A client of it:
+/// <code>
+/// await using var client = await FileServerHost.ConnectAsync("files.example.internal", 7001, new SecureClientOptions
+/// {
+///     ServerVerifier = home.CreateCaVerifier(),
+///     ServerName = "files.example.internal",
+///     ClientCredential = LocalCredential.FromRawKey(home.LoadOrCreateKey("node", out _)),
+/// });
+/// foreach (var entry in await client.ListAsync("/"))
+/// {
+///     Console.WriteLine($"{entry.Name} {entry.Size}");
+/// }
+/// </code>
+/// </example>
 public sealed class FileServerHost : IAsyncDisposable
 {
     private readonly FileServer _server;

@@ -13,7 +13,7 @@ namespace SafeWire.Enrollment;
 /// <param name="CaCertificate">DER CA certificate (its key matches the code's pin).</param>
 /// <param name="Crl">DER CRL, or null.</param>
 /// <param name="ServerFingerprint">The key of the server that enrolled us.</param>
-public sealed record JoinResult(string Name, PeerRole Role, byte[] Certificate, byte[] CaCertificate, byte[]? Crl, string ServerFingerprint);
+internal sealed record JoinResult(string Name, PeerRole Role, byte[] Certificate, byte[] CaCertificate, byte[]? Crl, string ServerFingerprint);
 
 /// <summary>
 /// The client half of the join protocol: connects to the address in the code presenting a join request for
@@ -21,7 +21,7 @@ public sealed record JoinResult(string Name, PeerRole Role, byte[] Certificate, 
 /// certificate passes that CA's checks for the address dialled, proves the code's secret bound to this channel
 /// and key, and returns what the server issued (checked: it certifies this key and comes from the pinned CA).
 /// </summary>
-public static class EnrollmentClient
+internal static class EnrollmentClient
 {
     /// <summary>Joins with <paramref name="code"/>, presenting <paramref name="key"/> (not disposed, never sent).</summary>
     public static async Task<JoinResult> JoinAsync(JoinCode code, AsymmetricAlgorithm key, TimeProvider? time = null, CancellationToken cancellationToken = default)

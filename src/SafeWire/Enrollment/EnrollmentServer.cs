@@ -7,10 +7,10 @@ using SafeWire.Transport;
 namespace SafeWire.Enrollment;
 
 /// <summary>Derives channel-bound bytes (a <see cref="SecureStream"/>'s exporter).</summary>
-public delegate void KeyingMaterialExporter(string label, ReadOnlySpan<byte> context, Span<byte> destination);
+internal delegate void KeyingMaterialExporter(string label, ReadOnlySpan<byte> context, Span<byte> destination);
 
 /// <summary>What a server does with a successful join, and what it needs to issue.</summary>
-public sealed class EnrollmentServerOptions
+internal sealed class EnrollmentServerOptions
 {
     /// <summary>Where a joined client's key is added under its invitation name (null: no allow-list).</summary>
     public string? AllowListPath { get; init; }
@@ -53,7 +53,7 @@ public sealed class EnrollmentServerOptions
 /// <param name="Fingerprint">The client's key.</param>
 /// <param name="Error">Null on success.</param>
 /// <param name="Message">One line describing it.</param>
-public sealed record JoinEvent(IPEndPoint? Remote, string? Name, string Fingerprint, JoinError? Error, string Message);
+internal sealed record JoinEvent(IPEndPoint? Remote, string? Name, string Fingerprint, JoinError? Error, string Message);
 
 /// <summary>
 /// The server half of the join protocol, shared by every SafeWire server: after a handshake in which the client
@@ -62,7 +62,7 @@ public sealed record JoinEvent(IPEndPoint? Remote, string? Name, string Fingerpr
 /// channel and key, marks the invitation used, issues the certificate, adds a client to the allow-list, and sends
 /// the certificate, the CA certificate and the CRL. Wrong codes are throttled per address and in total.
 /// </summary>
-public sealed class EnrollmentServer
+internal sealed class EnrollmentServer
 {
     private static readonly object s_allowListGate = new();
     private readonly SafeWireHome _home;

@@ -17,7 +17,7 @@ namespace SafeWire.Enrollment;
 /// <param name="Expires">After this, the code is refused.</param>
 /// <param name="Used">When it was used, or null.</param>
 /// <param name="UsedBy">The fingerprint of the key certified with it.</param>
-public sealed record Invitation(
+internal sealed record Invitation(
     string Id,
     string Name,
     string Role,
@@ -34,7 +34,7 @@ public sealed record Invitation(
 /// the check-and-mark-used step run under a process-wide lock and an exclusive file lock, so a code works once
 /// even when two servers of the same home accept joins at the same moment.
 /// </summary>
-public sealed class InvitationStore(string path)
+internal sealed class InvitationStore(string path)
 {
     /// <summary>The file name inside the CA directory.</summary>
     public const string FileName = "invitations.jsonl";

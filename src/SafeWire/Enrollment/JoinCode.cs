@@ -6,7 +6,7 @@ using System.Text;
 namespace SafeWire.Enrollment;
 
 /// <summary>Why a join code could not be read.</summary>
-public sealed class JoinCodeFormatException(string message) : FormatException(message);
+internal sealed class JoinCodeFormatException(string message) : FormatException(message);
 
 /// <summary>
 /// The one-line join code printed by <c>safewire invite</c>: where to connect, the CA's key fingerprint (the pin
@@ -14,7 +14,7 @@ public sealed class JoinCodeFormatException(string message) : FormatException(me
 /// <c>SWJ1-</c> + Crockford base32 of <c>version | host | port | CA SHA-256 | id | secret | check</c>, where the
 /// last 4 bytes are the start of SHA-256 over the rest, so a mistyped code is caught before anything is sent.
 /// </summary>
-public sealed record JoinCode(string Host, int Port, byte[] CaPin, byte[] InvitationId, byte[] Secret)
+internal sealed record JoinCode(string Host, int Port, byte[] CaPin, byte[] InvitationId, byte[] Secret)
 {
     /// <summary>The text every code starts with.</summary>
     public const string Prefix = "SWJ1-";

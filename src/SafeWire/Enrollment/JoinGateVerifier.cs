@@ -10,7 +10,7 @@ namespace SafeWire.Enrollment;
 /// accepts anonymous clients but refuses unknown credentials). The join-only role grants nothing but the join
 /// protocol, where the code's secret must be proven; the handshake has already proven the key is the client's.
 /// </summary>
-public sealed class JoinGateVerifier(IPeerVerifier? inner) : IPeerVerifier
+internal sealed class JoinGateVerifier(IPeerVerifier? inner) : IPeerVerifier
 {
     /// <summary>Subject and issuer of the certificate a joining client presents.</summary>
     public const string Subject = "CN=SafeWire join request";

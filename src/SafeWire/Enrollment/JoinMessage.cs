@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace SafeWire.Enrollment;
 
 /// <summary>Why a join failed; the server sends the code's name in snake_case.</summary>
-public enum JoinError
+internal enum JoinError
 {
     /// <summary>No invitation has this code, or the proof does not match its secret.</summary>
     WrongCode,
@@ -27,7 +27,7 @@ public enum JoinError
 }
 
 /// <summary>A join failure with its reason and one line for the user.</summary>
-public sealed class JoinException(JoinError error, string message, Exception? inner = null) : Exception(message, inner)
+internal sealed class JoinException(JoinError error, string message, Exception? inner = null) : Exception(message, inner)
 {
     /// <summary>The reason.</summary>
     public JoinError Error { get; } = error;
@@ -38,7 +38,7 @@ public sealed class JoinException(JoinError error, string message, Exception? in
 /// "request" (client: invitation id and proof), "result" (server: the certificate, CA and CRL, or an error).
 /// Binary fields are base64 in JSON; each message is a 4-byte big-endian length and that many bytes of JSON.
 /// </summary>
-public sealed record JoinMessage(string Type)
+internal sealed record JoinMessage(string Type)
 {
     /// <summary>The <see cref="Want"/> of a request for the CA's revocation list.</summary>
     public const string WantCrl = "crl";

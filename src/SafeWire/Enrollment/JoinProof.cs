@@ -11,7 +11,7 @@ namespace SafeWire.Enrollment;
 /// <c>"SafeWire join v1" | exporter | SPKI</c>: the channel's exporter value binds the proof to this one
 /// connection (it cannot be replayed or relayed to another server), and the SPKI names the key to be certified.
 /// </summary>
-public static class JoinProof
+internal static class JoinProof
 {
     /// <summary>The exporter label both sides use.</summary>
     public const string ExporterLabel = "EXPORTER-SafeWire join";

@@ -19,7 +19,7 @@ public ref struct FieldReader
     private ReadOnlySpan<byte> _rest;
 
     /// <summary>A reader over <paramref name="payload"/>; <paramref name="context"/> and <paramref name="type"/> name it in errors.</summary>
-    public FieldReader(ReadOnlySpan<byte> payload, IWireErrors errors, string context = "", byte type = 0)
+    internal FieldReader(ReadOnlySpan<byte> payload, IWireErrors errors, string context = "", byte type = 0)
     {
         ArgumentNullException.ThrowIfNull(errors);
         _rest = payload;

@@ -7,7 +7,7 @@ namespace SafeWire.Framing;
 /// <see cref="FieldWriter"/>'s layout written straight into a caller's buffer (a connection's preallocated frame
 /// buffer, so a transfer runs in constant memory). A field that does not fit is the caller's bug.
 /// </summary>
-public ref struct FieldSpanWriter
+internal ref struct FieldSpanWriter
 {
     private readonly Span<byte> _destination;
 

@@ -21,7 +21,7 @@ public sealed class FieldWriter
     }
 
     /// <summary>A writer for a whole frame: the header is reserved now and completed by <see cref="ToFrame"/>.</summary>
-    public FieldWriter(FrameFormat format, byte type, int initialCapacity = 64)
+    internal FieldWriter(FrameFormat format, byte type, int initialCapacity = 64)
         : this(initialCapacity)
     {
         ArgumentNullException.ThrowIfNull(format);

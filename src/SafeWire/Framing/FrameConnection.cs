@@ -6,12 +6,12 @@ namespace SafeWire.Framing;
 public delegate void FrameObserver(bool inbound, ReadOnlySpan<byte> frame);
 
 /// <summary>Turns one frame's type and payload into a message (the payload is only valid during the call).</summary>
-public delegate T FrameDecoder<out T>(byte type, ReadOnlySpan<byte> payload);
+internal delegate T FrameDecoder<out T>(byte type, ReadOnlySpan<byte> payload);
 
 /// <summary>One frame read by <see cref="FrameConnection.ReadAsync(CancellationToken)"/>; the payload is valid until the next read.</summary>
 /// <param name="Type">The type byte.</param>
 /// <param name="Payload">The payload, in the stream's receive buffer.</param>
-public readonly record struct Frame(byte Type, ReadOnlyMemory<byte> Payload);
+internal readonly record struct Frame(byte Type, ReadOnlyMemory<byte> Payload);
 
 /// <summary>
 /// Frames over a stream (in production a SecureStream) in one of the <see cref="FrameFormat"/> layouts, with a size
@@ -24,7 +24,7 @@ public readonly record struct Frame(byte Type, ReadOnlyMemory<byte> Payload);
 /// frame is decoded, so an idle connection holds no frame buffer; <see cref="ReadAsync(CancellationToken)"/> keeps
 /// one pooled buffer for the stream's life and hands out the payload in place.
 /// </remarks>
-public sealed class FrameConnection : IAsyncDisposable, IDisposable
+internal sealed class FrameConnection : IAsyncDisposable, IDisposable
 {
     private readonly Stream _stream;
     private readonly FrameFormat _format;

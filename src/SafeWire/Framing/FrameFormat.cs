@@ -6,7 +6,7 @@ namespace SafeWire.Framing;
 /// The frame header layouts the applications use on the wire. All are big-endian; the length is checked against the
 /// caller's limit from the header alone, before anything is read or allocated for the payload.
 /// </summary>
-public sealed class FrameFormat
+internal sealed class FrameFormat
 {
     private FrameFormat(string name, int headerSize)
     {

@@ -1,7 +1,7 @@
 namespace SafeWire.Framing;
 
 /// <summary>What was wrong with a frame or one of its fields.</summary>
-public enum WireErrorKind
+internal enum WireErrorKind
 {
     /// <summary>A field runs past the end of the payload.</summary>
     Truncated,
@@ -33,7 +33,7 @@ public enum WireErrorKind
 /// <param name="Type">The frame type byte, when known.</param>
 /// <param name="Length">The offending length (announced, or of the trailing bytes).</param>
 /// <param name="Limit">The limit it broke, when there is one.</param>
-public readonly record struct WireError(WireErrorKind Kind, string Context, byte Type, long Length, long Limit)
+internal readonly record struct WireError(WireErrorKind Kind, string Context, byte Type, long Length, long Limit)
 {
     /// <summary>One sentence for users and logs; <paramref name="typeName"/> names the frame type when the context is empty.</summary>
     public string Describe(string? typeName = null)
@@ -61,7 +61,7 @@ public readonly record struct WireError(WireErrorKind Kind, string Context, byte
 /// How an application reports wire errors: each turns a <see cref="WireError"/> into its own typed exception with
 /// its own wording, so moving onto the shared framing changes neither the bytes nor the errors users see.
 /// </summary>
-public interface IWireErrors
+internal interface IWireErrors
 {
     /// <summary>The exception for <paramref name="wireError"/>.</summary>
     Exception Create(WireError wireError);

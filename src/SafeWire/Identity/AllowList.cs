@@ -16,11 +16,13 @@ public sealed class AllowList
 {
     private readonly List<AllowListEntry> _entries;
 
+    /// <summary>A list holding <paramref name="entries"/> (empty when null), e.g. one pinned key for a client.</summary>
     public AllowList(IEnumerable<AllowListEntry>? entries = null)
     {
         _entries = entries?.ToList() ?? [];
     }
 
+    /// <summary>The entries in file order.</summary>
     public IReadOnlyList<AllowListEntry> Entries => _entries;
 
     /// <summary>Loads a list file; a missing file is an empty list.</summary>
@@ -34,6 +36,7 @@ public sealed class AllowList
         return Parse(File.ReadAllText(path, Encoding.UTF8), path);
     }
 
+    /// <summary>Parses the text of a list file; <paramref name="source"/> names it in errors (a malformed line throws <see cref="IdentityFileException"/>).</summary>
     public static AllowList Parse(string text, string source)
     {
         ArgumentNullException.ThrowIfNull(text);

@@ -28,6 +28,7 @@ public sealed class AllowListVerifier : IPeerVerifier
         _list = new AllowList(list.Entries);
     }
 
+    /// <inheritdoc/>
     public PeerIdentity Verify(PeerCredential credential, PeerVerificationContext context)
     {
         ArgumentNullException.ThrowIfNull(credential);

@@ -11,6 +11,7 @@ public sealed class AnyOfVerifier : IPeerVerifier
 {
     private readonly IPeerVerifier[] _verifiers;
 
+    /// <summary>Combines <paramref name="verifiers"/>, tried in the given order; at least one is required.</summary>
     public AnyOfVerifier(params IPeerVerifier[] verifiers)
     {
         ArgumentNullException.ThrowIfNull(verifiers);
@@ -22,6 +23,7 @@ public sealed class AnyOfVerifier : IPeerVerifier
         _verifiers = verifiers;
     }
 
+    /// <inheritdoc/>
     public PeerIdentity Verify(PeerCredential credential, PeerVerificationContext context)
     {
         PeerIdentity? accepted = null;

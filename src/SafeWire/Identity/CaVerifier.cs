@@ -67,6 +67,7 @@ public sealed class CaVerifier : IPeerVerifier
         }
     }
 
+    /// <inheritdoc/>
     public PeerIdentity Verify(PeerCredential credential, PeerVerificationContext context)
     {
         ArgumentNullException.ThrowIfNull(credential);

@@ -28,10 +28,15 @@ public sealed record LeafRequest(string Name, PeerRole Role)
 /// </summary>
 public sealed class CertificateAuthority : IDisposable
 {
+    /// <summary>The file name of the CA certificate in its directory.</summary>
     public const string CertificateFileName = "ca.crt";
+    /// <summary>The file name of the CA private key in its directory.</summary>
     public const string KeyFileName = "ca.key";
+    /// <summary>The file name of the CA revocation list in its directory.</summary>
     public const string CrlFileName = "crl.pem";
+    /// <summary>How long a new CA is valid unless told otherwise: ten years.</summary>
     public const int DefaultCaDays = 3650;
+    /// <summary>How long an issued certificate is valid unless told otherwise: one year.</summary>
     public const int DefaultLeafDays = 365;
 
     /// <summary>How long a CRL is declared fresh (its nextUpdate); every revocation re-issues it.</summary>
@@ -53,19 +58,25 @@ public sealed class CertificateAuthority : IDisposable
         _key = key;
     }
 
+    /// <summary>The full path of the CA directory.</summary>
     public string Directory { get; }
 
+    /// <summary>The CA certificate file: distribute it to the peers that should trust this CA.</summary>
     public string CertificatePath => Path.Combine(Directory, CertificateFileName);
 
+    /// <summary>The CA private key file (owner-only); whoever holds it can issue certificates.</summary>
     public string KeyPath => Path.Combine(Directory, KeyFileName);
 
+    /// <summary>The CA revocation list file; verifiers read it to refuse revoked certificates.</summary>
     public string CrlPath => Path.Combine(Directory, CrlFileName);
 
     /// <summary>The root certificate (public part only).</summary>
     public X509Certificate2 Certificate { get; }
 
+    /// <summary>The <c>SHA256:</c> fingerprint of the CA's public key, to compare out of band before trusting the CA.</summary>
     public string Fingerprint => Identity.Fingerprint.Of(Certificate.PublicKey.ExportSubjectPublicKeyInfo());
 
+    /// <summary>True when <paramref name="directory"/> already holds a CA certificate or key (so <see cref="Create"/> would refuse).</summary>
     public static bool Exists(string directory) =>
         File.Exists(Path.Combine(directory, CertificateFileName)) || File.Exists(Path.Combine(directory, KeyFileName));
 
@@ -167,7 +178,7 @@ public sealed class CertificateAuthority : IDisposable
     }
 
     /// <summary>The common name of a CSR's subject, or null.</summary>
-    public static string? CommonNameOfRequest(string csrPem)
+    internal static string? CommonNameOfRequest(string csrPem)
     {
         try
         {
@@ -202,8 +213,9 @@ public sealed class CertificateAuthority : IDisposable
     }
 
     /// <summary>The current CRL (from <c>crl.pem</c>).</summary>
-    public RevocationList ReadCrl() => RevocationList.Read(CrlPath);
+    internal RevocationList ReadCrl() => RevocationList.Read(CrlPath);
 
+    /// <summary>Releases the CA's private key and certificate.</summary>
     public void Dispose()
     {
         _key.Dispose();
@@ -211,7 +223,7 @@ public sealed class CertificateAuthority : IDisposable
     }
 
     /// <summary>A serial number typed by a user (hex; colons, spaces and 0x allowed) in its DER byte form.</summary>
-    public static byte[] ParseSerial(string serialHex)
+    internal static byte[] ParseSerial(string serialHex)
     {
         ArgumentNullException.ThrowIfNull(serialHex);
         var cleaned = serialHex.Replace(":", "", StringComparison.Ordinal).Replace(" ", "", StringComparison.Ordinal);

@@ -40,6 +40,7 @@ public static class CertificateFile
         return certificates;
     }
 
+    /// <summary>Writes <paramref name="certificate"/> as PEM to <paramref name="path"/> (replacing the file atomically).</summary>
     public static void Write(string path, X509Certificate2 certificate)
     {
         ArgumentNullException.ThrowIfNull(certificate);

@@ -5,14 +5,14 @@ using System.Text.Json.Serialization;
 namespace SafeWire.Identity;
 
 /// <summary>A client identity the server has seen.</summary>
-public sealed record ClientRecord(string Fingerprint, string Name, DateTimeOffset FirstSeen, DateTimeOffset LastSeen, string? LastAddress);
+internal sealed record ClientRecord(string Fingerprint, string Name, DateTimeOffset FirstSeen, DateTimeOffset LastSeen, string? LastAddress);
 
 /// <summary>
 /// The server's registry of client identities, keyed by key fingerprint (not by IP address: addresses change,
 /// keys identify). Stored as JSON lines, one <see cref="ClientRecord"/> per line, rewritten atomically on every
 /// change. Thread-safe.
 /// </summary>
-public sealed class ClientRegistry
+internal sealed class ClientRegistry
 {
     private readonly string _path;
     private readonly object _gate = new();

@@ -10,7 +10,7 @@ namespace SafeWire.Identity;
 /// <param name="Certificate">The certificate (the caller disposes it).</param>
 /// <param name="Role">Client or server.</param>
 /// <param name="CaFingerprint">The issuing CA's key fingerprint.</param>
-public sealed record HeldCertificate(string Path, X509Certificate2 Certificate, PeerRole Role, string CaFingerprint);
+internal sealed record HeldCertificate(string Path, X509Certificate2 Certificate, PeerRole Role, string CaFingerprint);
 
 /// <summary>
 /// One identity of a home: one key pair, <c>keys/NAME.key</c> (NAME is "node" unless <c>--as NAME</c>; <c>safewire
@@ -20,7 +20,7 @@ public sealed record HeldCertificate(string Path, X509Certificate2 Certificate, 
 /// records which CA vouches for which server (<see cref="TrustedServers"/>). A home from before this layout keeps
 /// working: <c>--as NAME</c> with an old <c>certs/NAME.key</c> uses that key and <c>certs/NAME.crt</c>.
 /// </summary>
-public sealed class HomeIdentity
+internal sealed class HomeIdentity
 {
     /// <summary>The identity used when none is named.</summary>
     public const string DefaultName = SafeWireHome.NodeKeyName;
@@ -241,14 +241,14 @@ public sealed class HomeIdentity
 /// <param name="CaTag">The CA's file tag (<see cref="HomeIdentity.CaTag"/>).</param>
 /// <param name="CaCertificatePath">The CA certificate.</param>
 /// <param name="CrlPath">Its CRL (received at the join, refreshed from the server when older than <see cref="TrustedServers.CrlMaxAge"/>).</param>
-public sealed record ServerBinding(string Host, string CaTag, string CaCertificatePath, string CrlPath);
+internal sealed record ServerBinding(string Host, string CaTag, string CaCertificatePath, string CrlPath);
 
 /// <summary>
 /// The CAs a home learned by joining, and which hosts each vouches for: <c>trusted/CA.crt</c>, <c>trusted/CA.crl</c>
 /// and <c>trusted/servers.txt</c> (<c>HOST CA</c> per line). For a bound host, client verbs trust exactly that CA
 /// (with its CRL and the usual name check) instead of trust on first use.
 /// </summary>
-public sealed class TrustedServers(SafeWireHome home)
+internal sealed class TrustedServers(SafeWireHome home)
 {
     /// <summary>How old a joined CA's CRL copy may get before client verbs fetch the current one from the server: 1 hour.</summary>
     public static readonly TimeSpan CrlMaxAge = TimeSpan.FromHours(1);

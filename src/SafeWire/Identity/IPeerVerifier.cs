@@ -21,5 +21,13 @@ public readonly record struct PeerVerificationContext(PeerRole Role, string? Exp
 /// </summary>
 public interface IPeerVerifier
 {
+    /// <summary>
+    /// Decides whether to trust the peer that presented <paramref name="credential"/>, during the handshake (keep it quick:
+    /// the handshake waits). Returns who the peer is, or throws <see cref="TrustException"/> saying why not; the
+    /// handshake then fails on both sides with the matching alert. Called concurrently for different connections.
+    /// </summary>
+    /// <param name="credential">What the peer presented: a certificate chain or a bare public key.</param>
+    /// <param name="context">The role the peer plays, the name it should have and the time to check validity against.</param>
+    /// <returns>The identity the channel reports as <see cref="Transport.SecureStream.RemoteIdentity"/>.</returns>
     PeerIdentity Verify(PeerCredential credential, PeerVerificationContext context);
 }

@@ -20,6 +20,7 @@ public enum IdentityFileError
 /// <summary>A key, certificate, CRL or list file could not be used. The message names the file and says why.</summary>
 public sealed class IdentityFileException : Exception
 {
+    /// <summary>Creates the exception for the file at <paramref name="path"/>; <paramref name="message"/> is shown to the user.</summary>
     public IdentityFileException(IdentityFileError error, string path, string message)
         : base(message)
     {
@@ -27,6 +28,7 @@ public sealed class IdentityFileException : Exception
         FilePath = path;
     }
 
+    /// <summary>Creates the exception with the error that caused it.</summary>
     public IdentityFileException(IdentityFileError error, string path, string message, Exception innerException)
         : base(message, innerException)
     {
@@ -34,7 +36,9 @@ public sealed class IdentityFileException : Exception
         FilePath = path;
     }
 
+    /// <summary>What was wrong with the file, for programs that react differently (e.g. ask for a password on <see cref="IdentityFileError.PasswordRequired"/>).</summary>
     public IdentityFileError Error { get; }
 
+    /// <summary>The file that could not be used.</summary>
     public string FilePath { get; }
 }

@@ -10,7 +10,7 @@ namespace SafeWire.Identity;
 /// <param name="Fingerprint"><c>SHA256:…</c> of the SubjectPublicKeyInfo.</param>
 /// <param name="SubjectPublicKeyInfo">The public key, DER.</param>
 /// <param name="Content">"private key", "encrypted private key", "public key" or "certificate".</param>
-public sealed record KeyDescription(string Algorithm, int KeySize, string Fingerprint, byte[] SubjectPublicKeyInfo, string Content);
+internal sealed record KeyDescription(string Algorithm, int KeySize, string Fingerprint, byte[] SubjectPublicKeyInfo, string Content);
 
 /// <summary>
 /// Key pairs as files: PKCS#8 PEM private keys (optionally PBES2 / AES-256-CBC / PBKDF2-SHA256 encrypted),
@@ -20,7 +20,7 @@ public sealed record KeyDescription(string Algorithm, int KeySize, string Finger
 public static class KeyFile
 {
     /// <summary>PBKDF2 iterations for encrypted keys (SHA-256; above OWASP's 2023 floor for PBKDF2-SHA256 at 1/3 of its recommendation, to keep CLI start-up quick).</summary>
-    public const int Pbkdf2Iterations = 200_000;
+    internal const int Pbkdf2Iterations = 200_000;
 
     private const string OidEcPublicKey = "1.2.840.10045.2.1";
     private const string OidRsa = "1.2.840.113549.1.1.1";
@@ -38,6 +38,7 @@ public static class KeyFile
         ["1.2.840.113549.1.1.10"] = "RSA-PSS",
     };
 
+    /// <summary>Generates a new key pair of <paramref name="algorithm"/> (the caller owns and disposes it).</summary>
     public static AsymmetricAlgorithm Generate(KeyAlgorithm algorithm) => algorithm switch
     {
         KeyAlgorithm.EcdsaP256 => ECDsa.Create(ECCurve.NamedCurves.nistP256),
@@ -125,7 +126,7 @@ public static class KeyFile
     /// Describes whatever key-bearing file this is: a private key (encrypted ones need the password),
     /// a public key, or a certificate (its public key).
     /// </summary>
-    public static KeyDescription Describe(string path, ReadOnlySpan<char> password = default)
+    internal static KeyDescription Describe(string path, ReadOnlySpan<char> password = default)
     {
         var blocks = PemFile.ReadBlocks(path, "key");
         var first = blocks.FirstOrDefault(b => b.Label != "EC PARAMETERS");
@@ -158,7 +159,7 @@ public static class KeyFile
     }
 
     /// <summary>A PKCS#1 RSAPublicKey ("RSA PUBLIC KEY", as <c>ssh-keygen -e -m PEM</c> writes it) as SubjectPublicKeyInfo DER.</summary>
-    public static byte[] RsaPublicKeyToSpki(string source, byte[] pkcs1)
+    internal static byte[] RsaPublicKeyToSpki(string source, byte[] pkcs1)
     {
         using var rsa = RSA.Create();
         try
@@ -182,7 +183,7 @@ public static class KeyFile
         Describe(path, password).SubjectPublicKeyInfo;
 
     /// <summary>Algorithm, size and fingerprint of an SPKI; throws UnsupportedAlgorithm for anything but ECDSA and RSA.</summary>
-    public static KeyDescription Describe(string path, byte[] subjectPublicKeyInfo, string content)
+    internal static KeyDescription Describe(string path, byte[] subjectPublicKeyInfo, string content)
     {
         var (oid, curve) = ReadAlgorithm(path, subjectPublicKeyInfo, isPrivate: false);
         string algorithm;
@@ -214,7 +215,7 @@ public static class KeyFile
     }
 
     /// <summary>Checks that an SPKI is ECDSA (P-256/384/521) or RSA; returns the description.</summary>
-    public static KeyDescription CheckSupported(byte[] subjectPublicKeyInfo, string what) => Describe(what, subjectPublicKeyInfo, "public key");
+    internal static KeyDescription CheckSupported(byte[] subjectPublicKeyInfo, string what) => Describe(what, subjectPublicKeyInfo, "public key");
 
     private static AsymmetricAlgorithm ImportPkcs8(string path, byte[] der)
     {

@@ -25,8 +25,10 @@ public sealed class KnownHostsVerifier : IPeerVerifier
         _port = port;
     }
 
+    /// <summary>The full path of the known-hosts file this verifier reads and appends to.</summary>
     public string FilePath => _path;
 
+    /// <inheritdoc/>
     public PeerIdentity Verify(PeerCredential credential, PeerVerificationContext context)
     {
         ArgumentNullException.ThrowIfNull(credential);
@@ -67,7 +69,7 @@ public sealed class KnownHostsVerifier : IPeerVerifier
     }
 
     /// <summary>Every recorded host, in file order.</summary>
-    public IReadOnlyList<KnownHostEntry> Entries()
+    internal IReadOnlyList<KnownHostEntry> Entries()
     {
         lock (_gate)
         {
@@ -144,4 +146,4 @@ public sealed class KnownHostsVerifier : IPeerVerifier
 /// <param name="Host">HOST or HOST:PORT, lower case.</param>
 /// <param name="Fingerprint">The recorded key, <c>SHA256:…</c>.</param>
 /// <param name="FirstSeen">When it was first seen, when recorded.</param>
-public sealed record KnownHostEntry(string Host, string Fingerprint, DateTimeOffset? FirstSeen);
+internal sealed record KnownHostEntry(string Host, string Fingerprint, DateTimeOffset? FirstSeen);

@@ -52,6 +52,7 @@ public sealed class LocalCredential : IDisposable
         return new LocalCredential(privateKey, PeerCredential.FromRawPublicKey(privateKey.ExportSubjectPublicKeyInfo()), null);
     }
 
+    /// <summary>Releases the private key and certificate; the credential cannot be used afterwards.</summary>
     public void Dispose()
     {
         Key.Dispose();

@@ -18,8 +18,10 @@ public sealed class PeerCredential
     /// <summary>DER SubjectPublicKeyInfo of the key that signs the handshake.</summary>
     public byte[] SubjectPublicKeyInfo { get; }
 
+    /// <summary>True when the peer presented a bare public key rather than a certificate chain.</summary>
     public bool IsRawPublicKey => CertificateChain.Count == 0;
 
+    /// <summary>A credential for a bare public key (DER SubjectPublicKeyInfo), e.g. to test a verifier.</summary>
     public static PeerCredential FromRawPublicKey(byte[] subjectPublicKeyInfo)
     {
         ArgumentNullException.ThrowIfNull(subjectPublicKeyInfo);

@@ -9,7 +9,7 @@ namespace SafeWire.Identity;
 /// A parsed X.509 CRL (RFC 5280 section 5): who issued it, when, and which serial numbers it revokes.
 /// .NET can build CRLs but not check certificates against a local one, so the verifier reads them here.
 /// </summary>
-public sealed class RevocationList
+internal sealed class RevocationList
 {
     private const string OidCrlNumber = "2.5.29.20";
     private readonly HashSet<string> _revokedSerials;

@@ -19,12 +19,19 @@ namespace SafeWire.Identity;
 /// </summary>
 public sealed class SafeWireHome
 {
+    /// <summary>The environment variable that names the home directory when no path is given (<c>SAFEWIRE_HOME</c>).</summary>
     public const string EnvironmentVariable = "SAFEWIRE_HOME";
+    /// <summary>The name of this node's own key pair in <c>keys/</c> (<c>node</c>): its identity for key-based trust.</summary>
     public const string NodeKeyName = "node";
+    /// <summary>The subject name given to a home CA created on first use.</summary>
     public const string DefaultCaName = "SafeWire Local CA";
 
     private static readonly TimeSpan s_lockTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Opens the home at <paramref name="root"/>; nothing is created until a key, CA or certificate is first asked for.
+    /// <paramref name="time"/> is the clock for validity checks (the system clock when null).
+    /// </summary>
     public SafeWireHome(string root, TimeProvider? time = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(root);
@@ -32,33 +39,46 @@ public sealed class SafeWireHome
         Time = time ?? TimeProvider.System;
     }
 
+    /// <summary>The full path of the home directory.</summary>
     public string Root { get; }
 
     /// <summary>The clock used for certificate validity and "first seen" times.</summary>
     public TimeProvider Time { get; }
 
+    /// <summary>The folder of the home CA (<c>ca/</c>): certificate, private key and CRL.</summary>
     public string CaDirectory => Path.Combine(Root, "ca");
 
+    /// <summary>The home CA's certificate (<c>ca/ca.crt</c>): give it to peers that should trust certificates from this home.</summary>
     public string CaCertificatePath => Path.Combine(CaDirectory, CertificateAuthority.CertificateFileName);
 
+    /// <summary>The home CA's private key (<c>ca/ca.key</c>, readable by the owner only).</summary>
     public string CaKeyPath => Path.Combine(CaDirectory, CertificateAuthority.KeyFileName);
 
+    /// <summary>The home CA's revocation list (<c>ca/crl.pem</c>), checked by <see cref="CreateCaVerifier"/>.</summary>
     public string CrlPath => Path.Combine(CaDirectory, CertificateAuthority.CrlFileName);
 
+    /// <summary>The folder of certificates issued by the home CA and their keys (<c>certs/</c>).</summary>
     public string CertsDirectory => Path.Combine(Root, "certs");
 
+    /// <summary>The folder of named key pairs (<c>keys/</c>).</summary>
     public string KeysDirectory => Path.Combine(Root, "keys");
 
+    /// <summary>This node's private key (<c>keys/node.key</c>).</summary>
     public string NodeKeyPath => KeyPath(NodeKeyName);
 
+    /// <summary>This node's public key (<c>keys/node.pub</c>), to hand to peers that pin keys.</summary>
     public string NodePublicKeyPath => PublicKeyPath(NodeKeyName);
 
+    /// <summary>The allow-list of client keys a server accepts (<c>allowed.txt</c>), read by <see cref="CreateAllowListVerifier"/>.</summary>
     public string AllowListPath => Path.Combine(Root, "allowed.txt");
 
+    /// <summary>The servers' keys a client has seen before (<c>known_hosts</c>), read by <see cref="CreateKnownHostsVerifier"/>.</summary>
     public string KnownHostsPath => Path.Combine(Root, "known_hosts");
 
+    /// <summary>The log of clients a server has seen (<c>clients.jsonl</c>).</summary>
     public string ClientRegistryPath => Path.Combine(Root, "clients.jsonl");
 
+    /// <summary>True when the home already holds a CA (its certificate or key exists).</summary>
     public bool HasCa => CertificateAuthority.Exists(CaDirectory);
 
     /// <summary>--home if given, else $SAFEWIRE_HOME, else ~/.safewire.</summary>
@@ -78,12 +98,16 @@ public sealed class SafeWireHome
         return new SafeWireHome(Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".safewire"), time);
     }
 
+    /// <summary>The path of the certificate issued under <paramref name="name"/> (<c>certs/NAME.crt</c>).</summary>
     public string CertificatePath(string name) => Path.Combine(CertsDirectory, CheckName(name) + ".crt");
 
+    /// <summary>The path of the private key of that certificate (<c>certs/NAME.key</c>).</summary>
     public string CertificateKeyPath(string name) => Path.Combine(CertsDirectory, CheckName(name) + ".key");
 
+    /// <summary>The path of the named private key (<c>keys/NAME.key</c>).</summary>
     public string KeyPath(string name) => Path.Combine(KeysDirectory, CheckName(name) + ".key");
 
+    /// <summary>The path of the named public key (<c>keys/NAME.pub</c>).</summary>
     public string PublicKeyPath(string name) => Path.Combine(KeysDirectory, CheckName(name) + ".pub");
 
     /// <summary>Loads the home's CA, creating it (and an empty CRL) when absent.</summary>
@@ -144,11 +168,13 @@ public sealed class SafeWireHome
         return CaVerifier.FromFiles(CaCertificatePath, CrlPath);
     }
 
+    /// <summary>A verifier that accepts the keys listed in <see cref="AllowListPath"/>; edits to the file apply to the next handshake.</summary>
     public AllowListVerifier CreateAllowListVerifier() => new(AllowListPath);
 
+    /// <summary>A trust-on-first-use verifier over <see cref="KnownHostsPath"/>, kept per host (or per <c>host:port</c> when <paramref name="port"/> is given).</summary>
     public KnownHostsVerifier CreateKnownHostsVerifier(int? port = null) => new(KnownHostsPath, port);
 
-    public ClientRegistry OpenClientRegistry() => new(ClientRegistryPath);
+    internal ClientRegistry OpenClientRegistry() => new(ClientRegistryPath);
 
     /// <summary>Names become file names: letters, digits, '.', '_', '-', not starting with '.'.</summary>
     public static string CheckName(string name)

@@ -55,7 +55,7 @@ public enum Alert : byte
 }
 
 /// <summary>Mapping between trust failures and alerts.</summary>
-public static class AlertMapping
+internal static class AlertMapping
 {
     /// <summary>The alert sent when a peer's identity is rejected for <paramref name="reason"/>.</summary>
     public static Alert ForTrustFailure(TrustFailureReason reason) => reason switch

@@ -25,10 +25,10 @@ public interface IHandshakeObserver
 }
 
 /// <summary>One field of a handshake message, for display: name, size in bytes on the wire (without its length prefix), value.</summary>
-public sealed record HandshakeField(string Name, int Size, string Value);
+internal sealed record HandshakeField(string Name, int Size, string Value);
 
 /// <summary>Splits a handshake message into its fields with the protocol's own codecs (docs/PROTOCOL.md has the structs).</summary>
-public static class HandshakeFields
+internal static class HandshakeFields
 {
     public static IReadOnlyList<HandshakeField> Describe(ReadOnlySpan<byte> message)
     {

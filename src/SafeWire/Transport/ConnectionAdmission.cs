@@ -4,7 +4,7 @@ using System.Net;
 namespace SafeWire.Transport;
 
 /// <summary>What <see cref="ConnectionAdmission.TryAdmit"/> decided.</summary>
-public enum AdmissionResult
+internal enum AdmissionResult
 {
     /// <summary>Admitted: the caller owns the lease.</summary>
     Admitted,
@@ -42,7 +42,7 @@ public sealed class ConnectionAdmission : IDisposable
     private long _dropped;
 
     /// <summary>Creates the policy's state; <paramref name="options"/> is copied.</summary>
-    public ConnectionAdmission(AdmissionOptions options)
+    internal ConnectionAdmission(AdmissionOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -85,7 +85,7 @@ public sealed class ConnectionAdmission : IDisposable
     /// lease and disposes it when the connection closes (in a <c>finally</c>); when refused, the caller tells the
     /// peer (server busy) and closes. A refusal is logged here, rate-limited.
     /// </summary>
-    public AdmissionResult TryAdmit(IPEndPoint? remote, out ConnectionLease? lease)
+    internal AdmissionResult TryAdmit(IPEndPoint? remote, out ConnectionLease? lease)
     {
         lease = null;
         ConnectionLease? dropped = null;
@@ -142,10 +142,10 @@ public sealed class ConnectionAdmission : IDisposable
     }
 
     /// <summary>Logs (rate-limited) a connection that failed its handshake or login: <paramref name="reason"/> says why.</summary>
-    public void ReportFailure(IPEndPoint? remote, string reason) => _log.Record(AdmissionEvent.Failed, remote, reason);
+    internal void ReportFailure(IPEndPoint? remote, string reason) => _log.Record(AdmissionEvent.Failed, remote, reason);
 
     /// <summary>Stops admitting and aborts every connection still in its handshake (authenticated ones are the server's to end).</summary>
-    public void BeginStop()
+    internal void BeginStop()
     {
         ConnectionLease[] pending;
         lock (_gate)
@@ -165,7 +165,7 @@ public sealed class ConnectionAdmission : IDisposable
     }
 
     /// <summary>Completes when, after <see cref="BeginStop"/>, every lease has been released.</summary>
-    public Task WhenAllClosedAsync() => _allClosed.Task;
+    internal Task WhenAllClosedAsync() => _allClosed.Task;
 
     /// <summary>Writes the last summary line, if any.</summary>
     public void Dispose() => _log.Dispose();
@@ -303,10 +303,10 @@ public sealed class ConnectionLease : IDisposable
     public bool IsAuthenticated { get; internal set; }
 
     /// <summary>Canceled when the connection is dropped to make room for a newcomer, or when the server stops before it authenticated.</summary>
-    public CancellationToken Aborted => _abort.Token;
+    internal CancellationToken Aborted => _abort.Token;
 
     /// <summary>The time left until the handshake (or login) deadline; zero once it has passed.</summary>
-    public TimeSpan HandshakeTimeLeft
+    internal TimeSpan HandshakeTimeLeft
     {
         get
         {
@@ -323,14 +323,14 @@ public sealed class ConnectionLease : IDisposable
     /// Moves the connection from "in its handshake" to "authenticated". False when it may not stay: it was dropped,
     /// the server is stopping, or the authenticated connections are at their maximum (refuse it as busy).
     /// </summary>
-    public bool MarkAuthenticated() => _owner.Authenticate(this);
+    internal bool MarkAuthenticated() => _owner.Authenticate(this);
 
     /// <summary>
     /// Records that the peer did real work toward authenticating (a whole first handshake record arrived, an FTP client
     /// asked for TLS, a chat client finished its handshake): such a connection is dropped for a newcomer only when no
     /// stalled one is left to drop.
     /// </summary>
-    public void MarkProgress() => Volatile.Write(ref _progressed, true);
+    internal void MarkProgress() => Volatile.Write(ref _progressed, true);
 
     internal bool Progressed => Volatile.Read(ref _progressed);
 
@@ -338,7 +338,7 @@ public sealed class ConnectionLease : IDisposable
     /// A token that fires at the handshake (or login) deadline, when the connection is dropped, or when
     /// <paramref name="outer"/> fires. <see cref="HandshakeDeadline.Expired"/> tells the deadline apart.
     /// </summary>
-    public HandshakeDeadline StartDeadline(CancellationToken outer) => new(HandshakeTimeLeft, _owner.Options.TimeProvider, Aborted, outer);
+    internal HandshakeDeadline StartDeadline(CancellationToken outer) => new(HandshakeTimeLeft, _owner.Options.TimeProvider, Aborted, outer);
 
     /// <summary>Frees the connection's place.</summary>
     public void Dispose()
@@ -366,7 +366,7 @@ public sealed class ConnectionLease : IDisposable
 }
 
 /// <summary>A deadline plus the lease's abort and an outer token, as one token (see <see cref="ConnectionLease.StartDeadline"/>).</summary>
-public sealed class HandshakeDeadline : IDisposable
+internal sealed class HandshakeDeadline : IDisposable
 {
     private readonly CancellationTokenSource _timer;
     private readonly CancellationTokenSource _linked;

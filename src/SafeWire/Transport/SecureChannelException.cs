@@ -10,6 +10,7 @@ namespace SafeWire.Transport;
 /// </summary>
 public sealed class SecureChannelException : IOException
 {
+    /// <summary>Creates the exception for <paramref name="alert"/>; <paramref name="message"/> is shown to the user and says what to do.</summary>
     public SecureChannelException(Alert alert, string message, TrustFailureReason? trustFailure = null, bool sentByPeer = false, Exception? innerException = null)
         : base(message, innerException)
     {
@@ -18,6 +19,7 @@ public sealed class SecureChannelException : IOException
         SentByPeer = sentByPeer;
     }
 
+    /// <summary>What failed, as the protocol's alert (sent to or received from the peer).</summary>
     public Alert Alert { get; }
 
     /// <summary>For certificate and key failures: the trust policy's reason (also carried in the peer's alert).</summary>

@@ -9,6 +9,19 @@ namespace SafeWire.Transport;
 /// (socket, stream, keys). Also the handshake on a transport the caller already has (peer-to-peer sockets, relayed
 /// streams), and a retry with backoff for servers that answer "busy".
 /// </summary>
+/// <example>
+/// Connect to a server whose key was pinned out of band, with a client certificate:
+/// <code>
+/// var pinned = new AllowListVerifier(new AllowList([new AllowListEntry("SHA256:3q2+7w...", "backup-server")]));
+/// using var credential = home.LoadOrCreateClientCredential("alice");
+/// await using var stream = await SecureConnector.ConnectAsync("backup.example.internal", 7000, new SecureClientOptions
+/// {
+///     ServerVerifier = pinned,
+///     ClientCredential = credential,
+/// }, cancellationToken);
+/// Console.WriteLine($"connected to {stream.RemoteIdentity!.Name} ({stream.CipherSuite})");
+/// </code>
+/// </example>
 public static class SecureConnector
 {
     /// <summary>How long the TCP connect may take before it fails with <see cref="TimeoutException"/>.</summary>

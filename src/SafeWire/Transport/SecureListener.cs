@@ -11,7 +11,7 @@ public sealed class AcceptedConnection : IAsyncDisposable, IDisposable
     private readonly ConnectionLease? _lease;
 
     /// <summary>Wraps an authenticated stream (a connection that the listener does not track).</summary>
-    public AcceptedConnection(SecureStream stream, IPEndPoint remoteEndPoint)
+    internal AcceptedConnection(SecureStream stream, IPEndPoint remoteEndPoint)
         : this(stream, remoteEndPoint, null)
     {
     }
@@ -65,6 +65,25 @@ public sealed class AcceptedConnection : IAsyncDisposable, IDisposable
 /// one gets handshake_timeout. It tracks every connection (<see cref="Admission"/>); disposing it stops accepting,
 /// aborts and waits for in-flight handshakes, and waits for running handlers.
 /// </summary>
+/// <example>
+/// An echo server that admits only clients with a certificate from the home CA:
+/// <code>
+/// var home = SafeWireHome.Resolve(null);
+/// using var credential = home.LoadOrCreateServerCredential("echo", ["localhost"], [IPAddress.Loopback]);
+/// await using var listener = new SecureListener(new IPEndPoint(IPAddress.Loopback, 7000), new SecureServerOptions
+/// {
+///     ServerCredential = credential,
+///     ClientVerifier = home.CreateCaVerifier(),
+///     RequireClientCredential = true,
+/// });
+/// listener.Start();
+/// await listener.ServeAsync(async (connection, cancellationToken) =>
+/// {
+///     Console.WriteLine($"{connection.Stream.RemoteIdentity!.Name} from {connection.RemoteEndPoint}");
+///     await connection.Stream.CopyToAsync(connection.Stream, cancellationToken);
+/// }, stopping.Token);
+/// </code>
+/// </example>
 public sealed class SecureListener : IAsyncDisposable
 {
     private static readonly byte[] s_busyAlert = PlaintextAlert.Record(Alert.ServerBusy);
@@ -204,14 +223,14 @@ public sealed class SecureListener : IAsyncDisposable
     }
 
     /// <summary>Refuses a connection before its handshake: a plaintext server_busy alert (the client reports "server busy, retry"), then close.</summary>
-    public static void RefuseBusy(Socket socket)
+    internal static void RefuseBusy(Socket socket)
     {
         ArgumentNullException.ThrowIfNull(socket);
         Refuse(socket, s_busyAlert);
     }
 
     /// <summary>The bytes of a plaintext alert record (before any keys exist), for servers that refuse or time out a connection themselves.</summary>
-    public static byte[] AlertRecord(Alert alert) => PlaintextAlert.Record(alert);
+    internal static byte[] AlertRecord(Alert alert) => PlaintextAlert.Record(alert);
 
     /// <summary>Sends a plaintext alert to a connection refused before its handshake and closes it.</summary>
     internal static void Refuse(Socket socket, byte[] alert)
@@ -280,7 +299,7 @@ public sealed class SecureListener : IAsyncDisposable
     /// A whole first record (a real ClientHello) has arrived: the connection is past the stage where slowloris sockets
     /// stall, so it is dropped for a newcomer only after those. Peeks; consumes nothing.
     /// </summary>
-    public static void MarkProgressOnCompleteRecord(Socket socket, ConnectionLease lease)
+    internal static void MarkProgressOnCompleteRecord(Socket socket, ConnectionLease lease)
     {
         ArgumentNullException.ThrowIfNull(socket);
         ArgumentNullException.ThrowIfNull(lease);

@@ -15,6 +15,31 @@ namespace SafeWire.Transport;
 /// One concurrent reader and one concurrent writer are allowed. The first failure sticks: every later call
 /// rethrows the same <see cref="SecureChannelException"/>.
 /// </summary>
+/// <example>
+/// A client that trusts servers with a certificate from the home CA and echoes one message:
+/// <code>
+/// var home = SafeWireHome.Resolve(null);
+/// using var tcp = new TcpClient();
+/// await tcp.ConnectAsync("localhost", 7000);
+/// await using var stream = new SecureStream(tcp.GetStream());
+/// await stream.AuthenticateAsClientAsync(new SecureClientOptions
+/// {
+///     ServerVerifier = home.CreateCaVerifier(),
+///     ServerName = "localhost",
+/// });
+/// await stream.WriteAsync("hello"u8.ToArray());
+/// var echo = new byte[5];
+/// await stream.ReadExactlyAsync(echo);
+/// await stream.ShutdownAsync();
+/// </code>
+/// The server side of one accepted socket (a <see cref="SecureListener"/> does this, with admission limits, for you):
+/// <code>
+/// using var credential = home.LoadOrCreateServerCredential("echo", ["localhost"], [IPAddress.Loopback]);
+/// await using var stream = new SecureStream(new NetworkStream(socket, ownsSocket: true));
+/// await stream.AuthenticateAsServerAsync(new SecureServerOptions { ServerCredential = credential });
+/// await stream.CopyToAsync(stream);
+/// </code>
+/// </example>
 public sealed class SecureStream : Stream
 {
     // Receive buffer invariants (one pooled array, rented only while it holds bytes):
@@ -61,6 +86,10 @@ public sealed class SecureStream : Stream
     private bool _disposed;
     private ExceptionDispatchInfo? _failure;
 
+    /// <summary>
+    /// Wraps a connected transport (usually a <see cref="NetworkStream"/>); call <see cref="AuthenticateAsClientAsync"/> or <see cref="AuthenticateAsServerAsync"/> before reading or writing.
+    /// When <paramref name="leaveInnerStreamOpen"/> is false, disposing this stream disposes <paramref name="inner"/> too.
+    /// </summary>
     public SecureStream(Stream inner, bool leaveInnerStreamOpen = false)
     {
         ArgumentNullException.ThrowIfNull(inner);
@@ -106,14 +135,19 @@ public sealed class SecureStream : Stream
     /// <summary>Length of the receive buffer held now, 0 if none (tests check the move to the bulk size).</summary>
     internal int ReceiveBufferLength => _receive?.Length ?? 0;
 
+    /// <summary>True until the stream is disposed (reading still needs a completed handshake).</summary>
     public override bool CanRead => !_disposed;
 
+    /// <summary>True until the stream is disposed (writing still needs a completed handshake).</summary>
     public override bool CanWrite => !_disposed;
 
+    /// <summary>Always false: a secure channel cannot seek.</summary>
     public override bool CanSeek => false;
 
+    /// <summary>Not supported: throws <see cref="NotSupportedException"/>.</summary>
     public override long Length => throw new NotSupportedException();
 
+    /// <summary>Not supported: throws <see cref="NotSupportedException"/>.</summary>
     public override long Position
     {
         get => throw new NotSupportedException();
@@ -171,6 +205,7 @@ public sealed class SecureStream : Stream
         _connection!.Export(label, context, destination);
     }
 
+    /// <inheritdoc cref="Read(Span{byte})"/>
     public override int Read(byte[] buffer, int offset, int count)
     {
         ValidateBufferArguments(buffer, offset, count);
@@ -215,12 +250,14 @@ public sealed class SecureStream : Stream
         }
     }
 
+    /// <summary>Reads one decrypted byte, or returns -1 once the peer has closed with <see cref="ShutdownAsync"/>.</summary>
     public override int ReadByte()
     {
         Span<byte> one = stackalloc byte[1];
         return Read(one) == 1 ? one[0] : -1;
     }
 
+    /// <inheritdoc cref="Read(Span{byte})"/>
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
     {
         ValidateBufferArguments(buffer, offset, count);
@@ -246,12 +283,14 @@ public sealed class SecureStream : Stream
         return ReadSlowAsync(buffer, cancellationToken);
     }
 
+    /// <inheritdoc cref="Write(ReadOnlySpan{byte})"/>
     public override void Write(byte[] buffer, int offset, int count)
     {
         ValidateBufferArguments(buffer, offset, count);
         Write(buffer.AsSpan(offset, count));
     }
 
+    /// <summary>Encrypts and sends <paramref name="buffer"/> (split into records as needed); every record has been written to the transport when the call returns.</summary>
     public override void Write(ReadOnlySpan<byte> buffer)
     {
         ThrowIfNotAuthenticated();
@@ -289,12 +328,14 @@ public sealed class SecureStream : Stream
         }
     }
 
+    /// <inheritdoc cref="Write(ReadOnlySpan{byte})"/>
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
     {
         ValidateBufferArguments(buffer, offset, count);
         return WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
     }
 
+    /// <inheritdoc cref="Write(ReadOnlySpan{byte})"/>
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (buffer.IsEmpty)
@@ -306,8 +347,10 @@ public sealed class SecureStream : Stream
         return WriteCoreAsync(buffer, cancellationToken);
     }
 
+    /// <summary>Flushes the transport; records are already sent by each write.</summary>
     public override void Flush() => _inner.Flush();
 
+    /// <summary>Flushes the transport; records are already sent by each write.</summary>
     public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
 
     /// <summary>Sends close_notify: the peer's reads end cleanly (return 0) instead of reporting truncation.</summary>
@@ -338,10 +381,16 @@ public sealed class SecureStream : Stream
         }
     }
 
+    /// <summary>Not supported: throws <see cref="NotSupportedException"/>.</summary>
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
 
+    /// <summary>Not supported: throws <see cref="NotSupportedException"/>.</summary>
     public override void SetLength(long value) => throw new NotSupportedException();
 
+    /// <summary>
+    /// Closes the channel: sends close_notify if no write is in progress (await <see cref="ShutdownAsync"/> first for a close the
+    /// peer is sure to see), releases the keys and buffers, and disposes the transport unless it was to be left open.
+    /// </summary>
     protected override void Dispose(bool disposing)
     {
         if (disposing && !_disposed)

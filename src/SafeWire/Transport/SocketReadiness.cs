@@ -7,7 +7,7 @@ namespace SafeWire.Transport;
 /// implements it, so that <see cref="SecureStream"/> over it still waits for the peer without holding a receive
 /// buffer and still drains what has already arrived without blocking. A plain <see cref="NetworkStream"/> needs nothing.
 /// </summary>
-public interface IStreamReadiness
+internal interface IStreamReadiness
 {
     /// <summary>True when a read would return data at once.</summary>
     bool DataAvailable { get; }
@@ -17,7 +17,7 @@ public interface IStreamReadiness
 }
 
 /// <summary>Waiting for a peer without holding a receive buffer.</summary>
-public static class SocketReadiness
+internal static class SocketReadiness
 {
     /// <summary>
     /// A zero-byte read that completes only when the socket has data or has ended; returns 0 like one. A plain

@@ -42,8 +42,10 @@ public sealed class SessionTicketStore : IDisposable
         CryptographicOperations.ZeroMemory(key);
     }
 
+    /// <summary>How long an issued ticket can be redeemed.</summary>
     public TimeSpan Lifetime { get; }
 
+    /// <summary>Destroys the ticket key: tickets issued so far can no longer be redeemed.</summary>
     public void Dispose() => _aead.Dispose();
 
     internal byte[] Issue(TicketState state, DateTimeOffset now, Action<Span<byte>> random)
@@ -164,6 +166,7 @@ public sealed class SessionTicketCache
     private readonly ConcurrentDictionary<string, ClientTicket> _tickets = new(StringComparer.Ordinal);
     private readonly int _capacity;
 
+    /// <summary>A cache holding tickets for at most <paramref name="capacity"/> servers; set it on <see cref="Transport.SecureClientOptions.SessionCache"/> of every connection that may resume.</summary>
     public SessionTicketCache(int capacity = 256)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);

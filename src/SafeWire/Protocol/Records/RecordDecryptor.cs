@@ -4,14 +4,14 @@ using SafeWire.Protocol.KeySchedule;
 namespace SafeWire.Protocol.Records;
 
 /// <summary>One record opened by a <see cref="RecordDecryptor"/>: its inner content type (21, 22 or 23), sequence number and content.</summary>
-public sealed record DecryptedRecord(byte ContentType, ulong Sequence, byte[] Content);
+internal sealed record DecryptedRecord(byte ContentType, ulong Sequence, byte[] Content);
 
 /// <summary>
 /// Opens the records of one direction of a recorded session with a traffic secret from a key log, using the same
 /// record protection and key schedule as a live connection (for analysis tools such as <c>safewire capture decrypt</c>).
 /// Records must be opened in the order they were sent: the sequence number is implicit, as on the wire.
 /// </summary>
-public sealed class RecordDecryptor : IDisposable
+internal sealed class RecordDecryptor : IDisposable
 {
     private readonly CipherSuite _suite;
     private TrafficSecret _secret;
@@ -96,7 +96,7 @@ public sealed class RecordDecryptor : IDisposable
 }
 
 /// <summary>Describes handshake messages read from a capture, where any bytes may appear: never throws.</summary>
-public static class CapturedHandshakeFields
+internal static class CapturedHandshakeFields
 {
     /// <summary>The fields of one handshake message (4-byte header included), or one "malformed" field saying why it cannot be read.</summary>
     public static IReadOnlyList<HandshakeField> Describe(ReadOnlySpan<byte> message)

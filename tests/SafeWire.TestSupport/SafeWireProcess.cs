@@ -149,7 +149,7 @@ public sealed class SafeWireProcess : IAsyncDisposable
         {
             if (_process.HasExited)
             {
-                await Task.Delay(100); // let the last output lines arrive
+                _process.WaitForExit(); // returns once the asynchronous output readers have the last lines
                 if (Output.Contains(text, StringComparison.Ordinal))
                 {
                     return;

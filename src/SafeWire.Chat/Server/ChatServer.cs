@@ -474,6 +474,11 @@ public sealed partial class ChatServer : IAsyncDisposable
         {
             client.TryEnqueue(ChatFrameCodec.Encode(WelcomeFor(client)));
             client.StartSending();
+            if (_options.BeforeJoin is { } beforeJoin)
+            {
+                await beforeJoin(client.Name, _stopping.Token).ConfigureAwait(false);
+            }
+
             client.Joined = true;
             var info = client.Info();
             Raise(new ClientJoined(Now, info));

@@ -77,4 +77,10 @@ public sealed class ChatServerOptions
 
     /// <summary>Sees every decrypted frame the server reads or writes (tests use it to check what the server can see).</summary>
     public SafeWire.Framing.FrameObserver? FrameObserver { get; set; }
+
+    /// <summary>
+    /// Awaited after a client's welcome is on its way and before the server counts it as joined (in <see cref="ChatServer.List"/>,
+    /// before <see cref="ClientJoined"/>): tests hold a join back with it to show that nobody relies on the welcome alone.
+    /// </summary>
+    internal Func<string, CancellationToken, Task>? BeforeJoin { get; set; }
 }

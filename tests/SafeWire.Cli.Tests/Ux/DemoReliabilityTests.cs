@@ -1,3 +1,5 @@
+using SafeWire.Cli.Commands.Chat;
+using SafeWire.Cli.Commands.Demo;
 using Xunit;
 
 namespace SafeWire.Cli.Tests.Ux;
@@ -37,6 +39,44 @@ public sealed class DemoReliabilityTests
             await stop.CancelAsync();
             hogs.ForEach(t => t.Join());
         }
+    }
+
+    /// <summary>
+    /// The race behind "two allowed clients connect: NO, 1 connected", made certain instead of likely: the server
+    /// holds bob's join back after sending his welcome, until the demo starts waiting for the server's join
+    /// announcements. A demo that reads the server's list as soon as bob is welcomed sees one client, every time.
+    /// </summary>
+    [Fact]
+    public async Task DemoWaitsForTheServerToRegisterBothClientsNotJustForTheirWelcome()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var heldBack = new List<string>();
+        var hooks = new DemoHooks
+        {
+            BeforeServerJoin = async (name, ct) =>
+            {
+                if (name == "bob")
+                {
+                    lock (heldBack)
+                    {
+                        heldBack.Add(name);
+                    }
+
+                    await release.Task.WaitAsync(ct);
+                }
+            },
+            WaitingForJoins = () => release.TrySetResult(),
+        };
+        var output = new InProcess.SyncWriter();
+
+        var code = await DemoCommand.RunAsync(explicitHome: null, keep: false, port: 0, new ChatOutput(output), hooks, TestContext.Current.CancellationToken)
+            .WaitAsync(TimeSpan.FromMinutes(3), TestContext.Current.CancellationToken);
+
+        var text = output.ToString();
+        Assert.Equal(["bob"], heldBack);
+        Assert.Matches(@"two allowed clients connect\s+yes\s+2 connected", text);
+        Assert.True(code == 0, $"exit {code}:\n{text}");
+        Assert.Contains("demo complete: every step held", text, StringComparison.Ordinal);
     }
 
     /// <summary>Busy work, bounded by the test: until it is cancelled.</summary>

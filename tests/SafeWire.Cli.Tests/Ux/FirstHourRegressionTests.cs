@@ -134,4 +134,44 @@ public sealed class FirstHourRegressionTests
 
         Assert.Equal(0, await serve.InterruptAsync());
     }
+
+    /// <summary>A wrong password is logged as one plain line (who, how many times, when to retry): no .NET exception text, no password.</summary>
+    [Fact]
+    public async Task FtpLogOfAWrongPasswordIsOnePlainLine()
+    {
+        using var dir = new TempDirectory();
+        var root = Directory.CreateDirectory(dir["root"]).FullName;
+        var users = dir["users"];
+        var add = await InProcess.RunAsync(new StringReader("right-horse-battery\n"), "--home", dir["home"], "ftp", "user", "add", "alice", "--users", users, "--password-stdin");
+        Assert.True(add.ExitCode == 0, add.Output + add.Error);
+        var port = FreePort.Next();
+        await using var serve = InProcess.Start("--home", dir["home"], "ftp", "serve", "--root", root, "--users", users, "--allow-plain", "--host", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture));
+        await serve.WaitForAsync("Press Ctrl+C");
+
+        using (var client = new TcpClient())
+        {
+            var ct = TestContext.Current.CancellationToken;
+            await client.ConnectAsync(IPAddress.Loopback, port, ct);
+            var stream = client.GetStream();
+            using var reader = new StreamReader(stream, Encoding.ASCII, leaveOpen: true);
+            Assert.StartsWith("220", await reader.ReadLineAsync(ct), StringComparison.Ordinal);
+            await stream.WriteAsync("USER alice\r\n"u8.ToArray(), ct);
+            Assert.StartsWith("331", await reader.ReadLineAsync(ct), StringComparison.Ordinal);
+            await stream.WriteAsync("PASS wrong-guess-42\r\n"u8.ToArray(), ct);
+            Assert.StartsWith("530", await reader.ReadLineAsync(ct), StringComparison.Ordinal);
+        }
+
+        await serve.WaitForAsync("failed login for alice");
+        var lines = serve.Output.Split('\n').Where(l => l.Contains("login for", StringComparison.Ordinal)).ToList();
+        var line = Assert.Single(lines);
+        Assert.Matches(@"^\d\d:\d\d:\d\d \[\d+\] failed login for alice \(1\); next try from 127\.0\.0\.1 or for alice in \d+ s$", line.TrimEnd());
+        Assert.DoesNotContain("wrong-guess-42", serve.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", serve.Output + serve.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("inner exception", serve.Output + serve.Error, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("   at ", serve.Output + serve.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("failed:", serve.Output, StringComparison.Ordinal); // no "session failed: ..." after it
+        Assert.Empty(serve.Error);
+
+        Assert.Equal(0, await serve.InterruptAsync());
+    }
 }

@@ -35,6 +35,13 @@ internal static class Channels
     /// <summary>The same over a loopback TCP connection (NetworkStream on both ends).</summary>
     public static async Task<(SecureStream Client, SecureStream Server)> ConnectTcpAsync(SecureClientOptions clientOptions, SecureServerOptions serverOptions)
     {
+        var (client, server, _) = await ConnectTcpWithServerSocketAsync(clientOptions, serverOptions);
+        return (client, server);
+    }
+
+    /// <summary>As <see cref="ConnectTcpAsync"/>, plus the server's socket (tests watch what it has buffered).</summary>
+    public static async Task<(SecureStream Client, SecureStream Server, Socket ServerSocket)> ConnectTcpWithServerSocketAsync(SecureClientOptions clientOptions, SecureServerOptions serverOptions)
+    {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var accept = listener.AcceptSocketAsync();
@@ -44,7 +51,7 @@ internal static class Channels
         var client = new SecureStream(new NetworkStream(clientSocket, ownsSocket: true));
         var server = new SecureStream(new NetworkStream(serverSocket, ownsSocket: true));
         await Task.WhenAll(client.AuthenticateAsClientAsync(clientOptions), server.AuthenticateAsServerAsync(serverOptions)).WaitAsync(TestTimeout);
-        return (client, server);
+        return (client, server, serverSocket);
     }
 
     /// <summary>Runs both handshakes and returns each side's failure (null if that side succeeded).</summary>

@@ -43,7 +43,7 @@ public sealed class ReadCoalescingTests
     public async Task BulkStreamOverTcp_MovesToTheBulkBuffer_AndKeepsEveryByte()
     {
         using var serverKey = Channels.NewRawKey();
-        var (client, server) = await Channels.ConnectTcpAsync(Channels.ClientPinning(serverKey), Channels.ServerOptions(serverKey));
+        var (client, server, serverSocket) = await Channels.ConnectTcpWithServerSocketAsync(Channels.ClientPinning(serverKey), Channels.ServerOptions(serverKey));
         await using (client)
         await using (server)
         {
@@ -58,7 +58,16 @@ public sealed class ReadCoalescingTests
                     }
                 },
                 ct);
-            await Task.Delay(200, ct); // let the socket fill, so reads find more than the small buffer holds
+            // Wait until the socket holds more than the small receive buffer (2 records), so the first read fills it.
+            using (var filled = CancellationTokenSource.CreateLinkedTokenSource(ct))
+            {
+                filled.CancelAfter(Channels.TestTimeout);
+                while (serverSocket.Available <= 2 * SafeWire.Protocol.ProtocolConstants.MaxRecordLength)
+                {
+                    Assert.False(writing.IsFaulted, "the writer failed");
+                    await Task.Delay(10, filled.Token);
+                }
+            }
 
             var received = new byte[sent.Length];
             int total = 0;

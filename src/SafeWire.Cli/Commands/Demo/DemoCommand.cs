@@ -21,15 +21,17 @@ internal static class DemoCommand
 {
     private static readonly TimeSpan s_step = TimeSpan.FromSeconds(20);
 
-    public static async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
+    public static Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken) =>
+        RunAsync(parse.GetValue(CommonOptions.Home), parse.GetValue(DemoCommandDefinition.Keep), parse.GetValue(DemoCommandDefinition.Port), new ChatOutput(), hooks: null, cancellationToken);
+
+    /// <summary>The demo itself; <paramref name="hooks"/> lets tests step into it (the CLI passes none).</summary>
+    internal static async Task<int> RunAsync(DirectoryInfo? explicitHome, bool keep, int port, ChatOutput output, DemoHooks? hooks, CancellationToken cancellationToken)
     {
-        var explicitHome = parse.GetValue(CommonOptions.Home);
         var root = explicitHome is not null
             ? Directory.CreateDirectory(Path.Combine(explicitHome.FullName, "demo")).FullName
             : Directory.CreateTempSubdirectory("safewire-demo-").FullName;
-        var keep = parse.GetValue(DemoCommandDefinition.Keep) || explicitHome is not null;
-        var output = new ChatOutput();
-        var demo = new DemoRun(output, new SafeWireHome(root), parse.GetValue(DemoCommandDefinition.Port));
+        keep |= explicitHome is not null;
+        var demo = new DemoRun(output, new SafeWireHome(root), port, hooks ?? new DemoHooks());
         try
         {
             return await demo.RunAsync(cancellationToken).ConfigureAwait(false);
@@ -58,7 +60,7 @@ internal static class DemoCommand
         }
     }
 
-    private sealed class DemoRun(ChatOutput output, SafeWireHome home, int port)
+    private sealed class DemoRun(ChatOutput output, SafeWireHome home, int port, DemoHooks hooks)
     {
         private readonly List<(string Step, bool Held, string Detail)> _summary = [];
         private readonly List<byte[]> _serverFrames = [];
@@ -92,6 +94,7 @@ internal static class DemoCommand
                     new SecureServerOptions { ServerCredential = serverCredential, ClientVerifier = new AllowListVerifier(home.AllowListPath), RequireClientCredential = true },
                     client: null),
                 DrainTimeout = TimeSpan.FromSeconds(3),
+                BeforeJoin = hooks.BeforeServerJoin,
                 FrameObserver = (_, frame) =>
                 {
                     lock (_serverFrames)
@@ -139,6 +142,7 @@ internal static class DemoCommand
             output.Line($"   alice  | connected as #{aliceClient.ClientId}, server key {aliceClient.ServerIdentity?.Fingerprint}, suite {aliceClient.CipherSuite}");
             output.Line($"   bob    | connected as #{bobClient.ClientId}; here: {ChatOutput.Members(bobClient.Members)}");
             // The server announces a join after its welcome is sent: wait for both announcements, not for the list.
+            hooks.WaitingForJoins?.Invoke();
             await joined.WaitForAsync(2, s_step, ct).ConfigureAwait(false);
             Record("two allowed clients connect", server.List().Count == 2, $"{server.List().Count} connected");
 

@@ -113,7 +113,14 @@ public sealed class ChatCliTests
 
         var mallory = await Send(dir["mallory"], port, "mallory", "let me in");
         Assert.Equal(2, mallory.ExitCode);
-        Assert.Contains("NotOnAllowList", mallory.Error, StringComparison.Ordinal);
+        // One plain line naming mallory's key and what the server's admin would run to let it in.
+        string malloryKey;
+        using (var key = new SafeWireHome(dir["mallory"]).LoadOrCreateKey(SafeWireHome.NodeKeyName, out _))
+        {
+            malloryKey = Fingerprint.Of(key.ExportSubjectPublicKeyInfo());
+        }
+
+        Assert.Contains($"does not allow your key {malloryKey}; ask its admin to run: safewire allow add {malloryKey} --name mallory", mallory.Error, StringComparison.Ordinal);
         await server.WaitForOutputAsync("NotOnAllowList");
 
         var ok = await Send(dir["alice"], port, "alice", "it's me");
@@ -200,11 +207,12 @@ public sealed class ChatCliTests
 
     private static async Task<SafeWireProcess> StartChatAsync(string home, int port, string name)
     {
-        var client = SafeWireProcess.Start(["--home", home, "chat", $"127.0.0.1:{port}", "--name", name]);
+        // One home per client and per server, on one machine: each client meets the server for the first time.
+        var client = SafeWireProcess.Start(["--home", home, "chat", $"127.0.0.1:{port}", "--name", name, "--trust-on-first-use"]);
         await client.WaitForOutputAsync("here: ");
         return client;
     }
 
     private static Task<ProcessResult> Send(string home, int port, string name, params string[] words) =>
-        SafeWireProcess.RunAsync(["--home", home, "send", $"127.0.0.1:{port}", "--name", name, .. words], timeout: s_exit);
+        SafeWireProcess.RunAsync(["--home", home, "send", $"127.0.0.1:{port}", "--name", name, "--trust-on-first-use", .. words], timeout: s_exit);
 }

@@ -107,6 +107,43 @@ public sealed class EnrollmentTests
     }
 
     [Fact]
+    public async Task FetchCrl_ReturnsTheCasCurrentList_WithoutACode_WithoutCountingAgainstTheThrottle_AndOnlyFromThatCa()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await JoinServer.StartAsync(dir["server"]);
+        await using var impostor = await JoinServer.StartAsync(dir["impostor"]);
+        var ct = TestContext.Current.CancellationToken;
+        using (var authority = CertificateAuthority.Load(server.Home.CaDirectory))
+        {
+            Assert.True(authority.Revoke("0A0B0C", DateTimeOffset.UtcNow));
+        }
+
+        using var ca = CertificateFile.Read(server.Home.CaCertificatePath);
+        for (var i = 0; i < 7; i++) // more than the wrong codes allowed per address
+        {
+            var crl = await EnrollmentClient.FetchCrlAsync("127.0.0.1", server.Port, ca, cancellationToken: ct).WaitAsync(s_timeout, ct);
+            Assert.True(crl.IsRevoked("0A0B0C"));
+            Assert.True(crl.IsSignedBy(ca));
+        }
+
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var joined = await EnrollmentClient.JoinAsync(server.Invite("frank"), key, cancellationToken: ct).WaitAsync(s_timeout, ct);
+        Assert.Equal("frank", joined.Name); // not throttled
+        lock (server.Events)
+        {
+            Assert.DoesNotContain(server.Events, e => e.Error is not null); // no fetch was taken for a wrong code
+        }
+
+        // A server of another CA at that address is not asked: its certificate does not check out.
+        var refused = await Assert.ThrowsAsync<JoinException>(() => EnrollmentClient.FetchCrlAsync("127.0.0.1", impostor.Port, ca, cancellationToken: ct).WaitAsync(s_timeout, ct));
+        Assert.Contains("cannot fetch the revocation list from 127.0.0.1:", refused.Message, StringComparison.Ordinal);
+        lock (impostor.Events)
+        {
+            Assert.Empty(impostor.Events);
+        }
+    }
+
+    [Fact]
     public async Task Listener_NeverHandsAJoinOnlyConnectionToTheApplication()
     {
         using var dir = new TempDirectory();

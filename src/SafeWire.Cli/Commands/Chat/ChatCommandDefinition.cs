@@ -12,7 +12,7 @@ internal static class ChatCommandDefinition
 
     public static readonly Option<string?> As = new("--as") { Description = "Use the identity NAME of this home (keys/NAME.key) instead of the default one" };
 
-    public static readonly Option<FileInfo?> Ca = new("--ca") { Description = "Trust the server by this CA certificate instead of on first use (known_hosts)" };
+    public static readonly Option<FileInfo?> Ca = new("--ca") { Description = "Trust the server only by this CA certificate (instead of a joined CA, the home CA or known_hosts)" };
 
     public static Command Create()
     {

@@ -19,15 +19,19 @@ public sealed class VoterRegistry
         _keys = keys;
     }
 
+    /// <summary>How many voters are registered.</summary>
     public int Count => _keys.Count;
 
+    /// <summary>The registered voter IDs.</summary>
     public IEnumerable<string> VoterIds => _keys.Keys;
 
+    /// <summary>True when <paramref name="voterId"/> is on the list.</summary>
     public bool IsRegistered(string voterId) => _keys.ContainsKey(voterId);
 
     /// <summary>The registered SPKI of <paramref name="voterId"/>, or null.</summary>
     public byte[]? PublicKeyOf(string voterId) => _keys.GetValueOrDefault(voterId);
 
+    /// <summary>Reads a voters.csv; throws <see cref="VotingException"/> naming the first bad line.</summary>
     public static VoterRegistry Load(string path)
     {
         var keys = new Dictionary<string, byte[]>(StringComparer.Ordinal);
@@ -103,7 +107,7 @@ public sealed class VoterRegistry
         return credentials;
     }
 
-    /// <summary>The next <paramref name="count"/> numeric voter IDs (the seed numbers its voters) not yet taken.</summary>
+    /// <summary>The next <paramref name="count"/> numeric voter IDs (the original design numbers its voters) not yet taken.</summary>
     public IReadOnlyList<string> NextNumericIds(int count)
     {
         var ids = new List<string>(count);

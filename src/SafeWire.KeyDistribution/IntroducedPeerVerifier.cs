@@ -7,7 +7,7 @@ namespace SafeWire.KeyDistribution;
 /// also chain to the home CA (valid, not revoked). Peers hold client certificates, so the chain is checked
 /// for the client role whichever side of the handshake the peer plays; the name is not checked, the key is.
 /// </summary>
-public sealed class IntroducedPeerVerifier : IPeerVerifier
+internal sealed class IntroducedPeerVerifier : IPeerVerifier
 {
     private readonly IPeerVerifier _ca;
     private readonly string _expectedFingerprint;

@@ -13,14 +13,16 @@ namespace SafeWire.KeyDistribution;
 public sealed class SecureKdChannels : IKdChannels
 {
     /// <summary>Exporter label for the short code e2e peers can compare out of band.</summary>
-    public const string SessionCheckLabel = "safewire kd e2e session check";
+    internal const string SessionCheckLabel = "safewire kd e2e session check";
 
     private readonly LocalCredential _credential;
     private readonly IPeerVerifier _caVerifier;
     private readonly TimeProvider _time;
 
+    /// <summary>Creates the channels of one peer, which authenticates with <paramref name="credential"/> and trusts what <paramref name="caVerifier"/> trusts.</summary>
     /// <param name="credential">This peer's client certificate and key (from the home CA).</param>
     /// <param name="caVerifier">The home CA (and CRL): trusts the key manager and, with a pinned fingerprint, the other peer.</param>
+    /// <param name="time">The clock (null: the system clock).</param>
     public SecureKdChannels(LocalCredential credential, IPeerVerifier caVerifier, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(credential);
@@ -30,6 +32,7 @@ public sealed class SecureKdChannels : IKdChannels
         _time = time ?? TimeProvider.System;
     }
 
+    /// <inheritdoc/>
     public async Task<AuthenticatedChannel> ConnectKeyManagerAsync(string host, int port, CancellationToken cancellationToken)
     {
         var stream = await SecureConnector.ConnectAsync(host, port, new SecureClientOptions
@@ -50,6 +53,7 @@ public sealed class SecureKdChannels : IKdChannels
         }
     }
 
+    /// <inheritdoc/>
     public async Task<AuthenticatedChannel> SecurePeerAsClientAsync(Socket socket, string expectedFingerprint, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(socket);
@@ -62,6 +66,7 @@ public sealed class SecureKdChannels : IKdChannels
         return Channel(stream, socket, withSessionCheck: true);
     }
 
+    /// <inheritdoc/>
     public async Task<AuthenticatedChannel> SecurePeerAsServerAsync(Socket socket, string expectedFingerprint, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(socket);

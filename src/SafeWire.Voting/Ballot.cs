@@ -12,11 +12,12 @@ public enum BallotError
 }
 
 /// <summary>
-/// The seed's ballot format: <c>45432*3</c>, the i-th character is the score for candidate i
+/// The original design's ballot format: <c>45432*3</c>, the i-th character is the score for candidate i
 /// (<c>0</c>..max-score) or <c>*</c> for no score. One character per candidate, so max-score ≤ 9.
 /// </summary>
 public static class Ballot
 {
+    /// <summary>The ballot character for "no score for this candidate".</summary>
     public const char NoScore = '*';
 
     /// <summary>The highest max-score the one-character-per-candidate format can express.</summary>

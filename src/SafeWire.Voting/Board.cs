@@ -29,14 +29,17 @@ public sealed record BoardEntry(
     byte[] EntryHash,
     byte[] ReceiptSignature)
 {
+    /// <summary>The hash the first entry of <paramref name="election"/>'s board chains to.</summary>
     public static byte[] GenesisHash(string election) =>
         SHA256.HashData(new FieldWriter().Fixed("SafeWire vote board genesis v1\0"u8).String16(election).Written);
 
+    /// <summary>The entry hash over the given fields and the previous entry's hash (what <see cref="EntryHash"/> must equal).</summary>
     public static byte[] ComputeHash(string election, long sequence, BoardEntryKind kind, long replaces, ReadOnlySpan<byte> ballotHash, long recordedAtMs, ReadOnlySpan<byte> previousHash) =>
         SHA256.HashData(new FieldWriter()
             .Fixed("SafeWire vote board v1\0"u8).String16(election).I64(sequence).U8((byte)kind).I64(replaces)
             .Bytes16(ballotHash).I64(recordedAtMs).Bytes16(previousHash).Written);
 
+    /// <summary>The receipt this entry stands for, as its voter received it (for checking a receipt against the board).</summary>
     public Receipt ToReceipt(string election) => new(election, Sequence, BallotHash, EntryHash, ReceiptSignature);
 
     internal void Encode(FieldWriter writer) =>

@@ -6,14 +6,19 @@ namespace SafeWire.Voting;
 /// <summary>What <c>vote init</c> fixes for an election; stored as election.json in the election's folder.</summary>
 public sealed record ElectionDefinition
 {
+    /// <summary>The election's name (see <see cref="Identifiers"/>): names its folder, its board and its receipts.</summary>
     public required string Name { get; init; }
 
+    /// <summary>How many candidates a ballot scores (1 to <see cref="Ballot.MaxCandidates"/>).</summary>
     public required int Candidates { get; init; }
 
+    /// <summary>The highest score a ballot may give (1 to <see cref="Ballot.MaxScoreLimit"/>).</summary>
     public int MaxScore { get; init; } = Ballot.MaxScoreLimit;
 
+    /// <summary>The candidates' display names in ballot order; empty: "Candidate 1", "Candidate 2" ….</summary>
     public IReadOnlyList<string> CandidateNames { get; init; } = [];
 
+    /// <summary>Whether a voter may replace a counted ballot with a new one (the board records which entry it replaces).</summary>
     public bool AllowRevote { get; init; }
 
     /// <summary>null: SQLite in the election's folder; a file path (SQLite) or a PostgreSQL URL / connection string.</summary>
@@ -52,12 +57,15 @@ public sealed record ElectionDefinition
 /// <summary>Election names and voter IDs: short, printable, safe as file names.</summary>
 public static class Identifiers
 {
+    /// <summary>The longest name or ID, in characters.</summary>
     public const int MaxLength = 64;
 
+    /// <summary>True for 1 to <see cref="MaxLength"/> letters, digits, <c>.</c>, <c>_</c> or <c>-</c>, not starting with <c>.</c> or <c>-</c>.</summary>
     public static bool IsValid(string? value) =>
         !string.IsNullOrEmpty(value) && value.Length <= MaxLength && value[0] != '.' && value[0] != '-'
         && value.All(c => c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '.' or '_' or '-');
 
+    /// <summary>Throws <see cref="VotingException"/> naming <paramref name="what"/> (e.g. "voter ID") when <paramref name="value"/> is not valid.</summary>
     public static void EnsureValid(string? value, string what)
     {
         if (!IsValid(value))

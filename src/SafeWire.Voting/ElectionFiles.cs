@@ -10,6 +10,7 @@ namespace SafeWire.Voting;
 /// </summary>
 public sealed class ElectionFiles
 {
+    /// <summary>Size of the RSA election key that unwraps ballot session keys.</summary>
     public const int ElectionKeyBits = 3072;
 
     private ElectionFiles(string directory, ElectionDefinition definition)
@@ -18,20 +19,28 @@ public sealed class ElectionFiles
         Definition = definition;
     }
 
+    /// <summary>The election's folder.</summary>
     public string Directory { get; }
 
+    /// <summary>The election as election.json defines it.</summary>
     public ElectionDefinition Definition { get; }
 
+    /// <summary>Path of election.json.</summary>
     public string DefinitionPath => Path.Combine(Directory, "election.json");
 
+    /// <summary>Path of the election's private RSA key (readable by the owner only).</summary>
     public string ElectionKeyPath => Path.Combine(Directory, "election-key.pem");
 
+    /// <summary>Path of the election's public RSA key, which voters encrypt ballot keys to.</summary>
     public string ElectionPublicKeyPath => Path.Combine(Directory, "election-key.pub.pem");
 
+    /// <summary>Path of the private ECDSA key that signs receipts (readable by the owner only).</summary>
     public string ReceiptKeyPath => Path.Combine(Directory, "receipt-key.pem");
 
+    /// <summary>Path of the public receipt key, which voters and auditors check receipts with.</summary>
     public string ReceiptPublicKeyPath => Path.Combine(Directory, "receipt-key.pub.pem");
 
+    /// <summary>Path of voters.csv, the registered voters and their public keys.</summary>
     public string VotersPath => Path.Combine(Directory, "voters.csv");
 
     /// <summary>The default SQLite database when the definition names none.</summary>
@@ -40,6 +49,7 @@ public sealed class ElectionFiles
     /// <summary>What to open: the definition's database, else the SQLite file in this folder.</summary>
     public string DatabaseTarget => Definition.Database ?? DefaultDatabasePath;
 
+    /// <summary>The folder of election <paramref name="name"/> under the SafeWire home <paramref name="home"/>; throws <see cref="VotingException"/> for an invalid name.</summary>
     public static string DirectoryFor(string home, string name)
     {
         Identifiers.EnsureValid(name, "election name");
@@ -116,14 +126,19 @@ public sealed class ElectionFiles
         return new ElectionFiles(directory, definition);
     }
 
+    /// <summary>Loads the private election key (the caller disposes it); throws <see cref="VotingException"/> when the file is missing or damaged.</summary>
     public RSA LoadElectionKey() => LoadPem(ElectionKeyPath, RSA.Create);
 
+    /// <summary>Loads the public election key (the caller disposes it).</summary>
     public RSA LoadElectionPublicKey() => LoadPem(ElectionPublicKeyPath, RSA.Create);
 
+    /// <summary>Loads the private receipt-signing key (the caller disposes it).</summary>
     public ECDsa LoadReceiptKey() => LoadPem(ReceiptKeyPath, ECDsa.Create);
 
+    /// <summary>Loads the public receipt key (the caller disposes it).</summary>
     public ECDsa LoadReceiptPublicKey() => LoadPem(ReceiptPublicKeyPath, ECDsa.Create);
 
+    /// <summary>Reads the registered voters from voters.csv.</summary>
     public VoterRegistry LoadVoters() => VoterRegistry.Load(VotersPath);
 
     private static T LoadPem<T>(string path, Func<T> create)

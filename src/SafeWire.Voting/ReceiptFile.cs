@@ -9,20 +9,28 @@ namespace SafeWire.Voting;
 /// </summary>
 public sealed record ReceiptFile
 {
+    /// <summary>The value of <see cref="Format"/> in every receipt file of this version.</summary>
     public const string FormatName = "safewire-vote-receipt-v1";
 
+    /// <summary>The file format and version; <see cref="Load"/> refuses any other.</summary>
     public string Format { get; init; } = FormatName;
 
+    /// <summary>The election the ballot was cast in.</summary>
     public required string Election { get; init; }
 
+    /// <summary>The voter who cast it (kept by the voter only; the board names no voter).</summary>
     public required string VoterId { get; init; }
 
+    /// <summary>The board entry that records the ballot.</summary>
     public required long Sequence { get; init; }
 
+    /// <summary>The ballot's SHA-256, in hex.</summary>
     public required string BallotHash { get; init; }
 
+    /// <summary>The hash of the board entry that records the ballot, in hex.</summary>
     public required string BoardHead { get; init; }
 
+    /// <summary>The server's receipt signature, in base64.</summary>
     public required string Signature { get; init; }
 
     /// <summary>SPKI PEM of the election's receipt key (from the voter's credential).</summary>
@@ -34,6 +42,7 @@ public sealed record ReceiptFile
     /// <summary>HOST:PORT of the server that issued it (where the board can be read).</summary>
     public string? Server { get; init; }
 
+    /// <summary>The signed receipt in binary form; throws <see cref="VotingException"/> when a field is damaged.</summary>
     public Receipt ToReceipt()
     {
         try
@@ -46,6 +55,7 @@ public sealed record ReceiptFile
         }
     }
 
+    /// <summary>The file to save for <paramref name="receipt"/>, with the receipt key and CA from the voter's <paramref name="credential"/> and the <paramref name="server"/> (HOST:PORT) it came from.</summary>
     public static ReceiptFile From(Receipt receipt, VoterCredential credential, string voterId, string? server)
     {
         ArgumentNullException.ThrowIfNull(credential);
@@ -66,9 +76,11 @@ public sealed record ReceiptFile
         Server = server,
     };
 
+    /// <summary>Writes the file as JSON, readable by the owner only.</summary>
     public void Save(string path) =>
         SecureFile.WriteAllText(path, JsonSerializer.Serialize(this, VotingJson.Default.ReceiptFile), isPrivate: true);
 
+    /// <summary>Reads a receipt file; throws <see cref="VotingException"/> when it is unreadable or not a receipt.</summary>
     public static ReceiptFile Load(string path)
     {
         try

@@ -8,6 +8,7 @@ namespace SafeWire.Voting;
 /// <summary>Results as JSON or CSV (invariant culture, one row per candidate).</summary>
 public static class TallyExport
 {
+    /// <summary>The tally as indented JSON: the election, the ballot count and each candidate's results.</summary>
     public static string ToJson(Tally tally)
     {
         using var stream = new MemoryStream();
@@ -45,6 +46,7 @@ public static class TallyExport
         return Encoding.UTF8.GetString(stream.ToArray());
     }
 
+    /// <summary>The tally as CSV with a header row: candidate, name, scores, sum, mean, no_score.</summary>
     public static string ToCsv(Tally tally)
     {
         var csv = new StringBuilder("candidate,name,scores,sum,mean,no_score\n");

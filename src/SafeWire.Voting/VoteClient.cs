@@ -6,6 +6,7 @@ namespace SafeWire.Voting;
 /// <summary>How a cast ended: a receipt, or the server's last "no".</summary>
 public sealed record CastResult(Receipt? Receipt, VoteRefusal? Refusal, string? Reason)
 {
+    /// <summary>True when the ballot was counted and <see cref="Receipt"/> is set.</summary>
     public bool Accepted => Receipt is not null;
 
     /// <summary>The server already counted this same ballot for this voter; the receipt is that earlier ballot's.</summary>
@@ -16,6 +17,24 @@ public sealed record CastResult(Receipt? Receipt, VoteRefusal? Refusal, string? 
 /// The voter's side of the exchange over an already-authenticated stream: send the ID, receive the challenge,
 /// seal and send ballots until one is accepted or refused for good, check the receipt, answer "ok".
 /// </summary>
+/// <example>
+/// <code>
+/// var credential = VoterCredential.Load("alice.credential");
+/// await using var stream = await VoteTransport.ConnectAsync("vote.example", 7300,
+///     VoteTransport.ServerVerifier(credential.CaCertificate, home), "vote.example", cancellationToken);
+/// var result = await VoteClient.CastAsync(stream, credential, credential.VoterId,
+///     (no, ct) => ValueTask.FromResult&lt;string?&gt;(no is null ? "45432*3" : null),   // one try: give up after a "no"
+///     cancellationToken);
+/// if (result.Receipt is { } receipt)
+/// {
+///     ReceiptFile.From(receipt, credential, credential.VoterId, "vote.example:7300").Save("alice.receipt");
+/// }
+/// else
+/// {
+///     Console.WriteLine($"refused: {result.Reason}");
+/// }
+/// </code>
+/// </example>
 public static class VoteClient
 {
     /// <summary>

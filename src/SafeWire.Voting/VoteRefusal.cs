@@ -32,11 +32,12 @@ public enum VoteRefusal : byte
 /// <summary>Which refusals leave the exchange open for a corrected ballot.</summary>
 public static class VoteRefusalExtensions
 {
+    /// <summary>True when the voter may send a corrected ballot in the same exchange after this refusal; false when it ends the exchange.</summary>
     public static bool AllowsRetry(this VoteRefusal refusal) => refusal is
         VoteRefusal.WrongLength or VoteRefusal.BadCharacter or VoteRefusal.ScoreAboveMax
         or VoteRefusal.BadSignature or VoteRefusal.Undecryptable or VoteRefusal.WrongExchange;
 
-    public static VoteRefusal ToRefusal(this BallotError error) => error switch
+    internal static VoteRefusal ToRefusal(this BallotError error) => error switch
     {
         BallotError.WrongLength => VoteRefusal.WrongLength,
         BallotError.BadCharacter => VoteRefusal.BadCharacter,
@@ -48,23 +49,27 @@ public static class VoteRefusalExtensions
 /// <summary>The peer broke the voting protocol (bad framing, bad field, wrong order). Carries the refusal to report.</summary>
 public sealed class VoteProtocolException : IOException
 {
+    /// <summary>Creates the exception with the refusal to send and a one-line description.</summary>
     public VoteProtocolException(VoteRefusal refusal, string message)
         : base(message)
     {
         Refusal = refusal;
     }
 
+    /// <summary>The refusal the server reports to the peer.</summary>
     public VoteRefusal Refusal { get; }
 }
 
 /// <summary>A local voting operation failed (missing election, bad file, closed election...). The message is for the user.</summary>
 public sealed class VotingException : Exception
 {
+    /// <summary>Creates the exception with a message for the user.</summary>
     public VotingException(string message)
         : base(message)
     {
     }
 
+    /// <summary>Creates the exception with a message for the user and the error behind it.</summary>
     public VotingException(string message, Exception innerException)
         : base(message, innerException)
     {

@@ -17,10 +17,28 @@ public sealed record VoteServerOptions
 public sealed record ExchangeReport(string? VoterId, string Outcome, long? Sequence);
 
 /// <summary>
-/// The I/O shell of the voting server: runs one <see cref="ServerExchange"/> (or a board download) over an
+/// The I/O shell of the voting server: runs one voter's exchange (or a board download) over an
 /// already-authenticated stream, committing valid ballots to the store before answering "yes".
 /// Thread-safe: one instance serves any number of concurrent connections.
 /// </summary>
+/// <example>
+/// Serving an election created with <c>safewire vote init</c> in the home <c>home</c>:
+/// <code>
+/// var files = ElectionFiles.Open(home.Root, "board-2026");
+/// using var electionKey = files.LoadElectionKey();
+/// using var receiptKey = files.LoadReceiptKey();
+/// await using var store = BallotStore.Open(files.DatabaseTarget);
+/// var server = new VoteServer(
+///     new ElectionContext(files.Definition, electionKey, files.LoadVoters()),
+///     store,
+///     (sequence, ballotHash, boardHead) => Receipt.Sign(receiptKey, files.Definition.Name, sequence, ballotHash, boardHead));
+/// using var credential = home.LoadOrCreateServerCredential("vote", ["localhost"], [IPAddress.Loopback]);
+/// await using var listener = VoteTransport.CreateListener(new IPEndPoint(IPAddress.Loopback, 7300), credential, new AdmissionOptions());
+/// listener.Start();
+/// await listener.ServeAsync(async (connection, ct) =>
+///     Console.WriteLine((await server.HandleConnectionAsync(connection.Stream, ct)).Outcome), cancellationToken);
+/// </code>
+/// </example>
 public sealed class VoteServer
 {
     private readonly ElectionContext _election;
@@ -28,6 +46,11 @@ public sealed class VoteServer
     private readonly Func<long, byte[], byte[], byte[]> _receiptSigner;
     private readonly VoteServerOptions _options;
 
+    /// <summary>Creates a server for one election.</summary>
+    /// <param name="election">The election, its private key and its voters.</param>
+    /// <param name="store">Where counted ballots and the board are kept; a ballot is committed there before the voter hears "yes".</param>
+    /// <param name="receiptSigner">Signs a receipt from the board sequence, ballot hash and board head (usually <see cref="Receipt.Sign"/> with the election's receipt key).</param>
+    /// <param name="options">Timeouts and attempt limits (null: the defaults).</param>
     public VoteServer(ElectionContext election, IBallotStore store, Func<long, byte[], byte[], byte[]> receiptSigner, VoteServerOptions? options = null)
     {
         _election = election;

@@ -26,10 +26,13 @@ public sealed class VoterRegistry
         _joined = joined;
     }
 
+    /// <summary>How many voters are registered.</summary>
     public int Count => _keys.Count;
 
+    /// <summary>The registered voter IDs.</summary>
     public IEnumerable<string> VoterIds => _keys.Keys;
 
+    /// <summary>True when <paramref name="voterId"/> is on the list.</summary>
     public bool IsRegistered(string voterId) => _keys.ContainsKey(voterId);
 
     /// <summary>
@@ -41,7 +44,7 @@ public sealed class VoterRegistry
     /// <summary>The registered SPKI of <paramref name="voterId"/>, or null.</summary>
     public byte[]? PublicKeyOf(string voterId) => _keys.GetValueOrDefault(voterId);
 
-    /// <summary>Reads voters.csv at <paramref name="path"/> (and the joined voters beside it).</summary>
+    /// <summary>Reads voters.csv at <paramref name="path"/> (and the joined voters beside it); throws <see cref="VotingException"/> naming the first bad line.</summary>
     public static VoterRegistry Load(string path)
     {
         var keys = new ConcurrentDictionary<string, byte[]>(StringComparer.Ordinal);
@@ -191,7 +194,7 @@ public sealed class VoterRegistry
         return credentials;
     }
 
-    /// <summary>The next <paramref name="count"/> numeric voter IDs (the seed numbers its voters) not yet taken.</summary>
+    /// <summary>The next <paramref name="count"/> numeric voter IDs (the original design numbers its voters) not yet taken.</summary>
     public IReadOnlyList<string> NextNumericIds(int count)
     {
         var ids = new List<string>(count);

@@ -17,22 +17,23 @@ public class ExchangeStateTableTests
     }
 
     [Theory]
-    [InlineData(ExchangeState.AwaitingVoterId, ExchangeEvent.VoterUnknown, ExchangeState.Finished)]
-    [InlineData(ExchangeState.AwaitingBallot, ExchangeEvent.BallotRefused, ExchangeState.AwaitingBallot)]
-    [InlineData(ExchangeState.AwaitingBallot, ExchangeEvent.AttemptsExhausted, ExchangeState.Finished)]
-    [InlineData(ExchangeState.Committing, ExchangeEvent.CommitRefused, ExchangeState.Finished)]
-    [InlineData(ExchangeState.AwaitingOk, ExchangeEvent.ProtocolViolation, ExchangeState.Finished)]
-    public void Edges(ExchangeState from, ExchangeEvent on, ExchangeState to) =>
-        Assert.Equal(to, ExchangeStateTable.Next(from, on));
+    [InlineData(nameof(ExchangeState.AwaitingVoterId), nameof(ExchangeEvent.VoterUnknown), nameof(ExchangeState.Finished))]
+    [InlineData(nameof(ExchangeState.AwaitingBallot), nameof(ExchangeEvent.BallotRefused), nameof(ExchangeState.AwaitingBallot))]
+    [InlineData(nameof(ExchangeState.AwaitingBallot), nameof(ExchangeEvent.AttemptsExhausted), nameof(ExchangeState.Finished))]
+    [InlineData(nameof(ExchangeState.Committing), nameof(ExchangeEvent.CommitRefused), nameof(ExchangeState.Finished))]
+    [InlineData(nameof(ExchangeState.AwaitingOk), nameof(ExchangeEvent.ProtocolViolation), nameof(ExchangeState.Finished))]
+    public void Edges(string from, string on, string to) =>
+        // Names, not the enums: the state table is internal, and a public test method cannot take its types.
+        Assert.Equal(Enum.Parse<ExchangeState>(to), ExchangeStateTable.Next(Enum.Parse<ExchangeState>(from), Enum.Parse<ExchangeEvent>(on)));
 
     [Theory]
-    [InlineData(ExchangeState.AwaitingVoterId, ExchangeEvent.BallotValid)]
-    [InlineData(ExchangeState.AwaitingBallot, ExchangeEvent.Committed)]
-    [InlineData(ExchangeState.Committing, ExchangeEvent.OkReceived)]
-    [InlineData(ExchangeState.AwaitingOk, ExchangeEvent.BallotValid)]
-    [InlineData(ExchangeState.Finished, ExchangeEvent.VoterRegistered)]
-    public void Missing_edges_are_caller_bugs(ExchangeState from, ExchangeEvent on) =>
-        Assert.Throws<InvalidOperationException>(() => ExchangeStateTable.Next(from, on));
+    [InlineData(nameof(ExchangeState.AwaitingVoterId), nameof(ExchangeEvent.BallotValid))]
+    [InlineData(nameof(ExchangeState.AwaitingBallot), nameof(ExchangeEvent.Committed))]
+    [InlineData(nameof(ExchangeState.Committing), nameof(ExchangeEvent.OkReceived))]
+    [InlineData(nameof(ExchangeState.AwaitingOk), nameof(ExchangeEvent.BallotValid))]
+    [InlineData(nameof(ExchangeState.Finished), nameof(ExchangeEvent.VoterRegistered))]
+    public void Missing_edges_are_caller_bugs(string from, string on) =>
+        Assert.Throws<InvalidOperationException>(() => ExchangeStateTable.Next(Enum.Parse<ExchangeState>(from), Enum.Parse<ExchangeEvent>(on)));
 
     [Fact]
     public void Only_finished_has_no_way_out() =>

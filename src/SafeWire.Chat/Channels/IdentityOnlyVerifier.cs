@@ -9,6 +9,7 @@ namespace SafeWire.Chat.Channels;
 /// </summary>
 public sealed class IdentityOnlyVerifier(IPeerVerifier inner) : IPeerVerifier
 {
+    /// <summary>Asks the wrapped policy, then returns its identity without the certificate (disposed here).</summary>
     public PeerIdentity Verify(PeerCredential credential, PeerVerificationContext context)
     {
         var identity = inner.Verify(credential, context);

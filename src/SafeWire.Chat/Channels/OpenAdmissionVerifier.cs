@@ -11,6 +11,7 @@ namespace SafeWire.Chat.Channels;
 /// </summary>
 public sealed class OpenAdmissionVerifier : IPeerVerifier
 {
+    /// <summary>Accepts any well-formed key or certificate and returns an unnamed identity carrying its fingerprint; a certificate that does not parse is refused as malformed.</summary>
     public PeerIdentity Verify(PeerCredential credential, PeerVerificationContext context)
     {
         ArgumentNullException.ThrowIfNull(credential);

@@ -7,8 +7,23 @@ namespace SafeWire.Chat.Channels;
 /// The production <see cref="IChannelAuthenticator"/>: a SafeWire handshake (<see cref="SecureStream"/>) with
 /// the given options. Either side's options may be left out when this end only ever plays the other role.
 /// </summary>
+/// <example>
+/// A chat server that admits clients holding a certificate from the home CA:
+/// <code>
+/// var home = SafeWireHome.Resolve(null);
+/// using var credential = home.LoadOrCreateServerCredential("chat", ["localhost"], [IPAddress.Loopback]);
+/// var authenticator = new SecureStreamAuthenticator(
+///     new SecureServerOptions { ServerCredential = credential, ClientVerifier = home.CreateCaVerifier(), RequireClientCredential = true },
+///     client: null);
+/// </code>
+/// </example>
 public sealed class SecureStreamAuthenticator(SecureServerOptions? server, SecureClientOptions? client) : IChannelAuthenticator
 {
+    /// <summary>
+    /// Runs the server handshake with the server options. A connection that came only to redeem a join code is
+    /// passed to <see cref="SecureServerOptions.JoinHandler"/> and closed, and this throws <see cref="JoinHandledException"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">This authenticator was created without server options.</exception>
     public async Task<IChatChannel> AuthenticateAsServerAsync(Stream transport, CancellationToken cancellationToken)
     {
         var options = server ?? throw new InvalidOperationException("This authenticator has no server options.");
@@ -34,6 +49,8 @@ public sealed class SecureStreamAuthenticator(SecureServerOptions? server, Secur
         }
     }
 
+    /// <summary>Runs the client handshake with the client options, checking the server under <paramref name="serverName"/>.</summary>
+    /// <exception cref="InvalidOperationException">This authenticator was created without client options.</exception>
     public async Task<IChatChannel> AuthenticateAsClientAsync(Stream transport, string serverName, CancellationToken cancellationToken)
     {
         var template = client ?? throw new InvalidOperationException("This authenticator has no client options.");

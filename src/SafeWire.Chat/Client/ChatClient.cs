@@ -12,6 +12,31 @@ namespace SafeWire.Chat.Client;
 /// lines (each acknowledged), asks who is here, and exchanges end-to-end direct messages with other clients.
 /// <see cref="RunAsync"/> is the single reader; it must run for acks, who-lists and direct messages to arrive.
 /// </summary>
+/// <example>
+/// <code>
+/// var home = SafeWireHome.Resolve(null);
+/// using var credential = home.LoadOrCreateClientCredential("alice");
+/// var options = new ChatClientOptions
+/// {
+///     Name = "alice",
+///     Authenticator = new SecureStreamAuthenticator(server: null,
+///         new SecureClientOptions { ServerVerifier = home.CreateCaVerifier(), ClientCredential = credential }),
+/// };
+/// await using var client = await ChatClient.ConnectAsync("localhost", 10101, options);
+/// client.MessageReceived += message =>
+/// {
+///     if (message is RelayedMessage relayed)
+///     {
+///         Console.WriteLine($"{relayed.FromName}: {relayed.Text}");
+///     }
+/// };
+/// var run = client.RunAsync();
+/// var ack = await client.SendAsync("hello");   // completes once the server relayed it
+/// Console.WriteLine($"delivered to {ack.DeliveredTo}");
+/// await client.QuitAsync();
+/// Console.WriteLine((await run).Message);
+/// </code>
+/// </example>
 public sealed class ChatClient : IAsyncDisposable
 {
     private readonly ChatClientOptions _options;
@@ -59,14 +84,19 @@ public sealed class ChatClient : IAsyncDisposable
     /// <summary>An incoming end-to-end session failed (e.g. the peer's identity was not trusted).</summary>
     public event Action<string>? DirectFailed;
 
+    /// <summary>The server's number for this connection (what its administrator kicks by).</summary>
     public uint ClientId { get; }
 
+    /// <summary>The name the server shows for this client: the asked-for name, or the verified one from its certificate or allow-list.</summary>
     public string Name { get; }
 
+    /// <summary>The name the server gave in its welcome.</summary>
     public string ServerName { get; }
 
+    /// <summary>The server as the trust policy accepted it in the handshake.</summary>
     public PeerIdentity? ServerIdentity => _channel.RemoteIdentity;
 
+    /// <summary>The cipher suite of the session with the server.</summary>
     public string CipherSuite => _channel.CipherSuite;
 
     /// <summary>The port the handshake started on.</summary>
@@ -75,6 +105,7 @@ public sealed class ChatClient : IAsyncDisposable
     /// <summary>The port the conversation runs on (differs from <see cref="ControlPort"/> after a hop).</summary>
     public int Port { get; }
 
+    /// <summary>True when the server moved this client to a hop port after the handshake.</summary>
     public bool Hopped => Port != ControlPort;
 
     /// <summary>How many others were connected when this client joined (<see cref="Members"/> lists at most 500 of them).</summary>
@@ -256,6 +287,7 @@ public sealed class ChatClient : IAsyncDisposable
         ShutdownSend();
     }
 
+    /// <summary>Closes the connection without saying goodbye (call <see cref="QuitAsync"/> first for a clean leave) and waits briefly for incoming direct-message sessions to end.</summary>
     public async ValueTask DisposeAsync()
     {
         Task[] inbound;

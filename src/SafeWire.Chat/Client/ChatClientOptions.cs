@@ -3,6 +3,7 @@ using SafeWire.Chat.Wire;
 
 namespace SafeWire.Chat.Client;
 
+/// <summary>How <see cref="ChatClient.ConnectAsync"/> connects: the handshake, the name to ask for, direct messages.</summary>
 public sealed class ChatClientOptions
 {
     /// <summary>Runs the handshake with the server (on the control port and again on a hop port).</summary>
@@ -14,6 +15,7 @@ public sealed class ChatClientOptions
     /// <summary>Only send (scripts): ask the server not to relay other clients' chat to this one.</summary>
     public bool SendOnly { get; set; }
 
+    /// <summary>Time for the connection, handshake, any hop and the welcome together; past it, connecting throws <see cref="TimeoutException"/>. 15 s by default.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>

@@ -1,7 +1,7 @@
 namespace SafeWire.Chat.Client;
 
 /// <summary>One line typed in the interactive client, parsed (no I/O here).</summary>
-public abstract record ClientInput
+internal abstract record ClientInput
 {
     public const string Help = "type a line to chat; /who lists who is here; /msg NAME TEXT sends an end-to-end direct message; /quit leaves";
 
@@ -27,16 +27,16 @@ public abstract record ClientInput
     }
 }
 
-public sealed record InputEmpty : ClientInput;
+internal sealed record InputEmpty : ClientInput;
 
-public sealed record InputChat(string Text) : ClientInput;
+internal sealed record InputChat(string Text) : ClientInput;
 
-public sealed record InputWho : ClientInput;
+internal sealed record InputWho : ClientInput;
 
-public sealed record InputQuit : ClientInput;
+internal sealed record InputQuit : ClientInput;
 
-public sealed record InputHelp : ClientInput;
+internal sealed record InputHelp : ClientInput;
 
-public sealed record InputDirect(string Name, string Text) : ClientInput;
+internal sealed record InputDirect(string Name, string Text) : ClientInput;
 
-public sealed record InputInvalid(string Hint) : ClientInput;
+internal sealed record InputInvalid(string Hint) : ClientInput;

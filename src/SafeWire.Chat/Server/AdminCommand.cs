@@ -1,7 +1,7 @@
 namespace SafeWire.Chat.Server;
 
 /// <summary>One line typed on the server's admin console, parsed (no I/O here).</summary>
-public abstract record AdminCommand
+internal abstract record AdminCommand
 {
     public const string Help = """
         list                 connected clients (id, name, key, address, port, since, suite, bytes in/out)
@@ -50,20 +50,20 @@ public abstract record AdminCommand
     }
 }
 
-public sealed record AdminEmpty : AdminCommand;
+internal sealed record AdminEmpty : AdminCommand;
 
 /// <summary><c>list</c>: short key fingerprints that fit 80 columns; <c>list full</c>: whole fingerprints.</summary>
-public sealed record AdminList(bool Full = false) : AdminCommand;
+internal sealed record AdminList(bool Full = false) : AdminCommand;
 
-public sealed record AdminStats : AdminCommand;
+internal sealed record AdminStats : AdminCommand;
 
-public sealed record AdminStop : AdminCommand;
+internal sealed record AdminStop : AdminCommand;
 
-public sealed record AdminHelp : AdminCommand;
+internal sealed record AdminHelp : AdminCommand;
 
-public sealed record AdminBroadcast(string Text) : AdminCommand;
+internal sealed record AdminBroadcast(string Text) : AdminCommand;
 
-public sealed record AdminKick(uint Id, string Reason) : AdminCommand;
+internal sealed record AdminKick(uint Id, string Reason) : AdminCommand;
 
 /// <summary>Not a command: <see cref="Hint"/> is the one line to print.</summary>
-public sealed record AdminInvalid(string Hint) : AdminCommand;
+internal sealed record AdminInvalid(string Hint) : AdminCommand;

@@ -17,6 +17,30 @@ namespace SafeWire.Chat.Server;
 /// fresh port (port hopping). The admin console drives it through <see cref="List"/>, <see cref="Kick"/>,
 /// <see cref="Broadcast"/>, <see cref="Stats"/> and <see cref="StopAsync"/>.
 /// </summary>
+/// <example>
+/// A server for clients holding a certificate from the home CA, printing each chat line:
+/// <code>
+/// var home = SafeWireHome.Resolve(null);
+/// using var credential = home.LoadOrCreateServerCredential("chat", ["localhost"], [IPAddress.Loopback]);
+/// await using var server = new ChatServer(new ChatServerOptions
+/// {
+///     Port = 10101,
+///     ServerName = "team",
+///     Authenticator = new SecureStreamAuthenticator(
+///         new SecureServerOptions { ServerCredential = credential, ClientVerifier = home.CreateCaVerifier(), RequireClientCredential = true },
+///         client: null),
+/// });
+/// server.EventRaised += e =>
+/// {
+///     if (e is MessageReceived m)
+///     {
+///         Console.WriteLine($"{m.Name}: {m.Text}");
+///     }
+/// };
+/// server.Start();
+/// await server.Completion;   // until StopAsync is called
+/// </code>
+/// </example>
 public sealed partial class ChatServer : IAsyncDisposable
 {
     /// <summary>The server's own deadline waits this much longer than the authenticator's, so handshake_timeout goes out first.</summary>
@@ -45,6 +69,7 @@ public sealed partial class ChatServer : IAsyncDisposable
     private int _stopRequested;
     private int _open; // connections being handled (a count, not a collection: nothing per connection)
 
+    /// <summary>Creates a stopped server with <paramref name="options"/> (read once, here and at <see cref="Start"/>); <paramref name="logger"/> receives its diagnostics.</summary>
     public ChatServer(ChatServerOptions options, ILogger<ChatServer>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -95,9 +120,11 @@ public sealed partial class ChatServer : IAsyncDisposable
         _acceptLoop = AcceptLoopAsync(_listener);
     }
 
+    /// <summary>The clients in the conversation now, by id (the admin console's <c>list</c>).</summary>
     public IReadOnlyList<ConnectionInfo> List() =>
         [.. _registry.All.Where(c => c.Joined).Select(c => c.Info()).OrderBy(c => c.Id)];
 
+    /// <summary>Counters since the server started, and bytes moved so far (the admin console's <c>stats</c>).</summary>
     public ChatServerStats Stats()
     {
         long bytesIn = Interlocked.Read(ref _closedBytesIn), bytesOut = Interlocked.Read(ref _closedBytesOut);
@@ -184,6 +211,7 @@ public sealed partial class ChatServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops the server as <see cref="StopAsync"/> does, then releases its resources.</summary>
     public async ValueTask DisposeAsync()
     {
         await StopAsync().ConfigureAwait(false);

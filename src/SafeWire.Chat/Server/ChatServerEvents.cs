@@ -3,12 +3,23 @@ using System.Net;
 namespace SafeWire.Chat.Server;
 
 /// <summary>What the server reports to its host (the CLI prints these; library code never writes to the console).</summary>
+/// <param name="Time">When it happened, by <see cref="ChatServerOptions.Time"/>.</param>
 public abstract record ChatServerEvent(DateTimeOffset Time);
 
+/// <summary>The server is accepting connections.</summary>
+/// <param name="Time">When it started listening.</param>
+/// <param name="EndPoint">The control port's address and port (the actual port when <see cref="ChatServerOptions.Port"/> was 0).</param>
 public sealed record ServerListening(DateTimeOffset Time, IPEndPoint EndPoint) : ChatServerEvent(Time);
 
+/// <summary>A client was welcomed into the conversation.</summary>
+/// <param name="Time">When it joined.</param>
+/// <param name="Client">The client as the admin console's <c>list</c> shows it.</param>
 public sealed record ClientJoined(DateTimeOffset Time, ConnectionInfo Client) : ChatServerEvent(Time);
 
+/// <summary>A client left the conversation (quit, kicked, too slow, connection lost).</summary>
+/// <param name="Time">When it left.</param>
+/// <param name="Client">The client, with its final byte and message counts.</param>
+/// <param name="Reason">Why, in a few words.</param>
 public sealed record ClientLeft(DateTimeOffset Time, ConnectionInfo Client, string Reason) : ChatServerEvent(Time);
 
 /// <summary>A client was turned away after its handshake (server full, bad hop proof …).</summary>

@@ -24,16 +24,20 @@ public readonly record struct PortRange(int Low, int High)
         return new PortRange(low, high);
     }
 
+    /// <summary>The range as <see cref="Parse"/> reads it: <c>LOW-HIGH</c>.</summary>
     public override string ToString() => $"{Low}-{High}";
 }
 
+/// <summary>How a <see cref="ChatServer"/> listens, authenticates and admits clients; read when the server is created and started.</summary>
 public sealed class ChatServerOptions
 {
+    /// <summary>The address to listen on; loopback by default.</summary>
     public IPAddress Address { get; set; } = IPAddress.Loopback;
 
     /// <summary>The control port (0 = any free port; <see cref="ChatServer.Port"/> says which).</summary>
     public int Port { get; set; } = 10101;
 
+    /// <summary>Runs the handshake of each connection (usually a <see cref="SecureStreamAuthenticator"/>): its server options decide which clients get in.</summary>
     public required IChannelAuthenticator Authenticator { get; set; }
 
     /// <summary>The name clients see in their welcome.</summary>
@@ -73,6 +77,7 @@ public sealed class ChatServerOptions
     /// <summary>How long <see cref="ChatServer.StopAsync"/> lets clients drain their queues.</summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>The clock for timeouts and event times (tests pass a fake one).</summary>
     public TimeProvider Time { get; set; } = TimeProvider.System;
 
     /// <summary>Sees every decrypted frame the server reads or writes (tests use it to check what the server can see).</summary>

@@ -3,7 +3,7 @@ using SafeWire.Chat.Wire;
 namespace SafeWire.Chat.Session;
 
 /// <summary>Where one chat connection is in its life. Both ends track the same state.</summary>
-public enum ChatSessionState
+internal enum ChatSessionState
 {
     /// <summary>Handshake done on the control port; the client's Hello comes next.</summary>
     AwaitingHello,
@@ -34,7 +34,7 @@ public enum ChatSessionState
 ///   AwaitingHello, AwaitingHopProof --ServerStopping--&gt; Closed
 /// </code>
 /// </summary>
-public static class ChatSessionTable
+internal static class ChatSessionTable
 {
     private static readonly Dictionary<(ChatSessionState, ChatFrameType), ChatSessionState> s_transitions = Build();
 
@@ -80,7 +80,7 @@ public static class ChatSessionTable
 }
 
 /// <summary>One connection's position in <see cref="ChatSessionTable"/>; safe to use from the reading and the writing task.</summary>
-public sealed class ChatSession
+internal sealed class ChatSession
 {
     private readonly object _gate = new();
 

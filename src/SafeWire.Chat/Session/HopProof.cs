@@ -8,7 +8,7 @@ namespace SafeWire.Chat.Session;
 /// <see cref="ExporterLabel"/> with the hop port (u16, big-endian) as context. Only the two ends of that
 /// control session can compute it, and it is bound to the port, so it cannot be replayed elsewhere.
 /// </summary>
-public static class HopProof
+internal static class HopProof
 {
     public const string ExporterLabel = "EXPORTER-safewire-chat-hop";
 

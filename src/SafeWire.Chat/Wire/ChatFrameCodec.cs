@@ -6,7 +6,7 @@ namespace SafeWire.Chat.Wire;
 /// Chat's message table over the shared framing (<see cref="FrameFormat.TypeThenLength32"/>:
 /// <c>type (u8) | payload length (u32, big-endian) | payload</c>). Pure: bytes in, messages out.
 /// </summary>
-public static class ChatFrameCodec
+internal static class ChatFrameCodec
 {
     public const int HeaderLength = 5;
 

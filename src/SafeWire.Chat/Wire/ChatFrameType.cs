@@ -4,7 +4,7 @@ namespace SafeWire.Chat.Wire;
 /// The one-byte type of a chat frame. Frames are directional (C→S or S→C); the session table
 /// (<see cref="Session.ChatSessionTable"/>) says in which state each may appear. docs/CHAT.md lists the fields.
 /// </summary>
-public enum ChatFrameType : byte
+internal enum ChatFrameType : byte
 {
     /// <summary>C→S: first frame after the handshake; the name the client would like to be shown as.</summary>
     Hello = 1,

@@ -7,7 +7,7 @@ namespace SafeWire.Chat.Wire;
 /// <see cref="FrameConnection"/>: reads one at a time, writes serialized so several tasks (relay, acks, admin) can send
 /// on one connection, the frame buffer rented only once a header is in.
 /// </summary>
-public sealed class ChatFramer : IAsyncDisposable
+internal sealed class ChatFramer : IAsyncDisposable
 {
     private static readonly FrameDecoder<ChatMessage> s_decode = static (type, payload) => ChatFrameCodec.Decode((ChatFrameType)type, payload);
     private readonly FrameConnection _frames;

@@ -1,7 +1,7 @@
 namespace SafeWire.Chat.Wire;
 
 /// <summary>Hard limits, checked before anything is allocated for the peer.</summary>
-public static class ChatLimits
+internal static class ChatLimits
 {
     /// <summary>Largest frame payload accepted (the header's length field is checked against it first).</summary>
     public const int MaxFramePayload = 64 * 1024;

@@ -11,17 +11,26 @@ public sealed record ChatMember(uint Id, string Name, string Fingerprint);
 /// <summary>Why the server did not let a client in.</summary>
 public enum RefusalReason : byte
 {
+    /// <summary>The server has as many clients as it allows; try again later.</summary>
     ServerFull = 1,
+    /// <summary>The server's policy does not admit this client.</summary>
     NotAllowed = 2,
+    /// <summary>The proof sent on the hop port did not match the control session.</summary>
     HopProofInvalid = 3,
+    /// <summary>The client sent a frame the protocol does not allow at that point.</summary>
     ProtocolViolation = 4,
+    /// <summary>The server is shutting down.</summary>
     ServerStopping = 5,
 }
 
-/// <summary>One decoded chat frame. Each subtype writes its own fields; <see cref="ChatFrameCodec"/> reads them.</summary>
+/// <summary>
+/// A frame from the chat server, as <see cref="Client.ChatClient.MessageReceived"/> delivers it: a
+/// <see cref="RelayedMessage"/>, <see cref="BroadcastMessage"/>, <see cref="MemberJoinedMessage"/>,
+/// <see cref="MemberLeftMessage"/> or <see cref="NoticeMessage"/>. Match on the type.
+/// </summary>
 public abstract record ChatMessage
 {
-    public abstract ChatFrameType Type { get; }
+    internal abstract ChatFrameType Type { get; }
 
     internal abstract void Write(FieldWriter writer);
 
@@ -49,9 +58,9 @@ public abstract record ChatMessage
 
 /// <param name="Name">The name the client asks for.</param>
 /// <param name="SendOnly">The client only sends (scripts, <c>safewire send</c>): the server relays no chat and no joins/leaves to it.</param>
-public sealed record HelloMessage(string Name, bool SendOnly = false) : ChatMessage
+internal sealed record HelloMessage(string Name, bool SendOnly = false) : ChatMessage
 {
-    public override ChatFrameType Type => ChatFrameType.Hello;
+    internal override ChatFrameType Type => ChatFrameType.Hello;
 
     internal override void Write(FieldWriter writer)
     {
@@ -61,9 +70,9 @@ public sealed record HelloMessage(string Name, bool SendOnly = false) : ChatMess
 }
 
 /// <param name="Total">How many others are connected; <paramref name="Members"/> lists at most <see cref="ChatLimits.MaxListedMembers"/>.</param>
-public sealed record WelcomeMessage(uint ClientId, string Name, string ServerName, uint Total, IReadOnlyList<ChatMember> Members) : ChatMessage
+internal sealed record WelcomeMessage(uint ClientId, string Name, string ServerName, uint Total, IReadOnlyList<ChatMember> Members) : ChatMessage
 {
-    public override ChatFrameType Type => ChatFrameType.Welcome;
+    internal override ChatFrameType Type => ChatFrameType.Welcome;
 
     internal override void Write(FieldWriter writer)
     {
@@ -75,9 +84,9 @@ public sealed record WelcomeMessage(uint ClientId, string Name, string ServerNam
     }
 }
 
-public sealed record RefusedMessage(RefusalReason Reason, string Text) : ChatMessage
+internal sealed record RefusedMessage(RefusalReason Reason, string Text) : ChatMessage
 {
-    public override ChatFrameType Type => ChatFrameType.Refused;
+    internal override ChatFrameType Type => ChatFrameType.Refused;
 
     internal override void Write(FieldWriter writer)
     {
@@ -86,23 +95,23 @@ public sealed record RefusedMessage(RefusalReason Reason, string Text) : ChatMes
     }
 }
 
-public sealed record HopOfferMessage(ushort Port) : ChatMessage
+internal sealed record HopOfferMessage(ushort Port) : ChatMessage
 {
-    public override ChatFrameType Type => ChatFrameType.HopOffer;
+    internal override ChatFrameType Type => ChatFrameType.HopOffer;
 
     internal override void Write(FieldWriter writer) => writer.U16(Port);
 }
 
-public sealed record HopProofMessage(byte[] Proof) : ChatMessage
+internal sealed record HopProofMessage(byte[] Proof) : ChatMessage
 {
-    public override ChatFrameType Type => ChatFrameType.HopProof;
+    internal override ChatFrameType Type => ChatFrameType.HopProof;
 
     internal override void Write(FieldWriter writer) => writer.Fixed(Proof);
 }
 
-public sealed record ChatTextMessage(uint MessageId, string Text) : ChatMessage
+internal sealed record ChatTextMessage(uint MessageId, string Text) : ChatMessage
 {
-    public override ChatFrameType Type => ChatFrameType.Chat;
+    internal override ChatFrameType Type => ChatFrameType.Chat;
 
     internal override void Write(FieldWriter writer)
     {
@@ -111,9 +120,12 @@ public sealed record ChatTextMessage(uint MessageId, string Text) : ChatMessage
     }
 }
 
+/// <summary>The server's acknowledgement of one chat line: what <see cref="Client.ChatClient.SendAsync"/> returns.</summary>
+/// <param name="MessageId">The client's number for the acknowledged line.</param>
+/// <param name="DeliveredTo">How many other clients the server relayed it to.</param>
 public sealed record AckMessage(uint MessageId, uint DeliveredTo) : ChatMessage
 {
-    public override ChatFrameType Type => ChatFrameType.Ack;
+    internal override ChatFrameType Type => ChatFrameType.Ack;
 
     internal override void Write(FieldWriter writer)
     {
@@ -122,9 +134,14 @@ public sealed record AckMessage(uint MessageId, uint DeliveredTo) : ChatMessage
     }
 }
 
+/// <summary>Another client's chat line, relayed by the server.</summary>
+/// <param name="FromId">The sender's connection number.</param>
+/// <param name="FromName">The sender's name as the server shows it.</param>
+/// <param name="SentAt">When the server received it.</param>
+/// <param name="Text">The line.</param>
 public sealed record RelayedMessage(uint FromId, string FromName, DateTimeOffset SentAt, string Text) : ChatMessage
 {
-    public override ChatFrameType Type => ChatFrameType.Relayed;
+    internal override ChatFrameType Type => ChatFrameType.Relayed;
 
     internal override void Write(FieldWriter writer)
     {
@@ -135,9 +152,12 @@ public sealed record RelayedMessage(uint FromId, string FromName, DateTimeOffset
     }
 }
 
+/// <summary>A line from the server's administrator to everybody.</summary>
+/// <param name="SentAt">When the administrator sent it.</param>
+/// <param name="Text">The line.</param>
 public sealed record BroadcastMessage(DateTimeOffset SentAt, string Text) : ChatMessage
 {
-    public override ChatFrameType Type => ChatFrameType.Broadcast;
+    internal override ChatFrameType Type => ChatFrameType.Broadcast;
 
     internal override void Write(FieldWriter writer)
     {
@@ -146,9 +166,9 @@ public sealed record BroadcastMessage(DateTimeOffset SentAt, string Text) : Chat
     }
 }
 
-public sealed record WhoMessage : ChatMessage
+internal sealed record WhoMessage : ChatMessage
 {
-    public override ChatFrameType Type => ChatFrameType.Who;
+    internal override ChatFrameType Type => ChatFrameType.Who;
 
     internal override void Write(FieldWriter writer)
     {
@@ -156,9 +176,9 @@ public sealed record WhoMessage : ChatMessage
 }
 
 /// <param name="Total">How many are connected; <paramref name="Members"/> lists at most <see cref="ChatLimits.MaxListedMembers"/>.</param>
-public sealed record WhoListMessage(uint Total, IReadOnlyList<ChatMember> Members) : ChatMessage
+internal sealed record WhoListMessage(uint Total, IReadOnlyList<ChatMember> Members) : ChatMessage
 {
-    public override ChatFrameType Type => ChatFrameType.WhoList;
+    internal override ChatFrameType Type => ChatFrameType.WhoList;
 
     internal override void Write(FieldWriter writer)
     {
@@ -167,16 +187,21 @@ public sealed record WhoListMessage(uint Total, IReadOnlyList<ChatMember> Member
     }
 }
 
+/// <summary>Somebody joined the conversation.</summary>
+/// <param name="Member">Who joined.</param>
 public sealed record MemberJoinedMessage(ChatMember Member) : ChatMessage
 {
-    public override ChatFrameType Type => ChatFrameType.MemberJoined;
+    internal override ChatFrameType Type => ChatFrameType.MemberJoined;
 
     internal override void Write(FieldWriter writer) => WriteMember(writer, Member);
 }
 
+/// <summary>Somebody left the conversation.</summary>
+/// <param name="Member">Who left.</param>
+/// <param name="Reason">Why, in a few words (quit, kicked, connection lost …).</param>
 public sealed record MemberLeftMessage(ChatMember Member, string Reason) : ChatMessage
 {
-    public override ChatFrameType Type => ChatFrameType.MemberLeft;
+    internal override ChatFrameType Type => ChatFrameType.MemberLeft;
 
     internal override void Write(FieldWriter writer)
     {
@@ -185,9 +210,11 @@ public sealed record MemberLeftMessage(ChatMember Member, string Reason) : ChatM
     }
 }
 
+/// <summary>A one-line note from the server to this client only (e.g. "no client named bob").</summary>
+/// <param name="Text">The note.</param>
 public sealed record NoticeMessage(string Text) : ChatMessage
 {
-    public override ChatFrameType Type => ChatFrameType.Notice;
+    internal override ChatFrameType Type => ChatFrameType.Notice;
 
     internal override void Write(FieldWriter writer) => writer.String16(Text, ChatLimits.MaxTextBytes);
 }
@@ -197,9 +224,9 @@ public sealed record NoticeMessage(string Text) : ChatMessage
 /// server→client: the server has rewritten it to the source. <paramref name="FromInitiator"/> tells the receiver
 /// which of its two possible sessions with that peer (one it started, one the peer started) the bytes belong to.
 /// </summary>
-public sealed record DirectDataMessage(uint PeerId, uint ChannelId, bool FromInitiator, ReadOnlyMemory<byte> Data) : ChatMessage
+internal sealed record DirectDataMessage(uint PeerId, uint ChannelId, bool FromInitiator, ReadOnlyMemory<byte> Data) : ChatMessage
 {
-    public override ChatFrameType Type => ChatFrameType.DirectData;
+    internal override ChatFrameType Type => ChatFrameType.DirectData;
 
     internal override void Write(FieldWriter writer)
     {
@@ -210,9 +237,9 @@ public sealed record DirectDataMessage(uint PeerId, uint ChannelId, bool FromIni
     }
 }
 
-public sealed record DirectCloseMessage(uint PeerId, uint ChannelId, bool FromInitiator, string Reason) : ChatMessage
+internal sealed record DirectCloseMessage(uint PeerId, uint ChannelId, bool FromInitiator, string Reason) : ChatMessage
 {
-    public override ChatFrameType Type => ChatFrameType.DirectClose;
+    internal override ChatFrameType Type => ChatFrameType.DirectClose;
 
     internal override void Write(FieldWriter writer)
     {
@@ -223,23 +250,23 @@ public sealed record DirectCloseMessage(uint PeerId, uint ChannelId, bool FromIn
     }
 }
 
-public sealed record KickedMessage(string Reason) : ChatMessage
+internal sealed record KickedMessage(string Reason) : ChatMessage
 {
-    public override ChatFrameType Type => ChatFrameType.Kicked;
+    internal override ChatFrameType Type => ChatFrameType.Kicked;
 
     internal override void Write(FieldWriter writer) => writer.String16(Reason, ChatLimits.MaxTextBytes);
 }
 
-public sealed record ServerStoppingMessage(string Reason) : ChatMessage
+internal sealed record ServerStoppingMessage(string Reason) : ChatMessage
 {
-    public override ChatFrameType Type => ChatFrameType.ServerStopping;
+    internal override ChatFrameType Type => ChatFrameType.ServerStopping;
 
     internal override void Write(FieldWriter writer) => writer.String16(Reason, ChatLimits.MaxTextBytes);
 }
 
-public sealed record ByeMessage : ChatMessage
+internal sealed record ByeMessage : ChatMessage
 {
-    public override ChatFrameType Type => ChatFrameType.Bye;
+    internal override ChatFrameType Type => ChatFrameType.Bye;
 
     internal override void Write(FieldWriter writer)
     {

@@ -14,8 +14,10 @@ public sealed class KeyManagerOptions
     /// <summary>How long issued keys stay valid for starting a transfer.</summary>
     public TimeSpan KeyLifetime { get; init; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>The clock for key expiry and the heartbeat that fails expired transfers.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>Receives sessions, pairings, verdicts and refusals, for the console or a log.</summary>
     public required IKeyManagerLog Log { get; init; }
 
     /// <summary>Optional: an observer per session that sees every frame the key manager handles (the journal).</summary>
@@ -31,10 +33,22 @@ public sealed class KeyManagerOptions
 /// per-transfer keys (cbc/cfb) or nothing but the peers' fingerprints (e2e), checks their confirmations,
 /// tells the sender where the waiter listens, and compares their block counts.
 /// <para>
-/// The I/O shell around <see cref="KmSessionMachine"/> and <see cref="TransferRegistry"/>: decisions are made
-/// under one lock; replies go into each session's ordered outbox, drained by that session's writer task.
+/// The I/O shell around the session state machine and the transfer registry: decisions are made under one lock;
+/// replies go into each session's ordered outbox, drained by that session's writer task.
 /// </para>
 /// </summary>
+/// <example>
+/// A key manager for peers holding a certificate from the home CA (<c>MyLog</c> implements <see cref="IKeyManagerLog"/>):
+/// <code>
+/// var home = SafeWireHome.Resolve(null);
+/// using var credential = home.LoadOrCreateServerCredential("km", ["localhost"], [IPAddress.Loopback]);
+/// var server = new KeyManagerServer(new KeyManagerOptions { Log = new MyLog(), KeyLifetime = TimeSpan.FromMinutes(2) });
+/// await using var listener = SecureKdChannels.CreateKeyManagerListener(
+///     new IPEndPoint(IPAddress.Loopback, 7400), credential, home.CreateCaVerifier());
+/// listener.Start();
+/// await server.ServeAsync(ct => SecureKdChannels.AcceptKeyManagerClientAsync(listener, ct), cancellationToken);
+/// </code>
+/// </example>
 public sealed class KeyManagerServer
 {
     private readonly KeyManagerOptions _options;
@@ -43,6 +57,7 @@ public sealed class KeyManagerServer
     private readonly TransferRegistry _registry;
     private uint _nextSessionId;
 
+    /// <summary>Creates a key manager with <paramref name="options"/>; it serves once <see cref="ServeAsync"/> or <see cref="RunSessionAsync"/> runs.</summary>
     public KeyManagerServer(KeyManagerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -185,8 +200,8 @@ public sealed class KeyManagerServer
         }
     }
 
-    /// <summary>Fails transfers whose keys expired before the file moved (called by the heartbeat; public for tests).</summary>
-    public void ExpireDue()
+    /// <summary>Fails transfers whose keys expired before the file moved (called by the heartbeat, and by tests).</summary>
+    internal void ExpireDue()
     {
         lock (_gate)
         {

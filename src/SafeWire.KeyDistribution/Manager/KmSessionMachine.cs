@@ -3,7 +3,7 @@ using SafeWire.KeyDistribution.Wire;
 namespace SafeWire.KeyDistribution.Manager;
 
 /// <summary>Where one client's conversation with the key manager stands.</summary>
-public enum KmSessionState
+internal enum KmSessionState
 {
     /// <summary>Connected over the authenticated channel; its ClientHello is due.</summary>
     AwaitingHello,
@@ -26,7 +26,7 @@ public enum KmSessionState
 }
 
 /// <summary>What moves a session: a client message, or an event caused by the other peer of its transfer.</summary>
-public enum KmSessionInput
+internal enum KmSessionInput
 {
     ClientHello,
     Wait,
@@ -55,7 +55,7 @@ public enum KmSessionInput
 ///  Paired | Confirmed | Transferring --report--> Reported --verdict--> Menu        Menu | Choosing | Waiting --end--> Closed
 /// </code>
 /// </summary>
-public static class KmSessionMachine
+internal static class KmSessionMachine
 {
     private static readonly Dictionary<(KmSessionState From, KmSessionInput Input), KmSessionState> s_table = new()
     {

@@ -16,7 +16,7 @@ public enum TransferState
 }
 
 /// <summary>What moves a transfer.</summary>
-public enum TransferEvent
+internal enum TransferEvent
 {
     BothConfirmed,
     ListenerReady,
@@ -30,7 +30,7 @@ public enum TransferEvent
 /// live state; expiry only before the file starts to move (a long transfer is not cut off mid-file).
 /// Completed and Failed are final: the transfer ID is spent and every later use is refused as reused.
 /// </summary>
-public static class TransferMachine
+internal static class TransferMachine
 {
     private static readonly Dictionary<(TransferState From, TransferEvent Event), TransferState> s_table = new()
     {

@@ -19,18 +19,25 @@ public sealed class TransferRecord
         Keys = keys;
     }
 
+    /// <summary>The transfer's random 128-bit ID; usable for this one transfer only.</summary>
     public TransferId Id { get; }
 
+    /// <summary>How the file is protected: cbc/cfb with issued keys, or e2e.</summary>
     public TransferMode Mode { get; }
 
+    /// <summary>The peer that chose the other and sends.</summary>
     public TransferParty Sender { get; }
 
+    /// <summary>The waiting peer that receives.</summary>
     public TransferParty Receiver { get; }
 
+    /// <summary>When the key manager paired the two.</summary>
     public DateTimeOffset IssuedAt { get; }
 
+    /// <summary>When the transfer's keys stop being handed out or confirmed; a transfer not under way by then fails.</summary>
     public DateTimeOffset ExpiresAt { get; }
 
+    /// <summary>Where the transfer is now, from issued to judged.</summary>
     public TransferState State { get; internal set; } = TransferState.Issued;
 
     /// <summary>The issued keys until both peers confirmed; then zeroed and dropped (null for e2e throughout).</summary>
@@ -39,28 +46,37 @@ public sealed class TransferRecord
     /// <summary>True once key material for this transfer has existed at the key manager (never for e2e).</summary>
     public bool KeysIssued { get; internal init; }
 
+    /// <summary>The sender fetched its keys (cbc/cfb).</summary>
     public bool SenderFetched { get; internal set; }
 
+    /// <summary>The receiver fetched its keys (cbc/cfb).</summary>
     public bool ReceiverFetched { get; internal set; }
 
+    /// <summary>The sender proved it holds the keys.</summary>
     public bool SenderConfirmed { get; internal set; }
 
+    /// <summary>The receiver proved it holds the keys.</summary>
     public bool ReceiverConfirmed { get; internal set; }
 
+    /// <summary>What the sender reported at the end, once it did.</summary>
     public ReportMessage? SenderReport { get; internal set; }
 
+    /// <summary>What the receiver reported at the end, once it did.</summary>
     public ReportMessage? ReceiverReport { get; internal set; }
 
+    /// <summary>The key manager's judgement, once the transfer ended.</summary>
     public VerdictMessage? Verdict { get; internal set; }
 
     /// <summary>When the transfer was judged (completed or failed).</summary>
     public DateTimeOffset? EndedAt { get; internal set; }
 
+    /// <summary>Which end of this transfer the session <paramref name="sessionId"/> with key <paramref name="fingerprint"/> is; null when it is neither.</summary>
     public TransferRole? RoleOf(uint sessionId, string fingerprint) =>
         sessionId == Sender.SessionId && fingerprint == Sender.Fingerprint ? TransferRole.Sender
         : sessionId == Receiver.SessionId && fingerprint == Receiver.Fingerprint ? TransferRole.Receiver
         : null;
 
+    /// <summary>The party at the other end from <paramref name="role"/>.</summary>
     public TransferParty Other(TransferRole role) => role == TransferRole.Sender ? Receiver : Sender;
 
     internal void DropKeys()
@@ -71,7 +87,7 @@ public sealed class TransferRecord
 }
 
 /// <summary>The answer to a request that names a transfer: the record, or why it was refused.</summary>
-public readonly record struct TransferAccess(TransferRecord? Record, TransferRole Role, RefusalReason? Refusal, string Message)
+internal readonly record struct TransferAccess(TransferRecord? Record, TransferRole Role, RefusalReason? Refusal, string Message)
 {
     public static TransferAccess Refuse(RefusalReason reason, string message) => new(null, default, reason, message);
 }
@@ -81,7 +97,7 @@ public readonly record struct TransferAccess(TransferRecord? Record, TransferRol
 /// bound to the two authenticated peers and an expiry, each key fetched at most once per peer, and every
 /// transfer ID usable for one transfer only. Pure: the caller passes the time; one lock outside guards it.
 /// </summary>
-public sealed class TransferRegistry
+internal sealed class TransferRegistry
 {
     /// <summary>How long a finished transfer is remembered, so a reused ID is refused as reused (then as unknown).</summary>
     public static readonly TimeSpan RetainFinished = TimeSpan.FromHours(1);

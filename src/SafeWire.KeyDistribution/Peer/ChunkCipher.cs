@@ -20,7 +20,7 @@ namespace SafeWire.KeyDistribution.Peer;
 /// dropped, repeated or reordered chunk, or a cut-off file, fails. Receivers verify before they decrypt.
 /// </para>
 /// </summary>
-public sealed class ChunkCipher : IDisposable
+internal sealed class ChunkCipher : IDisposable
 {
     public const int ChunkSize = 64 * 1024;
     public const int BlockSize = 16;

@@ -11,6 +11,7 @@ public sealed record FileOffer(string SenderName, string SenderFingerprint, stri
 /// <summary>Progress of one file; disposed when the file is done.</summary>
 public interface ITransferProgress : IDisposable
 {
+    /// <summary>Another <paramref name="bytes"/> of the file were sent or received.</summary>
     void Advance(long bytes);
 
     /// <summary>Marks the file finished (<paramref name="succeeded"/>) before Dispose.</summary>
@@ -23,10 +24,13 @@ public interface ITransferProgress : IDisposable
 /// </summary>
 public interface IPeerUi
 {
+    /// <summary>Shows a status line (e.g. "connected to bob").</summary>
     void Info(string message);
 
+    /// <summary>Shows a problem that does not stop the peer (e.g. a stranger refused at the waiter's socket).</summary>
     void Warn(string message);
 
+    /// <summary>Starts showing progress for one file of <paramref name="totalBytes"/> bytes being sent (<paramref name="sending"/>) or received.</summary>
     ITransferProgress StartProgress(string fileName, long totalBytes, bool sending);
 
     /// <summary>The full path to save the offered file to, or null to decline it.</summary>

@@ -13,6 +13,7 @@ public sealed class KeyManagerClient : IAsyncDisposable
     private readonly AuthenticatedChannel _channel;
     private readonly KdConnection _connection;
 
+    /// <summary>Speaks the key-manager protocol over <paramref name="channel"/> (from <see cref="IKdChannels.ConnectKeyManagerAsync"/>); <paramref name="observer"/> sees every frame.</summary>
     public KeyManagerClient(AuthenticatedChannel channel, IFrameObserver? observer = null)
     {
         ArgumentNullException.ThrowIfNull(channel);
@@ -20,6 +21,7 @@ public sealed class KeyManagerClient : IAsyncDisposable
         _connection = new KdConnection(channel.Stream, ownsStream: false, observer);
     }
 
+    /// <summary>The authenticated channel to the key manager (disposed with this client).</summary>
     public AuthenticatedChannel Channel => _channel;
 
     /// <summary>This client as the key manager welcomed it (set by <see cref="HelloAsync"/>).</summary>
@@ -28,6 +30,7 @@ public sealed class KeyManagerClient : IAsyncDisposable
     /// <summary>The last verdict received, including one that cut a transfer short.</summary>
     public VerdictMessage? LastVerdict { get; private set; }
 
+    /// <summary>Introduces this peer under <paramref name="name"/>; the first call on a new client. Returns the welcome, also kept in <see cref="Welcome"/>.</summary>
     public async Task<WelcomeMessage> HelloAsync(string name, CancellationToken cancellationToken)
     {
         await _connection.SendAsync(KdMessageType.ClientHello, w => KmCodec.WriteClientHello(w, name), cancellationToken).ConfigureAwait(false);
@@ -81,6 +84,7 @@ public sealed class KeyManagerClient : IAsyncDisposable
         }
     }
 
+    /// <summary>Waiter: tells the key manager the host and port the sender should dial for transfer <paramref name="id"/>.</summary>
     public async Task AnnounceListeningAsync(TransferId id, string advertisedHost, ushort port, CancellationToken cancellationToken) =>
         await _connection.SendAsync(KdMessageType.Listening, w => KmCodec.WriteListening(w, id, advertisedHost, port), cancellationToken).ConfigureAwait(false);
 
@@ -112,12 +116,14 @@ public sealed class KeyManagerClient : IAsyncDisposable
         await _connection.SendAsync(KdMessageType.Report, report.Write, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Leaves the key manager cleanly (<c>end</c>) and waits for its goodbye.</summary>
     public async Task EndAsync(CancellationToken cancellationToken)
     {
         await _connection.SendAsync(KdMessageType.End, cancellationToken).ConfigureAwait(false);
         await ExpectAsync(KdMessageType.Bye, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Closes the connection to the key manager.</summary>
     public async ValueTask DisposeAsync()
     {
         await _connection.DisposeAsync().ConfigureAwait(false);

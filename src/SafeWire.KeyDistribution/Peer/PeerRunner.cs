@@ -16,6 +16,23 @@ public sealed record ListenSettings(IPAddress? BindAddress = null, int Port = 0,
 /// open the socket or connect to it, move the files, report the block count. Every outcome, including a
 /// failure, is reported to the key manager so it can judge and log the transfer.
 /// </summary>
+/// <example>
+/// A peer that sends one file to a waiting peer named bob, end to end (<c>ui</c> implements <see cref="IPeerUi"/>):
+/// <code>
+/// var home = SafeWireHome.Resolve(null);
+/// using var credential = home.LoadOrCreateClientCredential("alice");
+/// var channels = new SecureKdChannels(credential, home.CreateCaVerifier());
+/// await using var km = new KeyManagerClient(await channels.ConnectKeyManagerAsync("km.example", 7400, ct));
+/// await km.HelloAsync("alice", ct);
+/// var paired = await km.ConnectAsync("bob", TransferMode.E2e, ct);
+/// var runner = new PeerRunner(km, channels, ui, TimeProvider.System);
+/// var (verdict, _) = await runner.RunSenderAsync(paired, _ => ValueTask.FromResult&lt;IReadOnlyList&lt;string&gt;&gt;(["report.pdf"]), ct);
+/// Console.WriteLine(verdict.Text);
+/// await km.EndAsync(ct);
+/// </code>
+/// The waiter calls <see cref="KeyManagerClient.WaitAsync"/>, <see cref="KeyManagerClient.AwaitPairingAsync"/> and
+/// <see cref="RunReceiverAsync"/> instead.
+/// </example>
 public sealed class PeerRunner
 {
     private readonly KeyManagerClient _km;
@@ -23,6 +40,11 @@ public sealed class PeerRunner
     private readonly IPeerUi _ui;
     private readonly TimeProvider _time;
 
+    /// <summary>Creates a runner for transfers paired through <paramref name="km"/>.</summary>
+    /// <param name="km">The peer's session with the key manager, already welcomed.</param>
+    /// <param name="channels">Opens the e2e handshakes with the other peer.</param>
+    /// <param name="ui">Shows progress and decides about offered files.</param>
+    /// <param name="time">The clock for timeouts.</param>
     public PeerRunner(KeyManagerClient km, IKdChannels channels, IPeerUi ui, TimeProvider time)
     {
         _km = km;

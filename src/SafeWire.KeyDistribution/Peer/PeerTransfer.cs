@@ -8,7 +8,7 @@ namespace SafeWire.KeyDistribution.Peer;
 
 /// <summary>Everything a peer knows about its transfer once the key manager has paired it.</summary>
 /// <param name="Keys">The issued keys (cbc/cfb); null for e2e, where the SafeWire channel protects the data.</param>
-public sealed record TransferContext(TransferId TransferId, TransferMode Mode, TransferRole Role, string PeerName, string PeerFingerprint, DateTimeOffset ExpiresAt, TransferKeys? Keys);
+internal sealed record TransferContext(TransferId TransferId, TransferMode Mode, TransferRole Role, string PeerName, string PeerFingerprint, DateTimeOffset ExpiresAt, TransferKeys? Keys);
 
 /// <summary>What one side of a transfer did: the numbers reported to the key manager.</summary>
 /// <param name="Blocks">cbc/cfb: AES blocks encrypted (sender) or decrypted (receiver); e2e: chunks.</param>
@@ -19,7 +19,7 @@ public sealed record TransferOutcome(ulong Blocks, ulong Bytes, uint FilesTransf
 /// PeerHelloAck(MAC); per file FileOffer → FileAnswer, then Chunk* and FileEnd(file MAC) → FileResult;
 /// PeerDone at the end, PeerAbort(reason) from either side on failure. Constant memory: one pooled chunk buffer.
 /// </summary>
-public static class PeerTransfer
+internal static class PeerTransfer
 {
     private const int ChunkHeader = 4 + 8 + 1 + 4;
 

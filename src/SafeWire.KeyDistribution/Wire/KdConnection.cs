@@ -4,7 +4,7 @@ using System.Buffers.Binary;
 namespace SafeWire.KeyDistribution.Wire;
 
 /// <summary>One received frame; <see cref="Body"/> is valid until the next read on the same connection.</summary>
-public readonly record struct KdFrame(KdMessageType Type, ReadOnlyMemory<byte> Body)
+internal readonly record struct KdFrame(KdMessageType Type, ReadOnlyMemory<byte> Body)
 {
     public FieldReader Reader() => new(Body.Span, KdWireErrors.Instance, Type.ToString(), (byte)Type);
 }
@@ -12,6 +12,7 @@ public readonly record struct KdFrame(KdMessageType Type, ReadOnlyMemory<byte> B
 /// <summary>Sees every frame a connection handles (the key manager's journal uses it).</summary>
 public interface IFrameObserver
 {
+    /// <summary>Called for each frame read (<paramref name="outgoing"/> false) or written, with its decrypted body; the span is valid only during the call.</summary>
     void OnFrame(bool outgoing, KdMessageType type, ReadOnlySpan<byte> body);
 }
 
@@ -22,7 +23,7 @@ public interface IFrameObserver
 /// several tasks may send on one connection; file chunks are built in the sender's own buffer and sent with
 /// <see cref="SendFrameAsync"/>.
 /// </summary>
-public sealed class KdConnection : IAsyncDisposable
+internal sealed class KdConnection : IAsyncDisposable
 {
     /// <summary>Large enough for a 64 KiB chunk with its padding, MAC and header.</summary>
     public const int MaxFrameLength = 80 * 1024;

@@ -26,17 +26,20 @@ public enum KdError
 /// <summary>A failure of the key-distribution protocol, local or remote; <see cref="Error"/> says which kind.</summary>
 public sealed class KdException : IOException
 {
+    /// <summary>Creates the exception for <paramref name="error"/> with a one-line message for the user.</summary>
     public KdException(KdError error, string message)
         : base(message)
     {
         Error = error;
     }
 
+    /// <summary>Creates the exception for <paramref name="error"/> with a message and the error that caused it.</summary>
     public KdException(KdError error, string message, Exception innerException)
         : base(message, innerException)
     {
         Error = error;
     }
 
+    /// <summary>The kind of failure, for a caller that reacts differently to, say, a refusal and a broken connection.</summary>
     public KdError Error { get; }
 }

@@ -12,7 +12,7 @@ public sealed record ConnectToMessage(TransferId TransferId, string Host, ushort
 /// <see cref="PairedMessage"/>, <see cref="TransferKeys"/>, <see cref="ReportMessage"/>, <see cref="VerdictMessage"/>).
 /// Every reader rejects trailing bytes.
 /// </summary>
-public static class KmCodec
+internal static class KmCodec
 {
     public const int MaxNameLength = 64;
     public const int MaxPeersListed = 200;

@@ -42,13 +42,13 @@ public enum VerdictKind : byte
 /// </summary>
 public sealed record PairedMessage(TransferId TransferId, TransferMode Mode, TransferRole Role, uint PeerId, string PeerName, string PeerFingerprint, DateTimeOffset ExpiresAt)
 {
-    public void Write(FieldWriter w)
+    internal void Write(FieldWriter w)
     {
         TransferId.Write(w);
         w.U8((byte)Mode).U8((byte)Role).U32(PeerId).String16(PeerName).String16(PeerFingerprint).I64(ExpiresAt.ToUnixTimeMilliseconds());
     }
 
-    public static PairedMessage Read(KdFrame frame)
+    internal static PairedMessage Read(KdFrame frame)
     {
         var r = frame.Reader();
         var id = TransferId.Read(ref r);
@@ -75,13 +75,13 @@ public sealed record PairedMessage(TransferId TransferId, TransferMode Mode, Tra
 /// <summary>A peer's report after the transfer: its outcome and how many blocks it encrypted or decrypted.</summary>
 public sealed record ReportMessage(TransferId TransferId, bool Succeeded, ulong Blocks, ulong Bytes, uint Files, string Reason)
 {
-    public void Write(FieldWriter w)
+    internal void Write(FieldWriter w)
     {
         TransferId.Write(w);
         w.U8(Succeeded ? (byte)1 : (byte)0).U64(Blocks).U64(Bytes).U32(Files).String16(Reason);
     }
 
-    public static ReportMessage Read(KdFrame frame)
+    internal static ReportMessage Read(KdFrame frame)
     {
         var r = frame.Reader();
         var message = new ReportMessage(TransferId.Read(ref r), r.U8() != 0, r.U64(), r.U64(), r.U32(), r.String16());
@@ -93,13 +93,13 @@ public sealed record ReportMessage(TransferId TransferId, bool Succeeded, ulong 
 /// <summary>The key manager's verdict on a transfer, sent to both peers.</summary>
 public sealed record VerdictMessage(TransferId TransferId, VerdictKind Kind, ulong SenderBlocks, ulong ReceiverBlocks, string Text)
 {
-    public void Write(FieldWriter w)
+    internal void Write(FieldWriter w)
     {
         TransferId.Write(w);
         w.U8((byte)Kind).U64(SenderBlocks).U64(ReceiverBlocks).String16(Text);
     }
 
-    public static VerdictMessage Read(KdFrame frame)
+    internal static VerdictMessage Read(KdFrame frame)
     {
         var r = frame.Reader();
         var id = TransferId.Read(ref r);

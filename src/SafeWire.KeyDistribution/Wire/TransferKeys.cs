@@ -11,9 +11,16 @@ namespace SafeWire.KeyDistribution.Wire;
 /// </summary>
 public sealed class TransferKeys : IDisposable
 {
+    /// <summary>Bytes of the AES-256 key.</summary>
     public const int AesKeySize = 32;
+
+    /// <summary>Bytes of the base IV (each chunk derives its own from it).</summary>
     public const int IvSize = 16;
+
+    /// <summary>Bytes of the HMAC-SHA256 key.</summary>
     public const int MacKeySize = 32;
+
+    /// <summary>Bytes of an HMAC-SHA256 value (chunk, file and key-confirmation MACs).</summary>
     public const int MacSize = 32;
 
     private static readonly byte[] s_confirmLabel = Encoding.ASCII.GetBytes("SafeWire kd v1 key confirmation");
@@ -34,24 +41,32 @@ public sealed class TransferKeys : IDisposable
         _macKey = macKey;
     }
 
+    /// <summary>The transfer these keys belong to (they are valid for no other).</summary>
     public TransferId TransferId { get; }
 
+    /// <summary>The block mode the keys are for.</summary>
     public TransferMode Mode { get; }
 
+    /// <summary>The sender's key fingerprint, bound into the keys.</summary>
     public string SenderFingerprint { get; }
 
+    /// <summary>The receiver's key fingerprint, bound into the keys.</summary>
     public string ReceiverFingerprint { get; }
 
+    /// <summary>After this the key manager refuses to hand the keys out or confirm them.</summary>
     public DateTimeOffset ExpiresAt { get; }
 
+    /// <summary>The AES-256 key (zeroed when the keys are disposed).</summary>
     public ReadOnlySpan<byte> AesKey => _aesKey;
 
+    /// <summary>The base IV each chunk's IV is derived from (zeroed on dispose).</summary>
     public ReadOnlySpan<byte> BaseIv => _iv;
 
+    /// <summary>The HMAC-SHA256 key for chunk, file and confirmation MACs (zeroed on dispose).</summary>
     public ReadOnlySpan<byte> MacKey => _macKey;
 
     /// <summary>Fresh random keys from the system CSPRNG.</summary>
-    public static TransferKeys Generate(TransferId transferId, TransferMode mode, string senderFingerprint, string receiverFingerprint, DateTimeOffset expiresAt)
+    internal static TransferKeys Generate(TransferId transferId, TransferMode mode, string senderFingerprint, string receiverFingerprint, DateTimeOffset expiresAt)
     {
         if (mode == TransferMode.E2e)
         {
@@ -63,13 +78,13 @@ public sealed class TransferKeys : IDisposable
     }
 
     /// <summary>KeyGrant body: transfer ID, mode, key, IV, MAC key, sender and receiver fingerprints, expiry.</summary>
-    public void Write(FieldWriter w)
+    internal void Write(FieldWriter w)
     {
         TransferId.Write(w);
         w.U8((byte)Mode).Bytes16(_aesKey).Bytes16(_iv).Bytes16(_macKey).String16(SenderFingerprint).String16(ReceiverFingerprint).I64(ExpiresAt.ToUnixTimeMilliseconds());
     }
 
-    public static TransferKeys Read(KdFrame frame)
+    internal static TransferKeys Read(KdFrame frame)
     {
         var r = frame.Reader();
         var id = TransferId.Read(ref r);
@@ -96,7 +111,7 @@ public sealed class TransferKeys : IDisposable
     }
 
     /// <summary>
-    /// Key confirmation (the seed's "confirm with an encrypted message", made a MAC): HMAC-SHA256 under a
+    /// Key confirmation (the original design's "confirm with an encrypted message", made a MAC): HMAC-SHA256 under a
     /// key derived by HKDF from all three secrets, over the role, transfer ID, mode and both fingerprints.
     /// Only a holder of the same key, IV and MAC key for the same pair can produce it.
     /// </summary>
@@ -134,6 +149,7 @@ public sealed class TransferKeys : IDisposable
         return mac.Length == MacSize && CryptographicOperations.FixedTimeEquals(expected, mac);
     }
 
+    /// <summary>Zeroes the key material.</summary>
     public void Dispose()
     {
         CryptographicOperations.ZeroMemory(_aesKey);

@@ -10,7 +10,7 @@ namespace SafeWire.Voting.Protocol;
 /// fresh AES-256-GCM session key (the exchange ID in the associated data); the session key is wrapped with
 /// the election's RSA-3072 key using RSA-OAEP-SHA256. The server's "yes" comes back under the same session key.
 /// </summary>
-public static class BallotCrypto
+internal static class BallotCrypto
 {
     public const int ExchangeIdSize = 16;
     public const int NonceSize = 32;

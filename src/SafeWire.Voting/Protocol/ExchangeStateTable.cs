@@ -1,7 +1,7 @@
 namespace SafeWire.Voting.Protocol;
 
 /// <summary>Where a voting exchange stands (server side).</summary>
-public enum ExchangeState
+internal enum ExchangeState
 {
     /// <summary>Step 1: waiting for the voter ID (or a board request).</summary>
     AwaitingVoterId,
@@ -16,7 +16,7 @@ public enum ExchangeState
 }
 
 /// <summary>What happened, as seen by the state machine.</summary>
-public enum ExchangeEvent
+internal enum ExchangeEvent
 {
     VoterRegistered,
     VoterUnknown,
@@ -43,7 +43,7 @@ public enum ExchangeEvent
 /// ElectionInfoRequested (a voter without a credential file asks for the election's public keys) also ends it.
 /// Any state but Finished goes to Finished on ProtocolViolation. Anything else is a bug in the caller.
 /// </summary>
-public static class ExchangeStateTable
+internal static class ExchangeStateTable
 {
     private static readonly Dictionary<(ExchangeState From, ExchangeEvent On), ExchangeState> s_transitions = new()
     {

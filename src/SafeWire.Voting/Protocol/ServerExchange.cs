@@ -14,7 +14,7 @@ public sealed record ElectionContext(ElectionDefinition Definition, RSA Election
 }
 
 /// <summary>What the I/O shell must do after a step: send a message, and/or commit, and/or close.</summary>
-public readonly record struct ExchangeAction(VoteMessageType? Send, byte[]? Payload, CommitRequest? Commit, bool Close)
+internal readonly record struct ExchangeAction(VoteMessageType? Send, byte[]? Payload, CommitRequest? Commit, bool Close)
 {
     internal static ExchangeAction Reply(VoteMessageType type, byte[] payload, bool close = false) => new(type, payload, null, close);
 }
@@ -25,7 +25,7 @@ public readonly record struct ExchangeAction(VoteMessageType? Send, byte[]? Payl
 /// <see cref="ExchangeAction"/> says. Transitions follow <see cref="ExchangeStateTable"/>. Dispose erases
 /// every temporary of the exchange (session key, nonce, exchange ID), as the seed asks after "ok".
 /// </summary>
-public sealed class ServerExchange : IDisposable
+internal sealed class ServerExchange : IDisposable
 {
     private readonly ElectionContext _election;
     private readonly int _maxAttempts;

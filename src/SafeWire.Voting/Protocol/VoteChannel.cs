@@ -7,7 +7,7 @@ namespace SafeWire.Voting.Protocol;
 /// <c>type (1) | length (3, big-endian) | payload</c>. The length is checked against <see cref="MaxPayloadSize"/> before
 /// anything is allocated; one pooled receive buffer per channel holds the current payload, valid until the next receive.
 /// </summary>
-public sealed class VoteChannel : IDisposable
+internal sealed class VoteChannel : IDisposable
 {
     public const int MaxPayloadSize = 64 * 1024;
 

@@ -28,7 +28,7 @@ public enum VoteMessageType : byte
     ElectionInfo = 11,
 }
 
-public sealed record VoterIdMessage(string VoterId)
+internal sealed record VoterIdMessage(string VoterId)
 {
     internal byte[] Encode() => new FieldWriter().String16(VoterId).ToArray();
 
@@ -41,7 +41,7 @@ public sealed record VoterIdMessage(string VoterId)
     }
 }
 
-public sealed record ChallengeMessage(byte[] ExchangeId, byte[] Nonce, string Election, int Candidates, int MaxScore)
+internal sealed record ChallengeMessage(byte[] ExchangeId, byte[] Nonce, string Election, int Candidates, int MaxScore)
 {
     internal byte[] Encode() => new FieldWriter().Bytes16(ExchangeId).Bytes16(Nonce).String16(Election).U16(checked((ushort)Candidates)).U8((byte)MaxScore).ToArray();
 
@@ -60,7 +60,7 @@ public sealed record ChallengeMessage(byte[] ExchangeId, byte[] Nonce, string El
 }
 
 /// <summary>Step 3's message: what the server needs to open and check one ballot.</summary>
-public sealed record SealedBallot(byte[] ExchangeId, byte[] WrappedKey, byte[] Iv, byte[] Ciphertext, byte[] Tag)
+internal sealed record SealedBallot(byte[] ExchangeId, byte[] WrappedKey, byte[] Iv, byte[] Ciphertext, byte[] Tag)
 {
     internal const int MaxWrappedKeySize = 1024;
 
@@ -80,6 +80,9 @@ public sealed record SealedBallot(byte[] ExchangeId, byte[] WrappedKey, byte[] I
     }
 }
 
+/// <summary>The server's "no" to a ballot: what <see cref="VoteClient.CastAsync"/> passes to its ballot callback before asking for a corrected ballot.</summary>
+/// <param name="Refusal">Why, as a code.</param>
+/// <param name="Reason">Why, in one line for the voter.</param>
 public sealed record NoMessage(VoteRefusal Refusal, string Reason)
 {
     internal byte[] Encode() => new FieldWriter().U8((byte)Refusal).String16(Reason).ToArray();
@@ -100,7 +103,7 @@ public sealed record NoMessage(VoteRefusal Refusal, string Reason)
 }
 
 /// <summary>Step 5's message: "yes" + receipt, AES-256-GCM under the exchange's session key.</summary>
-public sealed record SealedYes(byte[] Iv, byte[] Ciphertext, byte[] Tag)
+internal sealed record SealedYes(byte[] Iv, byte[] Ciphertext, byte[] Tag)
 {
     internal byte[] Encode() => new FieldWriter().Bytes16(Iv).Bytes16(Ciphertext).Bytes16(Tag).ToArray();
 
@@ -143,7 +146,7 @@ public sealed record ElectionInfoMessage(string Election, int Candidates, int Ma
 }
 
 /// <summary>A board request; an empty election name means "the election this server serves".</summary>
-public sealed record BoardRequestMessage(string Election)
+internal sealed record BoardRequestMessage(string Election)
 {
     internal byte[] Encode() => new FieldWriter().String16(Election).ToArray();
 

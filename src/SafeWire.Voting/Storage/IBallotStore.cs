@@ -3,6 +3,7 @@ namespace SafeWire.Voting.Storage;
 /// <summary>A valid, verified ballot to count: everything the store needs to record it and its board entry.</summary>
 public sealed record CommitRequest(string Election, string VoterId, string Ballot, byte[] BallotHash, byte[] Nonce, byte[] VoterSignature);
 
+/// <summary>What <see cref="IBallotStore.CommitAsync"/> did with a ballot.</summary>
 public enum CommitStatus
 {
     /// <summary>The voter's first ballot: counted, new board entry.</summary>
@@ -20,9 +21,12 @@ public enum CommitStatus
 /// <summary>What a commit did; <see cref="Receipt"/> is set for Counted, Replaced and Duplicate.</summary>
 public sealed record CommitOutcome(CommitStatus Status, Receipt? Receipt);
 
+/// <summary>Whether an election still takes ballots.</summary>
 public enum ElectionState
 {
+    /// <summary>Ballots are being taken.</summary>
     Open,
+    /// <summary>Voting is over; the tally can be taken.</summary>
     Closed,
 }
 

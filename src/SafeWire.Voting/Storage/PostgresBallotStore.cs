@@ -9,7 +9,7 @@ namespace SafeWire.Voting.Storage;
 /// ballots primary key guarantees one counted ballot per voter. Commits are durable with PostgreSQL's defaults
 /// (fsync on, synchronous_commit on).
 /// </summary>
-public sealed class PostgresBallotStore : SqlBallotStore
+internal sealed class PostgresBallotStore : SqlBallotStore
 {
     // Any fixed number: serializes concurrent schema creation (CREATE TABLE IF NOT EXISTS races in PostgreSQL).
     private const long SchemaLockKey = 0x5341_4645_564F_5445; // "SAFEVOTE"

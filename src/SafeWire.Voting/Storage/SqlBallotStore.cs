@@ -9,7 +9,7 @@ namespace SafeWire.Voting.Storage;
 /// the ballots table's primary key (election, voter_id) is what makes "one counted ballot per voter" hold
 /// even if that lock were bypassed.
 /// </summary>
-public abstract class SqlBallotStore : IBallotStore
+internal abstract class SqlBallotStore : IBallotStore
 {
     private readonly TimeProvider _time;
 
@@ -298,11 +298,13 @@ public abstract class SqlBallotStore : IBallotStore
 /// <summary>Opens the store an election's definition names: a PostgreSQL URL or connection string, else a SQLite file.</summary>
 public static class BallotStore
 {
+    /// <summary>True when <paramref name="target"/> is a PostgreSQL URL or connection string rather than a SQLite file path.</summary>
     public static bool IsPostgres(string target) =>
         target.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase)
         || target.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase)
         || target.Contains("Host=", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>Opens the store at <paramref name="target"/> (see <see cref="IsPostgres"/>); <paramref name="time"/> stamps board entries.</summary>
     public static IBallotStore Open(string target, TimeProvider? time = null) =>
         IsPostgres(target) ? new PostgresBallotStore(target, time) : new SqliteBallotStore(target, time);
 

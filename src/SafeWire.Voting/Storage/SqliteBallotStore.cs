@@ -8,7 +8,7 @@ namespace SafeWire.Voting.Storage;
 /// is on disk before "yes" is sent, BEGIN IMMEDIATE so concurrent writers (even other processes) queue on the
 /// database lock instead of failing at commit time.
 /// </summary>
-public sealed class SqliteBallotStore : SqlBallotStore
+internal sealed class SqliteBallotStore : SqlBallotStore
 {
     private readonly string _path;
     private readonly string _connectionString;

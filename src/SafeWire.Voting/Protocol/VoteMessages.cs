@@ -80,7 +80,7 @@ internal sealed record SealedBallot(byte[] ExchangeId, byte[] WrappedKey, byte[]
     }
 }
 
-/// <summary>The server's "no" to a ballot: what <see cref="VoteClient.CastAsync"/> passes to its ballot callback before asking for a corrected ballot.</summary>
+/// <summary>The server's "no" to a ballot: what <see cref="VoteClient"/>'s CastAsync passes to its ballot callback before asking for a corrected ballot.</summary>
 /// <param name="Refusal">Why, as a code.</param>
 /// <param name="Reason">Why, in one line for the voter.</param>
 public sealed record NoMessage(VoteRefusal Refusal, string Reason)

@@ -41,9 +41,12 @@ tag="$(printf '%04x' $((RANDOM)))"
 A="swfA$tag" B="swfB$tag" VA="swfa$tag" VB="swfb$tag"
 server_ip=10.213.14.1 client_ip=10.213.14.2 port=7022
 work="$(mktemp -d /tmp/safewire-faults-XXXXXX)"
-server_pid=""
+server_pid="" ftp_pid=""
+# Servers run in their own process group (setsid), so that stopping one reaches the server, not only `ip netns exec`.
+stop() { if [[ -n "$1" ]]; then kill -- "-$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; fi; }
 cleanup() {
-  if [[ -n "$server_pid" ]]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  stop "$server_pid"
+  stop "$ftp_pid"
   ip netns del "$A" 2>/dev/null || true
   ip netns del "$B" 2>/dev/null || true
   rm -rf "$work"
@@ -89,7 +92,7 @@ fi
 mkdir -p "$work/served" "$work/local" "$work/back"
 sw() { local ns="$1"; shift; ip netns exec "$ns" "${safewire[@]}" "$@"; }
 
-sw "$A" --home "$work/server-home" files serve --root "$work/served" --host "$server_ip" --port "$port" >"$work/server.log" 2>&1 &
+setsid ip netns exec "$A" "${safewire[@]}" --home "$work/server-home" files serve --root "$work/served" --host "$server_ip" --port "$port" >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 600); do
   grep -q "Press Ctrl+C to stop." "$work/server.log" && break
@@ -169,6 +172,58 @@ for i in $(seq 1 "$transfers"); do
   [[ "$(sha256sum <"$work/back/$name" | cut -d' ' -f1)" == "$want" ]] || corrupt=$((corrupt + 1))
 done
 elapsed=$((SECONDS - start))
+
+# FTPS: curl uploads (explicit TLS, TLS data connections) through the same faults, every second one killed mid-file
+# on its first try. FTP uploads are not resumed from the server's partial file: an interrupted STOR is 426 and its
+# partial is deleted, so a retry sends the file again; the final name must hold nothing or the whole file.
+ftp_start=$SECONDS
+ftp_password="faults-$RANDOM$RANDOM"
+mkdir -p "$work/ftp-root"
+printf '%s\n' "$ftp_password" | sw "$A" --home "$work/server-home" ftp user add alice --users "$work/ftp-users.txt" --password-stdin >/dev/null
+setsid ip netns exec "$A" "${safewire[@]}" --home "$work/server-home" ftp serve --root "$work/ftp-root" --host "$server_ip" --port 2121 --users "$work/ftp-users.txt" --pasv-ports 40000-40031 >"$work/ftp.log" 2>&1 &
+ftp_pid=$!
+for _ in $(seq 1 600); do
+  grep -q "Press Ctrl+C to stop." "$work/ftp.log" && break
+  sleep 0.1
+done
+ca="$(grep -o 'curl --cacert [^;]*' "$work/ftp.log" | cut -d' ' -f3)"
+ftp_puts=0 ftp_failed=0 ftp_killed=0 ftp_unfinished=0
+for i in $(seq 1 "$transfers"); do
+  name="f$i.bin"
+  want="$(sha256sum <"$work/local/$name" | cut -d' ' -f1)"
+  kill_at=""; (( i % 2 == 0 )) && kill_at=$cut
+  done_ftp=""
+  for t in $(seq 1 "$tries"); do
+    ftp_puts=$((ftp_puts + 1))
+    setsid ip netns exec "$B" curl -sS --ssl-reqd --cacert "$ca" --user "alice:$ftp_password" --max-time 300 -T "$work/local/$name" "ftp://$server_ip:2121/$name" >"$work/try.out" 2>"$work/try.err" &
+    pid=$!
+    if [[ -n "$kill_at" ]]; then
+      for _ in $(seq 1 1200); do
+        kill -0 "$pid" 2>/dev/null || break
+        if [[ -f "$work/ftp-root/.$name.safewire-part" && "$(stat -c %s "$work/ftp-root/.$name.safewire-part")" -ge "$kill_at" ]]; then
+          kill -9 -- "-$pid" 2>/dev/null || true
+          ftp_killed=$((ftp_killed + 1))
+          break
+        fi
+        sleep 0.05
+      done
+    fi
+    rc=0
+    wait "$pid" || rc=$?
+    if [[ $rc -eq 0 ]]; then done_ftp=yes; break; fi
+    ftp_failed=$((ftp_failed + 1)); kill_at=""
+    if [[ $rc -ne 137 ]]; then
+      first="curl: $(head -1 "$work/try.err" | sed -E 's/[0-9]+/N/g' | cut -c1-120)"
+      errors["$first"]=$(( ${errors["$first"]:-0} + 1 ))
+    fi
+    if [[ -f "$work/ftp-root/$name" && "$(sha256sum <"$work/ftp-root/$name" | cut -d' ' -f1)" != "$want" ]]; then corrupt=$((corrupt + 1)); fi
+  done
+  [[ -n "$done_ftp" ]] || { ftp_unfinished=$((ftp_unfinished + 1)); continue; }
+  [[ "$(sha256sum <"$work/ftp-root/$name" | cut -d' ' -f1)" == "$want" ]] || corrupt=$((corrupt + 1))
+done
+stop "$ftp_pid"; ftp_pid=""
+ftp_elapsed=$((SECONDS - ftp_start))
+unfinished=$((unfinished + ftp_unfinished))
 [[ -n "${FAULTS_DEBUG:-}" ]] && cat "$work/all.out" >&2
 
 drops=""
@@ -179,9 +234,10 @@ fi
 echo "faults: $faults"
 [[ -n "$drops" ]] && echo "faults: nftables counters (server side: dropped, duplicated; client side: dropped, duplicated): $drops"
 echo
-echo "| files | size | put tries (failed) | get tries (failed) | killed mid-file | resumed | unfinished | corrupt | seconds |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-echo "| $transfers | $size_kib KiB | $puts ($put_failed) | $gets ($get_failed) | $killed | $resumed | $unfinished | $corrupt | $elapsed |"
+echo "| client | files | size | uploads: tries (failed) | downloads: tries (failed) | killed mid-file | resumed | unfinished | corrupt (whole run) | seconds |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| safewire files put/get | $transfers | $size_kib KiB | $puts ($put_failed) | $gets ($get_failed) | $killed | $resumed | $((unfinished - ftp_unfinished)) | $corrupt | $elapsed |"
+echo "| curl FTPS upload | $transfers | $size_kib KiB | $ftp_puts ($ftp_failed) | - | $ftp_killed | - (sent again) | $ftp_unfinished | $corrupt | $ftp_elapsed |"
 if [[ ${#errors[@]} -gt 0 ]]; then
   echo
   echo "Failed tries (numbers replaced by N):"

@@ -7,6 +7,8 @@
 #
 # Defaults: 1,000 stalled sockets, 4 garbage senders, 4 login flooders, 4 legitimate clients; 10 s alone, 30 s under
 # attack per server. Needs an open-file limit of about 2,500 (`ulimit -n`; .NET raises the soft limit to the hard one).
+# Transfers under network faults (two network namespaces, packet loss and duplication, kill -9 mid-file) are the
+# other half of the soak: bench/soak/faults.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

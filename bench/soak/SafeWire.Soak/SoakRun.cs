@@ -30,7 +30,7 @@ internal static class SoakRun
             using var pki = new Pki(work);
             Console.WriteLine($"soak: {hostile} stalled sockets, {garbage} garbage senders, {flood} login flooders; {clients} legitimate clients, {baseline} s alone then {seconds} s under attack per server");
             Console.WriteLine();
-            Console.WriteLine("| server | legitimate operation | phase | operations | success | p50 ms | p99 ms | stalled open (min/max) | stalled reconnects | garbage conns | flood logins (accepted) | server dropped / refused |");
+            Console.WriteLine("| server | legitimate operation | phase | operations | success | p50 ms | p99 ms | stalled open (min/mean/max) | stalled reconnects | garbage conns | flood logins (accepted) | server dropped / refused |");
             Console.WriteLine("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var name in only)
             {
@@ -51,13 +51,17 @@ internal static class SoakRun
                 await attack.WaitForOpenAsync(hostile, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
                 long dropped = target.Admission.DroppedConnections, refused = target.Admission.RefusedConnections;
                 int min = attack.Open, max = attack.Open;
+                long sum = 0, samples = 0;
                 using var sampling = new CancellationTokenSource();
                 var sampler = Task.Run(async () =>
                 {
                     while (!sampling.IsCancellationRequested)
                     {
-                        min = Math.Min(min, attack.Open);
-                        max = Math.Max(max, attack.Open);
+                        int open = attack.Open;
+                        min = Math.Min(min, open);
+                        max = Math.Max(max, open);
+                        sum += open;
+                        samples++;
                         await Task.Delay(100).ConfigureAwait(false);
                     }
                 });
@@ -65,7 +69,7 @@ internal static class SoakRun
                 var under = await Stats.MeasureAsync(target.LegitAsync, clients, TimeSpan.FromSeconds(seconds), s_operationTimeout).ConfigureAwait(false);
                 await sampling.CancelAsync().ConfigureAwait(false);
                 await sampler.ConfigureAwait(false);
-                Row(target, "under attack", under, $"{min}/{max}", (attack.Reconnects - reconnects).ToString(CultureInfo.InvariantCulture), (attack.GarbageConnections - garbageBefore).ToString(CultureInfo.InvariantCulture), $"{attack.LoginAttempts - loginsBefore} ({attack.LoginsAccepted - acceptedBefore})", $"{target.Admission.DroppedConnections - dropped} / {target.Admission.RefusedConnections - refused}");
+                Row(target, "under attack", under, $"{min}/{(samples == 0 ? 0 : sum / samples)}/{max}", (attack.Reconnects - reconnects).ToString(CultureInfo.InvariantCulture), (attack.GarbageConnections - garbageBefore).ToString(CultureInfo.InvariantCulture), $"{attack.LoginAttempts - loginsBefore} ({attack.LoginsAccepted - acceptedBefore})", $"{target.Admission.DroppedConnections - dropped} / {target.Admission.RefusedConnections - refused}");
                 Errors(under);
                 if (attack.LoginsAccepted > 0)
                 {

@@ -258,7 +258,18 @@ public sealed class EnrollmentServer
             await _allow.SubmitAsync((allowPath, entry)).ConfigureAwait(false);
         }
 
-        _options.Joined?.Invoke(invitation, client);
+        try
+        {
+            _options.Joined?.Invoke(invitation, client);
+        }
+#pragma warning disable CA1031 // whatever the server's own step failed with, the joining machine is told, not left waiting
+        catch (Exception e) when (e is not OperationCanceledException)
+#pragma warning restore CA1031
+        {
+            return await RefuseAsync(channel, remote, invitation.Name, client, JoinError.Unavailable,
+                $"the server issued certificate {serial} but could not finish setting this machine up ({e.Message}); tell its administrator", cancellationToken).ConfigureAwait(false);
+        }
+
         var crl = File.Exists(_home.CrlPath) ? RevocationList.Read(_home.CrlPath).RawData : null;
         await JoinMessage.WriteAsync(channel, new JoinMessage("result")
         {

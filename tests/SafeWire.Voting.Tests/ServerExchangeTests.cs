@@ -184,7 +184,7 @@ public sealed class ServerExchangeTests : IAsyncLifetime
     {
         using var early = new ServerExchange(_election.Context);
         var ok = early.Handle(VoteMessageType.Ok, []);
-        AssertNo(ok, VoteRefusal.Malformed, "expected VoterId or BoardRequest, got Ok");
+        AssertNo(ok, VoteRefusal.Malformed, "expected VoterId or BoardRequest or ElectionInfoRequest, got Ok");
         Assert.True(ok.Close);
 
         using var truncated = new ServerExchange(_election.Context);
@@ -194,6 +194,39 @@ public sealed class ServerExchangeTests : IAsyncLifetime
 
         using var trailing = new ServerExchange(_election.Context);
         AssertNo(trailing.Handle(VoteMessageType.VoterId, [0, 1, (byte)'1', 0]), VoteRefusal.Malformed, "trailing");
+    }
+
+    [Fact]
+    public void Election_info_request_gets_the_public_keys_and_ends_the_exchange()
+    {
+        using var exchange = new ServerExchange(_election.Context with { ReceiptPublicKey = _election.ReceiptKey.ExportSubjectPublicKeyInfo() });
+        var action = exchange.Handle(VoteMessageType.ElectionInfoRequest, []);
+        Assert.Equal(VoteMessageType.ElectionInfo, action.Send);
+        Assert.True(action.Close);
+        Assert.Equal(ExchangeState.Finished, exchange.State);
+        var info = ElectionInfoMessage.Decode(action.Payload);
+        Assert.Equal((_election.Name, 7, 5), (info.Election, info.Candidates, info.MaxScore));
+        Assert.Equal(_election.ElectionKey.ExportSubjectPublicKeyInfo(), info.ElectionKey);
+        Assert.Equal(_election.ReceiptKey.ExportSubjectPublicKeyInfo(), info.ReceiptKey);
+
+        // A server that does not offer its receipt key refuses; a request with data is malformed.
+        using var without = new ServerExchange(_election.Context);
+        AssertNo(without.Handle(VoteMessageType.ElectionInfoRequest, []), VoteRefusal.UnknownElection, "credential file");
+        using var malformed = new ServerExchange(_election.Context with { ReceiptPublicKey = [1] });
+        AssertNo(malformed.Handle(VoteMessageType.ElectionInfoRequest, [0]), VoteRefusal.Malformed, "carries no data");
+    }
+
+    [Fact]
+    public void A_registered_voter_the_connection_does_not_admit_gets_no_with_the_reason()
+    {
+        using var exchange = new ServerExchange(_election.Context, admitVoter: id => id == "1" ? "voter 1 must show its certificate" : null);
+        var action = exchange.Handle(VoteMessageType.VoterId, new VoterIdMessage("1").Encode());
+        AssertNo(action, VoteRefusal.NotRegistered, "voter 1 must show its certificate");
+        Assert.True(action.Close);
+        Assert.True(exchange.SecretsErased);
+
+        using var other = new ServerExchange(_election.Context, admitVoter: id => id == "1" ? "refused" : null);
+        Assert.Equal(ExchangeState.AwaitingBallot, (Start(other, "2"), other.State).Item2);
     }
 
     [Fact]

@@ -65,11 +65,18 @@ internal sealed record JoinEvent(IPEndPoint? Remote, string? Name, string Finger
 internal sealed class EnrollmentServer
 {
     private static readonly object s_allowListGate = new();
+
+
     private readonly SafeWireHome _home;
     private readonly EnrollmentServerOptions _options;
     private readonly InvitationStore _invitations;
     private readonly ConcurrentDictionary<string, Queue<DateTimeOffset>> _failures = new(StringComparer.Ordinal);
     private readonly Queue<DateTimeOffset> _allFailures = new();
+
+    // The durable steps of concurrent joins are batched: one rewrite and one flush of the invitations file (and of the
+    // allow-list) for every join waiting at that moment, and no thread blocked while waiting.
+    private readonly GroupCommit<(string Id, string Fingerprint, DateTimeOffset Now), (Invitation? Found, bool Consumed)> _consume;
+    private readonly GroupCommit<(string Path, AllowListEntry Entry), bool> _allow;
 
     /// <summary>A handler for the CA of <paramref name="home"/>.</summary>
     public EnrollmentServer(SafeWireHome home, EnrollmentServerOptions? options = null)
@@ -78,6 +85,8 @@ internal sealed class EnrollmentServer
         _home = home;
         _options = options ?? new EnrollmentServerOptions();
         _invitations = new InvitationStore(InvitationsPath(home));
+        _consume = new(_invitations.TryConsumeAll);
+        _allow = new(AddToAllowLists);
     }
 
     /// <summary>Raised after each join attempt (success or refusal).</summary>
@@ -203,7 +212,9 @@ internal sealed class EnrollmentServer
 
         var exported = new byte[JoinProof.ExporterLength];
         exporter(JoinProof.ExporterLabel, [], exported);
-        var invitation = request.Invitation is { Length: JoinCode.IdLength * 2 } id ? _invitations.Find(id) : null;
+        var invitation = request.Invitation is { Length: JoinCode.IdLength * 2 } id
+            ? _invitations.FindCommitted(id)
+            : null;
         if (invitation is null || request.Proof is null
             || !JoinProof.Verify(Convert.FromBase64String(invitation.Verifier), exported, client.SubjectPublicKeyInfo, request.Proof))
         {
@@ -217,7 +228,7 @@ internal sealed class EnrollmentServer
             return await RefuseAsync(channel, remote, invitation.Name, client, JoinError.Unavailable, refusal, cancellationToken).ConfigureAwait(false);
         }
 
-        var current = _invitations.TryConsume(invitation.Id, client.Fingerprint, now, out var consumed);
+        var (current, consumed) = await _consume.SubmitAsync((invitation.Id, client.Fingerprint, now)).ConfigureAwait(false); // not cancelled midway: a used code gets its certificate
         if (!consumed)
         {
             return current?.Used is not null
@@ -251,15 +262,22 @@ internal sealed class EnrollmentServer
 
         if (role == PeerRole.Client && _options.AllowListPath is { } allowPath)
         {
-            lock (s_allowListGate)
-            {
-                var list = File.Exists(allowPath) ? AllowList.Load(allowPath) : new AllowList();
-                list.Add(new AllowListEntry(client.Fingerprint, invitation.Name, "joined " + now.UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)));
-                list.Save(allowPath);
-            }
+            var entry = new AllowListEntry(client.Fingerprint, invitation.Name, "joined " + now.UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+            await _allow.SubmitAsync((allowPath, entry)).ConfigureAwait(false);
         }
 
-        _options.Joined?.Invoke(invitation, client);
+        try
+        {
+            _options.Joined?.Invoke(invitation, client);
+        }
+#pragma warning disable CA1031 // whatever the server's own step failed with, the joining machine is told, not left waiting
+        catch (Exception e) when (e is not OperationCanceledException)
+#pragma warning restore CA1031
+        {
+            return await RefuseAsync(channel, remote, invitation.Name, client, JoinError.Unavailable,
+                $"the server issued certificate {serial} but could not finish setting this machine up ({e.Message}); tell its administrator", cancellationToken).ConfigureAwait(false);
+        }
+
         var crl = File.Exists(_home.CrlPath) ? RevocationList.Read(_home.CrlPath).RawData : null;
         await JoinMessage.WriteAsync(channel, new JoinMessage("result")
         {
@@ -270,6 +288,26 @@ internal sealed class EnrollmentServer
             Crl = crl,
         }, cancellationToken).ConfigureAwait(false);
         return new JoinEvent(remote, invitation.Name, client.Fingerprint, null, $"{invitation.Name} joined as a {invitation.Role} with key {client.Fingerprint}, certificate serial {serial} (to shut it out: safewire cert revoke {serial})");
+    }
+
+    /// <summary>Adds a batch of joined clients to their allow-lists: one load and one save per file.</summary>
+    private static IReadOnlyList<bool> AddToAllowLists(IReadOnlyList<(string Path, AllowListEntry Entry)> batch)
+    {
+        lock (s_allowListGate)
+        {
+            foreach (var group in batch.GroupBy(b => b.Path, StringComparer.Ordinal))
+            {
+                var list = File.Exists(group.Key) ? AllowList.Load(group.Key) : new AllowList();
+                foreach (var (_, entry) in group)
+                {
+                    list.Add(entry);
+                }
+
+                list.Save(group.Key);
+            }
+        }
+
+        return [.. batch.Select(_ => true)];
     }
 
     private static async Task<JoinEvent> RefuseAsync(Stream channel, IPEndPoint? remote, string? name, PeerIdentity client, JoinError error, string message, CancellationToken cancellationToken)

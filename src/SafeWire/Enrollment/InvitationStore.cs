@@ -99,6 +99,50 @@ internal sealed class InvitationStore(string path)
         return found;
     }
 
+    /// <summary>
+    /// <see cref="TryConsume"/> for several invitations in one rewrite of the file (one flush): applied in order, so
+    /// the same invitation twice in a batch is consumed by the first only. Returns, per request, what was found and
+    /// whether this request consumed it.
+    /// </summary>
+    internal IReadOnlyList<(Invitation? Found, bool Consumed)> TryConsumeAll(IReadOnlyList<(string Id, string Fingerprint, DateTimeOffset Now)> requests)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        var results = new (Invitation? Found, bool Consumed)[requests.Count];
+        Update(list =>
+        {
+            var index = new Dictionary<string, int>(list.Count, StringComparer.Ordinal);
+            for (var i = 0; i < list.Count; i++)
+            {
+                index.TryAdd(list[i].Id, i);
+            }
+
+            for (var r = 0; r < requests.Count; r++)
+            {
+                var (id, fingerprint, now) = requests[r];
+                if (!index.TryGetValue(id, out var at))
+                {
+                    continue;
+                }
+
+                var found = list[at];
+                var consumed = found.Used is null && found.Expires > now;
+                if (consumed)
+                {
+                    list[at] = found with { Used = now, UsedBy = fingerprint };
+                }
+
+                results[r] = (found, consumed);
+            }
+        });
+        return results;
+    }
+
+    /// <summary>
+    /// The invitation with this id as last written, read without waiting for a writer (the file is replaced whole, never
+    /// edited in place); whether it is still open is decided under the lock when it is consumed.
+    /// </summary>
+    internal Invitation? FindCommitted(string id) => Load().FirstOrDefault(i => string.Equals(i.Id, id, StringComparison.Ordinal));
+
     /// <summary>Drops invitations that expired or were used more than a day ago.</summary>
     public int Prune(DateTimeOffset now)
     {

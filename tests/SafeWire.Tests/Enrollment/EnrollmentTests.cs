@@ -47,6 +47,77 @@ public sealed class EnrollmentTests
     }
 
     [Fact]
+    public async Task ConcurrentJoins_AreEachCertifiedAndAllowListed_AndOneCodeSentTwiceAtOnceWorksOnce()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await JoinServer.StartAsync(dir["server"]);
+        var ct = TestContext.Current.CancellationToken;
+        // Seven connections at once: within what the listener lets one address have in its handshake (joins included).
+        var codes = Enumerable.Range(0, 6).Select(i => server.Invite("m" + i)).ToList();
+        var keys = Enumerable.Range(0, 7).Select(_ => ECDsa.Create(ECCurve.NamedCurves.nistP256)).ToList();
+        try
+        {
+            // Six distinct codes and one of them a second time, all at once: the writes of concurrent joins are batched.
+            var attempts = codes.Select((code, i) => (Code: code, Key: keys[i])).Append((Code: codes[0], Key: keys[6]))
+                .Select(async a =>
+                {
+                    try
+                    {
+                        return (a.Key, Result: (JoinResult?)await EnrollmentClient.JoinAsync(a.Code, a.Key, cancellationToken: ct).WaitAsync(s_timeout, ct), Error: (JoinError?)null);
+                    }
+                    catch (JoinException e)
+                    {
+                        return (a.Key, Result: (JoinResult?)null, Error: (JoinError?)e.Error);
+                    }
+                }).ToList();
+            var outcomes = await Task.WhenAll(attempts);
+
+            Assert.Equal(6, outcomes.Count(o => o.Result is not null));
+            Assert.Equal([JoinError.Used], outcomes.Where(o => o.Error is not null).Select(o => o.Error!.Value));
+            var list = AllowList.Load(server.Home.AllowListPath);
+            Assert.Equal(6, list.Entries.Count);
+            foreach (var outcome in outcomes.Where(o => o.Result is not null))
+            {
+                using var certificate = X509CertificateLoader.LoadCertificate(outcome.Result!.Certificate);
+                Assert.Equal(outcome.Key.ExportSubjectPublicKeyInfo(), certificate.PublicKey.ExportSubjectPublicKeyInfo());
+                Assert.Equal(outcome.Result.Name, list.Find(Fingerprint.Of(outcome.Key.ExportSubjectPublicKeyInfo()))?.Name);
+            }
+
+            var invitations = new InvitationStore(EnrollmentServer.InvitationsPath(server.Home)).All();
+            Assert.All(invitations, i => Assert.NotNull(i.Used));
+        }
+        finally
+        {
+            keys.ForEach(k => k.Dispose());
+        }
+    }
+
+    [Fact]
+    public async Task AServerMayRefuseAJoinBeforeTheCodeIsUsed_AndSetUpTheMachineBeforeItHearsOfTheJoin()
+    {
+        using var dir = new TempDirectory();
+        var joinedNames = new List<string>();
+        var refuse = true;
+        await using var server = await JoinServer.StartAsync(dir["server"],
+            admit: (invitation, _) => refuse ? $"{invitation.Name} is taken here" : null,
+            joined: (invitation, client) => joinedNames.Add(invitation.Name + " " + client.Fingerprint));
+        var code = server.Invite("alice");
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var ct = TestContext.Current.CancellationToken;
+
+        var refused = await Assert.ThrowsAsync<JoinException>(() => EnrollmentClient.JoinAsync(code, key, cancellationToken: ct).WaitAsync(s_timeout, ct));
+        Assert.Equal(JoinError.Unavailable, refused.Error);
+        Assert.Contains("alice is taken here", refused.Message, StringComparison.Ordinal);
+        Assert.Empty(joinedNames);
+        Assert.Null(Assert.Single(new InvitationStore(EnrollmentServer.InvitationsPath(server.Home)).All()).Used);
+
+        refuse = false;
+        var result = await EnrollmentClient.JoinAsync(code, key, cancellationToken: ct).WaitAsync(s_timeout, ct);
+        Assert.Equal("alice", result.Name);
+        Assert.Equal(["alice " + Fingerprint.Of(key.ExportSubjectPublicKeyInfo())], joinedNames);
+    }
+
+    [Fact]
     public async Task Join_WithAWrongSecret_IsRefused_AndRepeatedWrongCodesAreThrottled()
     {
         using var dir = new TempDirectory();
@@ -238,11 +309,11 @@ public sealed class EnrollmentTests
 
         public int Port => Listener.LocalEndPoint.Port;
 
-        public static Task<JoinServer> StartAsync(string root)
+        public static Task<JoinServer> StartAsync(string root, Func<Invitation, PeerIdentity, string?>? admit = null, Action<Invitation, PeerIdentity>? joined = null)
         {
             var home = new SafeWireHome(root);
             var credential = home.LoadOrCreateServerCredential("server", ["localhost"], [IPAddress.Loopback]);
-            var enrollment = new EnrollmentServer(home, new EnrollmentServerOptions { AllowListPath = home.AllowListPath });
+            var enrollment = new EnrollmentServer(home, new EnrollmentServerOptions { AllowListPath = home.AllowListPath, Admit = admit, Joined = joined });
             var listener = new SecureListener(new IPEndPoint(IPAddress.Loopback, 0), new SecureServerOptions
             {
                 ServerCredential = credential,

@@ -33,8 +33,8 @@ internal static class VoteCommandDefinition
     public static readonly Argument<string> Server = new("HOST:PORT") { Description = "The voting server" };
     public static readonly Option<FileInfo?> Credential = new("--credential") { Description = "The voter's credential file from vote register (default: this home's identity, which joined the server with a code from safewire invite)" };
     public static readonly Option<string?> BallotText = new("--ballot") { Description = "The ballot, e.g. 45432*3 (asked for when absent)" };
-    public static readonly Option<string?> VoterId = new("--id") { Description = "Voter ID (default: the credential's)" };
-    public static readonly Option<FileInfo?> ReceiptOut = new("--receipt") { Description = "Where to save the receipt (default: next to the credential, .receipt)" };
+    public static readonly Option<string?> VoterId = new("--id") { Description = "Voter ID (default: the credential's, or the name this home joined the server with)" };
+    public static readonly Option<FileInfo?> ReceiptOut = new("--receipt") { Description = "Where to save the receipt (default: next to the credential, .receipt; without one, receipts/ELECTION.ID.receipt in the home)" };
     public static readonly Option<string?> ServerName = new("--server-name") { Description = "Name expected in the server's certificate (default: the host)" };
 
     // board / verify-receipt

@@ -21,7 +21,7 @@ internal readonly record struct ProofPair(BigInteger Challenge, BigInteger Respo
 /// </summary>
 public sealed class EncryptionContext
 {
-    /// <summary>Builds the context (and K's table, about 2,700 multiplications).</summary>
+    /// <summary>Builds the context (and K's comb table, about 2,230 multiplications).</summary>
     public EncryptionContext(ElectionGroup group, BigInteger jointKey, byte[] extendedHash, VerifiableManifest manifest)
     {
         Group = group;

@@ -72,6 +72,11 @@ public sealed class VerifiableElectionFiles
         }
 
         var election = ElectionRecord.ReadElection(path);
+        if (election.Format == VerifiableFormats.ElectionV1)
+        {
+            throw new VotingException($"Election \"{name}\" was made in the first verifiable format (two ciphertexts and three proofs per candidate), which this version no longer runs: make it again with safewire vote init {name} --verifiable.");
+        }
+
         var problem = ElectionSetup.CheckPublicPart(election) ?? (election.Manifest.Name != name ? "another election's name" : null);
         if (problem is not null)
         {

@@ -31,21 +31,8 @@ internal static class FilesServeCommand
         var home = HomeOption.Resolve(parse);
         var allowPath = parse.GetValue(FilesCommandDefinition.Allow)?.FullName ?? home.AllowListPath;
         var readOnly = parse.GetValue(FilesCommandDefinition.ReadOnly);
-        var password = Trust.TrustCommandDefinitions.FilesServeCaPassword.Read(parse, confirm: false);
-        var caPassword = password.Length == 0 ? null : new string(password); // joins sign with the CA key
-        LocalCredential issued;
-        try
-        {
-            issued = home.LoadOrCreateServerCredential(CredentialName, Trust.ServerNames.DnsNames(parse), Trust.ServerNames.Addresses(host), password);
-        }
-        catch (IdentityFileException e) when (e.Error == IdentityFileError.PasswordRequired)
-        {
-            throw new CliException($"{e.FilePath}: the home CA's key is encrypted; give its password with --ca-password-file FILE or --ask-ca-password");
-        }
-        finally
-        {
-            password.AsSpan().Clear();
-        }
+        var (issued, caPassword) = Trust.ServerCredentials.Load(
+            home, parse, Trust.TrustCommandDefinitions.FilesServeCaPassword, CredentialName, Trust.ServerNames.DnsNames(parse), host, m => new CliException(m));
 
         using var credential = issued;
         var output = CliConsole.Out;

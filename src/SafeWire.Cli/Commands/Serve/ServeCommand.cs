@@ -51,21 +51,8 @@ internal static class ServeCommand
         }
 
         var address = ResolveAddress(hostText);
-        var password = Trust.TrustCommandDefinitions.ChatServeCaPassword.Read(parse, confirm: false);
-        var caPassword = password.Length == 0 ? null : new string(password); // joins sign with the CA key
-        LocalCredential issued;
-        try
-        {
-            issued = home.LoadOrCreateServerCredential(name, Trust.ServerNames.DnsNames(parse, hostText), Trust.ServerNames.Addresses(address), password);
-        }
-        catch (IdentityFileException e) when (e.Error == IdentityFileError.PasswordRequired)
-        {
-            throw new CliException($"{e.FilePath}: the home CA's key is encrypted; give its password with --ca-password-file FILE or --ask-ca-password");
-        }
-        finally
-        {
-            password.AsSpan().Clear();
-        }
+        var (issued, caPassword) = Trust.ServerCredentials.Load(
+            home, parse, Trust.TrustCommandDefinitions.ChatServeCaPassword, name, Trust.ServerNames.DnsNames(parse, hostText), address, m => new CliException(m));
 
         using var credential = issued;
         var (clientVerifier, admission) = ClientPolicy(home, allowFile, requireCert);

@@ -56,21 +56,8 @@ internal static class VoteServeCommand
         }
 
         // The channel authenticates the server: a certificate from this home's CA (the CA voters got in their credentials).
-        var password = CaPassword.Read(parse, confirm: false);
-        var caPassword = password.Length == 0 ? null : new string(password); // joins sign with the CA key
-        LocalCredential issued;
-        try
-        {
-            issued = home.LoadOrCreateServerCredential(ServerCredentialName, Trust.ServerNames.DnsNames(parse), Trust.ServerNames.Addresses(address), password);
-        }
-        catch (IdentityFileException e) when (e.Error == IdentityFileError.PasswordRequired)
-        {
-            throw new VotingException($"{e.FilePath}: the home CA's key is encrypted; give its password with --ca-password-file FILE or --ask-ca-password");
-        }
-        finally
-        {
-            password.AsSpan().Clear();
-        }
+        var (issued, caPassword) = Trust.ServerCredentials.Load(
+            home, parse, CaPassword, ServerCredentialName, Trust.ServerNames.DnsNames(parse), address, m => new VotingException(m));
 
         using var serverCredential = issued;
         using var electionKey = files.LoadElectionKey();

@@ -139,7 +139,8 @@ public sealed class SafeWireHome
     }
 
     /// <summary>
-    /// This server's credential <c>certs/NAME.crt</c> + <c>NAME.key</c>, issued by the home CA (created if absent).
+    /// This server's credential <c>certs/NAME.crt</c> + <c>NAME.key</c>, issued by the home CA (created if absent; a new
+    /// one is for the home's identity key, <c>keys/node.key</c>, so servers and clients of a home show one fingerprint).
     /// Created only when absent; reused after. The certificate (not the key) is re-issued when it has expired,
     /// is not a server certificate, or is not from the home CA, and, when SafeWire issued it itself (a
     /// <c>NAME.crt.auto</c> marker beside it), when the names asked for differ from the names it carries.
@@ -188,6 +189,38 @@ public sealed class SafeWireHome
         return name;
     }
 
+    /// <summary>
+    /// The key of a new credential. A server's is the home's identity key (<c>keys/node.key</c>, created when absent), so
+    /// the fingerprint <c>safewire id</c> prints is the one its clients see; an identity key kept under a password cannot
+    /// be read unattended, so such a home's server gets a key of its own, as every server did before.
+    /// </summary>
+    private AsymmetricAlgorithm NewCredentialKey(PeerRole role)
+    {
+        if (role == PeerRole.Server)
+        {
+            try
+            {
+                return File.Exists(NodeKeyPath) ? KeyFile.ReadPrivateKey(NodeKeyPath) : CreateNodeKey();
+            }
+            catch (IdentityFileException e) when (e.Error == IdentityFileError.PasswordRequired)
+            {
+                // Falls through to a key of the server's own.
+            }
+        }
+
+        return KeyFile.Generate(KeyAlgorithm.EcdsaP256);
+    }
+
+    /// <summary>Creates <c>keys/node.key</c> and its <c>.pub</c>; the caller holds the home's lock.</summary>
+    private AsymmetricAlgorithm CreateNodeKey()
+    {
+        var key = KeyFile.Generate(KeyAlgorithm.EcdsaP256);
+        SecureFile.CreateDirectory(KeysDirectory, secret: true);
+        KeyFile.WritePrivateKey(NodeKeyPath, key);
+        KeyFile.WritePublicKey(NodePublicKeyPath, key);
+        return key;
+    }
+
     private LocalCredential LoadOrCreateCredential(LeafRequest request, ReadOnlySpan<char> caPassword)
     {
         var certificatePath = CertificatePath(request.Name);
@@ -198,7 +231,7 @@ public sealed class SafeWireHome
         try
         {
             var keyExisted = File.Exists(keyPath);
-            key = keyExisted ? KeyFile.ReadPrivateKey(keyPath) : KeyFile.Generate(KeyAlgorithm.EcdsaP256);
+            key = keyExisted ? KeyFile.ReadPrivateKey(keyPath) : NewCredentialKey(request.Role);
             var autoMarker = certificatePath + ".auto";
             if (keyExisted && File.Exists(certificatePath))
             {

@@ -149,6 +149,36 @@ public sealed class CertificateAuthorityTests
     }
 
     [Fact]
+    public void ANewServerCredentialIsForTheHomesIdentityKey_AnExistingServerKeyIsKept()
+    {
+        using var dir = new SafeWire.TestSupport.TempDirectory();
+        var home = new SafeWireHome(dir.Path);
+        using (var server = home.LoadOrCreateServerCredential("files", ["localhost"], [IPAddress.Loopback]))
+        {
+            Assert.True(File.Exists(home.NodeKeyPath));
+            Assert.Equal(File.ReadAllText(home.NodeKeyPath), File.ReadAllText(home.CertificateKeyPath("files")));
+            Assert.Equal(HomeIdentity.Open(home).Fingerprint(), server.Fingerprint);
+        }
+
+        // A home whose server already had a key of its own keeps it, so the pins its clients hold stay valid.
+        using (var key = KeyFile.Generate(KeyAlgorithm.EcdsaP256))
+        {
+            KeyFile.WritePrivateKey(home.CertificateKeyPath("older"), key);
+            using var older = home.LoadOrCreateServerCredential("older", ["localhost"], [IPAddress.Loopback]);
+            Assert.Equal(Fingerprint.Of(key.ExportSubjectPublicKeyInfo()), older.Fingerprint);
+            Assert.NotEqual(HomeIdentity.Open(home).Fingerprint(), older.Fingerprint);
+        }
+
+        // An identity key under a password cannot be read unattended: that home's server gets a key of its own.
+        using var locked = new SafeWire.TestSupport.TempDirectory();
+        var lockedHome = new SafeWireHome(locked.Path);
+        lockedHome.LoadOrCreateKey(SafeWireHome.NodeKeyName, out _, password: "secret").Dispose();
+        using var own = lockedHome.LoadOrCreateServerCredential("files", ["localhost"], [IPAddress.Loopback]);
+        Assert.NotEqual(File.ReadAllText(lockedHome.NodeKeyPath), File.ReadAllText(lockedHome.CertificateKeyPath("files")));
+        Assert.Contains("ENCRYPTED PRIVATE KEY", File.ReadAllText(lockedHome.NodeKeyPath), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void HomeResolvesExplicitThenEnvironment()
     {
         Assert.Equal(Path.GetFullPath("/tmp/x-home"), SafeWireHome.Resolve("/tmp/x-home").Root);

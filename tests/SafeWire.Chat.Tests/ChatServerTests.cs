@@ -90,7 +90,7 @@ public sealed class ChatServerTests
         var alice = await harness.ConnectAsync("alice");
         var bob = await harness.ConnectAsync("bob");
 
-        await harness.Server.StopAsync("maintenance").WaitAsync(ChatTestHarness.Timeout, Ct);
+        await harness.Server.StopAsync("maintenance", Ct).WaitAsync(ChatTestHarness.Timeout, Ct);
 
         foreach (var client in new[] { alice, bob })
         {
@@ -101,6 +101,50 @@ public sealed class ChatServerTests
 
         Assert.True(harness.Server.Completion.IsCompleted);
         await harness.DisposeAsync();
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Stop_WhenCancelled_CutsOffClientsThatDoNotLeave_InsteadOfWaitingTheDrainTime(bool cancelledBeforeStop)
+    {
+        // The client below never reads, so it never sees ServerStopping and never leaves on its own:
+        // without cancellation the server would wait the whole (one day) drain time before cutting it off.
+        await using var harness = new ChatTestHarness(o => o.DrainTimeout = TimeSpan.FromDays(1));
+        await using var silent = await ChatClient.ConnectAsync("127.0.0.1", harness.Server.Port, new ChatClientOptions
+        {
+            Name = "silent",
+            Authenticator = new InsecureTestAuthenticator("silent"),
+            ConnectTimeout = ChatTestHarness.Timeout,
+        }, Ct).WaitAsync(ChatTestHarness.Timeout, Ct);
+        await harness.WaitForEventAsync<ClientJoined>(e => e.Client.Name == "silent");
+
+        using var cut = new CancellationTokenSource();
+        if (cancelledBeforeStop)
+        {
+            await cut.CancelAsync();
+        }
+
+        var stop = harness.Server.StopAsync("maintenance", cut.Token);
+        await cut.CancelAsync();
+        await stop.WaitAsync(ChatTestHarness.Timeout, Ct);
+
+        Assert.True(harness.Server.Completion.IsCompletedSuccessfully);
+        Assert.Empty(harness.Server.List());
+    }
+
+    [Fact]
+    public async Task Quit_WhenCancelled_Throws_AndStillClosesTheSendingSide()
+    {
+        await using var harness = new ChatTestHarness();
+        var alice = await harness.ConnectAsync("alice");
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => alice.Client.QuitAsync(cancelled.Token));
+
+        // The goodbye was not written, but the client closed its sending side: the server sees it go.
+        await harness.WaitForEventAsync<ClientLeft>(e => e.Client.Name == "alice");
     }
 
     [Fact]

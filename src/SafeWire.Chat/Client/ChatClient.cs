@@ -271,20 +271,27 @@ public sealed class ChatClient : IAsyncDisposable
     }
 
     /// <summary>Says goodbye; <see cref="RunAsync"/> then returns <see cref="ClientExitReason.Quit"/>.</summary>
-    public async Task QuitAsync()
+    /// <param name="cancellationToken">Stops waiting for the goodbye to be written; the sending side is closed either way.</param>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the goodbye was written.</exception>
+    public async Task QuitAsync(CancellationToken cancellationToken = default)
     {
-        if (_session.CanSend(ChatFrameType.Bye))
+        try
         {
-            try
+            if (_session.CanSend(ChatFrameType.Bye))
             {
-                await SendFrameAsync(new ByeMessage(), CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
-            {
+                try
+                {
+                    await SendFrameAsync(new ByeMessage(), cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+                {
+                }
             }
         }
-
-        ShutdownSend();
+        finally
+        {
+            ShutdownSend();
+        }
     }
 
     /// <summary>Closes the connection without saying goodbye (call <see cref="QuitAsync"/> first for a clean leave) and waits briefly for incoming direct-message sessions to end.</summary>

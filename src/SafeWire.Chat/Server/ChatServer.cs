@@ -54,11 +54,13 @@ public sealed partial class ChatServer : IAsyncDisposable
     private readonly ConnectionRegistry _registry;
     private readonly ConnectionAdmission _admission;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationTokenSource _drainCutOff = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _allClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly DateTimeOffset _startedAt;
     private TcpListener? _listener;
     private Task? _acceptLoop;
+    private bool _disposed;
     private long _accepted;
     private long _refused;
     private long _failed;
@@ -169,8 +171,14 @@ public sealed partial class ChatServer : IAsyncDisposable
     }
 
     /// <summary>Tells every client the server is stopping, lets them drain, closes everything.</summary>
-    public async Task StopAsync(string reason = "the server is shutting down")
+    /// <param name="reason">The line every client is shown.</param>
+    /// <param name="cancellationToken">
+    /// Ends the graceful part: clients still draining are cut off at once instead of after
+    /// <see cref="ChatServerOptions.DrainTimeout"/>. The returned task still completes only once the server has stopped.
+    /// </param>
+    public async Task StopAsync(string reason = "the server is shutting down", CancellationToken cancellationToken = default)
     {
+        using var hurry = cancellationToken.UnsafeRegister(static state => ((ChatServer)state!).CutOffDrain(), this);
         if (Interlocked.Exchange(ref _stopRequested, 1) == 1)
         {
             await Completion.ConfigureAwait(false);
@@ -192,14 +200,14 @@ public sealed partial class ChatServer : IAsyncDisposable
             }
 
             // Clients leave on their own once they read ServerStopping; after the drain time they are cut off.
-            await Task.WhenAny(_allClosed.Task, Task.Delay(_options.DrainTimeout, _options.Time)).ConfigureAwait(false);
+            await Task.WhenAny(_allClosed.Task, Task.Delay(_options.DrainTimeout, _options.Time, _drainCutOff.Token)).ConfigureAwait(false);
             await _stopping.CancelAsync().ConfigureAwait(false);
             foreach (var client in _registry.All)
             {
                 client.Abort("server stopped");
             }
 
-            await Task.WhenAny(_allClosed.Task, Task.Delay(TimeSpan.FromSeconds(2), _options.Time)).ConfigureAwait(false);
+            await Task.WhenAny(_allClosed.Task, Task.Delay(TimeSpan.FromSeconds(2), _options.Time, CancellationToken.None)).ConfigureAwait(false);
             if (_acceptLoop is not null)
             {
                 await _acceptLoop.ConfigureAwait(false);
@@ -216,10 +224,27 @@ public sealed partial class ChatServer : IAsyncDisposable
     {
         await StopAsync().ConfigureAwait(false);
         _stopping.Dispose();
+        lock (_drainCutOff)
+        {
+            _drainCutOff.Dispose();
+            _disposed = true;
+        }
+
         _admission.Dispose();
     }
 
     private DateTimeOffset Now => _options.Time.GetUtcNow();
+
+    private void CutOffDrain()
+    {
+        lock (_drainCutOff)
+        {
+            if (!_disposed)
+            {
+                _drainCutOff.Cancel();
+            }
+        }
+    }
 
     private void Raise(ChatServerEvent e)
     {

@@ -85,8 +85,8 @@ public sealed class ChatVerbTests
             Authenticator = new SecureStreamAuthenticator(null, new SecureClientOptions { ServerVerifier = home.CreateCaVerifier(), ClientCredential = clientCredential }),
         }, TestContext.Current.CancellationToken);
         var run = client.RunAsync(TestContext.Current.CancellationToken);
-        await server.StopAsync("bye");
+        await server.StopAsync("bye", TestContext.Current.CancellationToken);
         await run.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken); // the read loop ended and closed the connection
-        await client.QuitAsync(); // threw NullReferenceException
+        await client.QuitAsync(TestContext.Current.CancellationToken); // threw NullReferenceException
     }
 }

@@ -82,7 +82,7 @@ internal static class ChatCommand
             pending = null;
             if (line is null || cancellationToken.IsCancellationRequested)
             {
-                await client.QuitAsync().ConfigureAwait(false);
+                await client.QuitAsync(CancellationToken.None).ConfigureAwait(false);
                 return;
             }
 
@@ -91,7 +91,7 @@ internal static class ChatCommand
                 switch (ClientInput.Parse(line))
                 {
                     case InputQuit:
-                        await client.QuitAsync().ConfigureAwait(false);
+                        await client.QuitAsync(cancellationToken).ConfigureAwait(false);
                         return;
                     case InputChat chat:
                         _ = AckAsync(client, output, chat.Text);

@@ -194,7 +194,7 @@ internal static class DemoCommand
             Record("bob is kicked and told why", bobExit.Reason == ClientExitReason.Kicked && bobExit.Message.Contains("demo: showing", StringComparison.Ordinal), bobExit.Message);
 
             Step("admin: stop. The server tells alice, lets her drain, and closes");
-            await server.StopAsync("demo finished").WaitAsync(s_step, ct).ConfigureAwait(false);
+            await server.StopAsync("demo finished", ct).WaitAsync(s_step, ct).ConfigureAwait(false);
             var aliceExit = await aliceView.Run.WaitAsync(s_step, ct).ConfigureAwait(false);
             output.Line($"   alice  | {aliceExit.Message}");
             Record("clean stop", aliceExit.Reason == ClientExitReason.ServerStopped && server.Completion.IsCompleted, aliceExit.Message);

@@ -41,7 +41,7 @@ internal static class SendCommand
             }
 
             CliConsole.Out.WriteLine($"server \"{client.ServerName}\" ({ChatOutput.Key(client.ServerIdentity?.Fingerprint ?? string.Empty)}) acknowledged message {ack.MessageId} from {client.Name}: relayed to {ack.DeliveredTo} other client(s)");
-            await client.QuitAsync().ConfigureAwait(false);
+            await client.QuitAsync(cancellationToken).ConfigureAwait(false);
             await ((Task)run).WaitAsync(TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             return ChatClientSetup.ExitCodes.Ok;
         }

@@ -22,7 +22,7 @@ internal sealed class AdminConsole(ChatServer server, ChatOutput output)
             if (finished == interrupted)
             {
                 output.Line("interrupted: stopping");
-                await server.StopAsync("the server is shutting down (interrupted)").ConfigureAwait(false);
+                await server.StopAsync("the server is shutting down (interrupted)", CancellationToken.None).ConfigureAwait(false);
                 return;
             }
 
@@ -40,7 +40,7 @@ internal sealed class AdminConsole(ChatServer server, ChatOutput output)
                 if (interrupted.IsCompleted)
                 {
                     output.Line("interrupted: stopping");
-                    await server.StopAsync("the server is shutting down (interrupted)").ConfigureAwait(false);
+                    await server.StopAsync("the server is shutting down (interrupted)", CancellationToken.None).ConfigureAwait(false);
                 }
 
                 return;

@@ -33,7 +33,7 @@ internal static class TraceCommand
             output.Line(client.Hopped ? $"port: handshake on {client.ControlPort}, conversation on {client.Port}" : $"port: {client.Port}");
             output.Line($"welcome: this client is #{client.ClientId} \"{client.Name}\"; here: {ChatOutput.Members(client.Members)}");
             var run = client.RunAsync(cancellationToken);
-            await client.QuitAsync().ConfigureAwait(false);
+            await client.QuitAsync(cancellationToken).ConfigureAwait(false);
             await ((Task)run).WaitAsync(TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             if (keyLog is not null)
             {

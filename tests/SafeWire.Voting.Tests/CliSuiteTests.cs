@@ -43,4 +43,36 @@ public sealed class CliSuiteTests
         var board = await election.RunOkAsync("vote", "board", endpoint, "--credential", election.Credential("1"), "--suite", "cbc-hmac");
         Assert.Contains("chain intact: 2 entries", board.Output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Verifiable_server_cbc_hmac_refuses_a_chacha20_voter_with_one_line_and_records_a_cbc_hmac_voter()
+    {
+        using var temp = new TempDirectory();
+        const string Election = "suites";
+        async Task<ProcessResult> Ok(string who, params string[] args)
+        {
+            var result = await SafeWireProcess.RunAsync(["--home", temp[who], .. args], timeout: TimeSpan.FromMinutes(10));
+            Assert.True(result.ExitCode == 0, $"safewire {string.Join(' ', args)} exited {result.ExitCode}\n{result.Output}\n{result.Error}");
+            return result;
+        }
+
+        // One guardian, quorum one: the smallest key ceremony.
+        await Ok("admin", "vote", "init", Election, "--verifiable", "--candidates", "2", "--max-score", "2", "--guardians", "1", "--quorum", "1");
+        await Ok("g1", "vote", "guardian", "create", Election, "--index", "1", "--guardians", "1", "--quorum", "1", "--out", temp["keys"]);
+        await Ok("g1", "vote", "guardian", "share", Election, "--keys", temp["keys"], "--out", temp["shares"]);
+        await Ok("g1", "vote", "guardian", "accept", Election, "--keys", temp["keys"], "--shares", temp["shares"]);
+        await Ok("admin", "vote", "joint-key", Election, "--keys", temp["keys"]);
+        await Ok("admin", "vote", "register", Election, "--count", "1", "--out", temp["creds"]);
+
+        var port = FreePort.Next().ToString(CultureInfo.InvariantCulture);
+        await using var server = SafeWireProcess.Start(["--home", temp["admin"], "vote", "serve", Election, "--port", port, "--suite", "cbc-hmac"]);
+        await server.WaitForOutputAsync("serving verifiable election", TimeSpan.FromSeconds(120));
+
+        var refused = await SafeWireProcess.RunAsync(["--home", temp["v"], "vote", "cast", $"127.0.0.1:{port}", "--credential", temp["creds/1.cred"], "--ballot", "12", "--suite", "chacha20"], timeout: TimeSpan.FromMinutes(10));
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Equal($"safewire vote cast: {NoCommonSuite}", refused.Error.Trim());
+
+        var cast = await Ok("v", "vote", "cast", $"127.0.0.1:{port}", "--credential", temp["creds/1.cred"], "--ballot", "12", "--suite", "cbc-hmac");
+        Assert.Contains("yes: ballot recorded", cast.Output, StringComparison.Ordinal);
+    }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using SafeWire.Identity;
+using SafeWire.Protocol;
 using SafeWire.Transport;
 
 namespace SafeWire.KeyDistribution;
@@ -32,6 +33,9 @@ public sealed class SecureKdChannels : IKdChannels
         _time = time ?? TimeProvider.System;
     }
 
+    /// <summary>The cipher suites this peer offers to the key manager and to other peers, and accepts from them (null: all three, AES-256-GCM first).</summary>
+    public IList<CipherSuite>? CipherSuites { get; init; }
+
     /// <inheritdoc/>
     public async Task<AuthenticatedChannel> ConnectKeyManagerAsync(string host, int port, CancellationToken cancellationToken)
     {
@@ -41,6 +45,7 @@ public sealed class SecureKdChannels : IKdChannels
             ServerName = host,
             ClientCredential = _credential,
             TimeProvider = _time,
+            CipherSuites = Suites(CipherSuites),
         }, cancellationToken).ConfigureAwait(false);
         try
         {
@@ -62,6 +67,7 @@ public sealed class SecureKdChannels : IKdChannels
             ServerVerifier = new IntroducedPeerVerifier(_caVerifier, expectedFingerprint),
             ClientCredential = _credential,
             TimeProvider = _time,
+            CipherSuites = Suites(CipherSuites),
         }, leaveInnerStreamOpen: false, cancellationToken).ConfigureAwait(false);
         return Channel(stream, socket, withSessionCheck: true);
     }
@@ -76,6 +82,7 @@ public sealed class SecureKdChannels : IKdChannels
             ClientVerifier = new IntroducedPeerVerifier(_caVerifier, expectedFingerprint),
             RequireClientCredential = true,
             TimeProvider = _time,
+            CipherSuites = Suites(CipherSuites),
         }, leaveInnerStreamOpen: false, cancellationToken).ConfigureAwait(false);
         return Channel(stream, socket, withSessionCheck: true);
     }
@@ -90,8 +97,9 @@ public sealed class SecureKdChannels : IKdChannels
     /// <param name="time">The clock.</param>
     /// <param name="admission">Limits on connections before they authenticate.</param>
     /// <param name="joinHandler">Receives connections admitted only to join with a code (see <see cref="SecureServerOptions.JoinHandler"/>).</param>
+    /// <param name="cipherSuites">The cipher suites the key manager accepts, in its order of preference (null: all three, AES-256-GCM first).</param>
     public static SecureListener CreateKeyManagerListener(IPEndPoint endPoint, LocalCredential serverCredential, IPeerVerifier clientVerifier, TimeProvider? time = null,
-        AdmissionOptions? admission = null, Func<SecureStream, IPEndPoint?, CancellationToken, Task>? joinHandler = null) =>
+        AdmissionOptions? admission = null, Func<SecureStream, IPEndPoint?, CancellationToken, Task>? joinHandler = null, IList<CipherSuite>? cipherSuites = null) =>
         new(endPoint, new SecureServerOptions
         {
             ServerCredential = serverCredential,
@@ -99,6 +107,7 @@ public sealed class SecureKdChannels : IKdChannels
             RequireClientCredential = true,
             TimeProvider = time ?? TimeProvider.System,
             JoinHandler = joinHandler,
+            CipherSuites = Suites(cipherSuites),
         }, admission ?? new AdmissionOptions());
 
     /// <summary>The next authenticated client of <paramref name="listener"/>.</summary>
@@ -115,6 +124,9 @@ public sealed class SecureKdChannels : IKdChannels
 
         return new AuthenticatedChannel(connection.Stream, remote, connection.RemoteEndPoint.Address, listener.LocalEndPoint.Address) { Owner = connection };
     }
+
+    private static List<CipherSuite> Suites(IList<CipherSuite>? suites) =>
+        suites is null ? [CipherSuite.Aes256Gcm, CipherSuite.ChaCha20Poly1305, CipherSuite.Aes256CbcHmacSha256] : [.. suites];
 
     private static AuthenticatedChannel Channel(SecureStream stream, Socket socket, bool withSessionCheck = false)
     {

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using SafeWire.Identity;
+using SafeWire.Protocol;
 using SafeWire.Transport;
 
 namespace SafeWire.Voting;
@@ -22,6 +23,14 @@ public static class VoteTransport
     /// <summary>Server side: runs the handshake on an accepted connection.</summary>
     public static Task<SecureStream> AcceptAsync(Stream connection, LocalCredential serverCredential, CancellationToken cancellationToken) =>
         SecureConnector.AuthenticateAsServerAsync(connection, ServerOptions(serverCredential), leaveInnerStreamOpen: false, cancellationToken);
+
+    /// <summary>Server side: runs the handshake on an accepted connection, accepting only <paramref name="cipherSuites"/> (in this order of preference).</summary>
+    public static Task<SecureStream> AcceptAsync(Stream connection, LocalCredential serverCredential, IList<CipherSuite> cipherSuites, CancellationToken cancellationToken)
+    {
+        var options = ServerOptions(serverCredential);
+        options.CipherSuites = [.. cipherSuites];
+        return SecureConnector.AuthenticateAsServerAsync(connection, options, leaveInnerStreamOpen: false, cancellationToken);
+    }
 
     /// <summary>
     /// The voting server's listener: voters are not asked for a credential (their ballot signature identifies them);
@@ -45,9 +54,15 @@ public static class VoteTransport
     /// As <see cref="ConnectAsync(string, int, IPeerVerifier, string, int, Action{SecureChannelException, TimeSpan}?, CancellationToken)"/>,
     /// presenting <paramref name="clientCredential"/> (a voter who joined with a code shows the certificate it got then).
     /// </summary>
-    public static async Task<SecureStream> ConnectAsync(string host, int port, IPeerVerifier serverVerifier, string serverName, LocalCredential? clientCredential, int attempts, Action<SecureChannelException, TimeSpan>? retrying, CancellationToken cancellationToken)
+    public static Task<SecureStream> ConnectAsync(string host, int port, IPeerVerifier serverVerifier, string serverName, LocalCredential? clientCredential, int attempts, Action<SecureChannelException, TimeSpan>? retrying, CancellationToken cancellationToken) =>
+        ConnectAsync(host, port, new SecureClientOptions { ServerVerifier = serverVerifier, ServerName = serverName, ClientCredential = clientCredential }, attempts, retrying, cancellationToken);
+
+    /// <summary>
+    /// Client side with every channel setting in <paramref name="options"/> (server trust and name, a client credential,
+    /// the cipher suites offered), retrying while the server is busy as the other overloads do.
+    /// </summary>
+    public static async Task<SecureStream> ConnectAsync(string host, int port, SecureClientOptions options, int attempts, Action<SecureChannelException, TimeSpan>? retrying, CancellationToken cancellationToken)
     {
-        var options = new SecureClientOptions { ServerVerifier = serverVerifier, ServerName = serverName, ClientCredential = clientCredential };
         try
         {
             return await SecureConnector.ConnectWithRetryAsync(host, port, options, attempts, retrying, cancellationToken).ConfigureAwait(false);

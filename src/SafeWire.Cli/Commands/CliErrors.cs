@@ -38,6 +38,7 @@ internal static class CliErrors
         AggregateException { InnerExceptions.Count: 1 } aggregate => Describe(aggregate.InnerExceptions[0]),
         CliException or IdentityFileException => exception.Message,
         SecureChannelException secure when ServerRefusal(secure, null, null) is { } refusal => refusal,
+        SecureChannelException { Alert: Protocol.Alert.NoCommonCipherSuite } => "the server accepts none of the cipher suites offered; try another --suite, or leave it out to offer all three",
         TrustException trust => $"not trusted ({trust.Reason}): {trust.Message}",
         ArgumentException argument => StripParameter(argument),
         FileNotFoundException notFound => $"{notFound.FileName ?? "file"}: no such file",

@@ -58,7 +58,8 @@ internal static class KmCommand
         var admission = new AdmissionOptions { Log = line => console.WriteLine(line) };
         var enrollment = new EnrollmentServer(home, new EnrollmentServerOptions { CaPassword = caPassword });
         enrollment.Completed += e => console.WriteLine(e.Message);
-        await using var listener = SecureKdChannels.CreateKeyManagerListener(new IPEndPoint(address, port), credential, EnrollmentServer.Gate(verifier), admission: admission, joinHandler: enrollment.HandleAsync);
+        await using var listener = SecureKdChannels.CreateKeyManagerListener(new IPEndPoint(address, port), credential, EnrollmentServer.Gate(verifier), admission: admission, joinHandler: enrollment.HandleAsync,
+            cipherSuites: SuiteOption.Get(parse, SuiteOption.Server));
         try
         {
             listener.Start();

@@ -21,6 +21,7 @@ internal static class KmCommandDefinition
         serve.Options.Add(Port);
         serve.Options.Add(KeyLifetime);
         serve.Options.Add(Journal);
+        serve.Options.Add(SuiteOption.Server);
         serve.Options.Add(Trust.ServerNames.DnsOption);
         CaPassword.AddTo(serve);
         serve.SetAction((parse, ct) => KmCommand.ServeAsync(parse, ct));

@@ -356,7 +356,10 @@ internal sealed class PeerSession : IAsyncDisposable
         try
         {
             await Trust.CrlRefresh.RefreshIfStaleAsync(home, keyManager.Host, keyManager.Port, cancellationToken);
-            var channels = new SecureKdChannels(credential, new TrustedServers(home).VerifierFor(keyManager.Host) ?? home.CreateCaVerifier());
+            var channels = new SecureKdChannels(credential, new TrustedServers(home).VerifierFor(keyManager.Host) ?? home.CreateCaVerifier())
+            {
+                CipherSuites = SuiteOption.Get(parse, SuiteOption.Client),
+            };
             using var connect = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             connect.CancelAfter(TimeSpan.FromSeconds(30));
             var channel = await channels.ConnectKeyManagerAsync(keyManager.Host, keyManager.Port, connect.Token);

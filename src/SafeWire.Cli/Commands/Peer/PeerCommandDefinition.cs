@@ -34,6 +34,7 @@ internal static class PeerCommandDefinition
         peer.Options.Add(As);
         peer.Options.Add(ListenPort);
         peer.Options.Add(Advertise);
+        peer.Options.Add(SuiteOption.Client);
         CaPassword.AddTo(peer);
         peer.SetAction((parse, ct) => PeerCommand.InteractiveAsync(parse, ct));
 
@@ -45,6 +46,7 @@ internal static class PeerCommandDefinition
         wait.Options.Add(As);
         wait.Options.Add(ListenPort);
         wait.Options.Add(Advertise);
+        wait.Options.Add(SuiteOption.Client);
         CaPassword.AddTo(wait);
         wait.SetAction((parse, ct) => PeerCommand.WaitAsync(parse, ct));
 
@@ -54,6 +56,7 @@ internal static class PeerCommandDefinition
         send.Options.Add(Mode);
         send.Options.Add(Name);
         send.Options.Add(As);
+        send.Options.Add(SuiteOption.Client);
         send.Arguments.Add(Files);
         CaPassword.AddTo(send);
         send.SetAction((parse, ct) => PeerCommand.SendAsync(parse, ct));

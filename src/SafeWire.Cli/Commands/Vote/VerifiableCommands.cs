@@ -6,6 +6,8 @@ using System.Numerics;
 using System.Security.Cryptography;
 using System.Text.Json;
 using SafeWire.Identity;
+using SafeWire.Protocol;
+using SafeWire.Transport;
 using SafeWire.Voting;
 using SafeWire.Voting.Verifiable;
 
@@ -142,6 +144,7 @@ internal static class VerifiableCommands
     {
         var files = VerifiableElectionFiles.Open(home.Root, parse.GetRequiredValue(VoteCommandDefinition.Election));
         var context = ElectionSetup.Open(files.Election);
+        var suites = SuiteOption.Get(parse, SuiteOption.Server);
         var port = parse.GetValue(VoteCommandDefinition.SeedPort) ?? parse.GetValue(VoteCommandDefinition.Port) ?? VoteServeCommand.DefaultPort;
         if (parse.GetValue(VoteCommandDefinition.SeedCandidates) is { } n && n != context.Manifest.Candidates)
         {
@@ -197,7 +200,7 @@ internal static class VerifiableCommands
                     continue;
                 }
 
-                var task = ServeOneAsync(server, credential, client, slots, cancellationToken);
+                var task = ServeOneAsync(server, credential, suites, client, slots, cancellationToken);
                 lock (running)
                 {
                     running.Add(task);
@@ -222,14 +225,14 @@ internal static class VerifiableCommands
         return 0;
     }
 
-    private static async Task ServeOneAsync(VerifiableVoteServer server, LocalCredential credential, TcpClient client, SemaphoreSlim slots, CancellationToken cancellationToken)
+    private static async Task ServeOneAsync(VerifiableVoteServer server, LocalCredential credential, IList<CipherSuite> suites, TcpClient client, SemaphoreSlim slots, CancellationToken cancellationToken)
     {
         await Task.Yield();
         var remote = client.Client.RemoteEndPoint?.ToString() ?? "?";
         try
         {
             client.NoDelay = true;
-            await using var stream = await VoteTransport.AcceptAsync(client.GetStream(), credential, cancellationToken);
+            await using var stream = await VoteTransport.AcceptAsync(client.GetStream(), credential, suites, cancellationToken);
             var report = await server.HandleConnectionAsync(stream, cancellationToken);
             try
             {
@@ -307,7 +310,8 @@ internal static class VerifiableCommands
         var target = parse.GetRequiredValue(VoteCommandDefinition.Server);
         var (host, port) = HostPort.TryParse(target, defaultPort: null, out var endpoint) ? endpoint : throw new VotingException($"Expected HOST:PORT, got \"{target}\".");
         var verifier = VoteTransport.ServerVerifier(credential.CaCertificate, home);
-        await using var stream = await VoteTransport.ConnectAsync(host, port, verifier, parse.GetValue(VoteCommandDefinition.ServerName) ?? host,
+        var options = new SecureClientOptions { ServerVerifier = verifier, ServerName = parse.GetValue(VoteCommandDefinition.ServerName) ?? host, CipherSuites = SuiteOption.Get(parse, SuiteOption.Client) };
+        await using var stream = await VoteTransport.ConnectAsync(host, port, options,
             VoteTransport.BusyAttempts, (busy, wait) => CliConsole.Error.WriteLine($"{busy.Message} Retrying in {wait.TotalSeconds:0.0} s."), cancellationToken);
         var (receipt, reason, _) = await VerifiableVoteClient.CastAsync(stream, ballot, cancellationToken);
         if (receipt is null)

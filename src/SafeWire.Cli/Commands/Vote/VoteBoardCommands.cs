@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using System.Security.Cryptography;
 using SafeWire.Identity;
+using SafeWire.Protocol;
+using SafeWire.Transport;
 using SafeWire.Voting;
 using SafeWire.Voting.Storage;
 
@@ -17,7 +19,7 @@ internal static class VoteBoardCommands
         var source = parse.GetRequiredValue(VoteCommandDefinition.BoardSource);
         var credentialFile = parse.GetValue(VoteCommandDefinition.BoardCredential);
         var credential = credentialFile is null ? null : VoterCredential.Load(credentialFile.FullName);
-        var (election, entries, localKey) = await FetchAsync(source, credential?.Election, credential?.CaCertificate, home, cancellationToken);
+        var (election, entries, localKey) = await FetchAsync(source, credential?.Election, credential?.CaCertificate, home, SuiteOption.Get(parse, SuiteOption.Client), cancellationToken);
         using var receiptKey = credential?.LoadReceiptKey() ?? localKey;
 
         var replacedBy = entries.Where(e => e.Kind == BoardEntryKind.Replace).ToDictionary(e => e.Replaces, e => e.Sequence);
@@ -70,7 +72,7 @@ internal static class VoteBoardCommands
             throw new VotingException("The receipt file's receipt key is damaged: " + e.Message, e);
         }
 
-        var (_, entries, localKey) = await FetchAsync(source, file.Election, file.CaCertificate, home, cancellationToken);
+        var (_, entries, localKey) = await FetchAsync(source, file.Election, file.CaCertificate, home, SuiteOption.Get(parse, SuiteOption.Client), cancellationToken);
         localKey?.Dispose();
         var (status, detail) = BoardAudit.CheckReceipt(receipt, entries, receiptKey);
         switch (status)
@@ -89,14 +91,14 @@ internal static class VoteBoardCommands
 
     /// <summary>The board from a server (HOST:PORT) or from a local election's database, with the local receipt key.</summary>
     private static async Task<(string Election, IReadOnlyList<BoardEntry> Entries, ECDsa? LocalReceiptKey)> FetchAsync(
-        string source, string? election, string? caCertificatePem, SafeWireHome home, CancellationToken cancellationToken)
+        string source, string? election, string? caCertificatePem, SafeWireHome home, IList<CipherSuite> suites, CancellationToken cancellationToken)
     {
         if (HostPort.TryParse(source, defaultPort: null, out var endpoint))
         {
             // Without a CA from a credential or receipt, a home that joined the host with a code trusts the CA it pinned then.
             var verifier = (string.IsNullOrWhiteSpace(caCertificatePem) ? new TrustedServers(home).VerifierFor(endpoint.Host) : null)
                 ?? VoteTransport.ServerVerifier(caCertificatePem, home);
-            await using var stream = await VoteTransport.ConnectAsync(endpoint.Host, endpoint.Port, verifier, endpoint.Host, cancellationToken);
+            await using var stream = await VoteTransport.ConnectAsync(endpoint.Host, endpoint.Port, new SecureClientOptions { ServerVerifier = verifier, ServerName = endpoint.Host, CipherSuites = suites }, 1, null, cancellationToken);
             var (served, entries) = await VoteClient.ReadBoardAsync(stream, election, MaxNetworkEntries, cancellationToken);
             return (served, entries, null);
         }

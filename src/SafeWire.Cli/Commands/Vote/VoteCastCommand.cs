@@ -43,7 +43,7 @@ internal static class VoteCastCommand
         try
         {
             // The server judges the certificate at the end of the handshake: a refusal arrives with the first answer.
-            await using var first = await VoteTransport.ConnectAsync(host, port, verifier, serverName, clientCredential, VoteTransport.BusyAttempts, Busy, cancellationToken);
+            await using var first = await VoteTransport.ConnectAsync(host, port, Options(parse, verifier, serverName, clientCredential), VoteTransport.BusyAttempts, Busy, cancellationToken);
             info = await VoteClient.ReadElectionInfoAsync(first, cancellationToken);
         }
         catch (Transport.SecureChannelException e) when (e.SentByPeer && e.TrustFailure == TrustFailureReason.Revoked)
@@ -65,7 +65,7 @@ internal static class VoteCastCommand
             throw new VotingException($"The server sent unreadable election keys: {e.Message}", e);
         }
 
-        await using var stream = await VoteTransport.ConnectAsync(host, port, verifier, serverName, clientCredential, VoteTransport.BusyAttempts, Busy, cancellationToken);
+        await using var stream = await VoteTransport.ConnectAsync(host, port, Options(parse, verifier, serverName, clientCredential), VoteTransport.BusyAttempts, Busy, cancellationToken);
         CliConsole.Out.WriteLine($"connected to {target} ({stream.RemoteIdentity?.Name}, {stream.CipherSuite}); voter {voterId} (this home's key {identity.Fingerprint()}), election {info.Election}");
         var result = await VoteClient.CastAsync(stream, info.Election, voterKey, electionKey, receiptKey, voterId, (no, ct) => NextBallotAsync(parse, no, ct), cancellationToken);
         var receiptPath = parse.GetValue(VoteCommandDefinition.ReceiptOut)?.FullName
@@ -96,6 +96,15 @@ internal static class VoteCastCommand
         return LocalCredential.FromCertificate(chosen, identity.LoadOrCreateKey());
     }
 
+    /// <summary>The channel settings of a voter's connection: server trust and name, a certificate if joined, the --suite offered.</summary>
+    private static Transport.SecureClientOptions Options(ParseResult parse, IPeerVerifier verifier, string serverName, LocalCredential? clientCredential) => new()
+    {
+        ServerVerifier = verifier,
+        ServerName = serverName,
+        ClientCredential = clientCredential,
+        CipherSuites = SuiteOption.Get(parse, SuiteOption.Client),
+    };
+
     private static void Busy(Transport.SecureChannelException busy, TimeSpan wait) =>
         CliConsole.Error.WriteLine($"{busy.Message} Retrying in {wait.TotalSeconds:0.0} s.");
 
@@ -112,8 +121,7 @@ internal static class VoteCastCommand
         await using var stream = await VoteTransport.ConnectAsync(
             host,
             port,
-            verifier,
-            parse.GetValue(VoteCommandDefinition.ServerName) ?? host,
+            Options(parse, verifier, parse.GetValue(VoteCommandDefinition.ServerName) ?? host, null),
             VoteTransport.BusyAttempts,
             (busy, wait) => CliConsole.Error.WriteLine($"{busy.Message} Retrying in {wait.TotalSeconds:0.0} s."),
             cancellationToken);

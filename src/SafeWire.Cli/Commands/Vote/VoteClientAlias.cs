@@ -25,7 +25,7 @@ internal static class VoteClientAlias
 
     public static Command Create() => new("client", "The original design's voter client: vote client ID N PORT [--host H] (the same as vote cast)")
     {
-        Id, CandidateCount, PortArgument, Host, Credential, VoteCommandDefinition.BallotText, VoteCommandDefinition.ReceiptOut, VoteCommandDefinition.ServerName,
+        Id, CandidateCount, PortArgument, Host, Credential, VoteCommandDefinition.BallotText, VoteCommandDefinition.ReceiptOut, VoteCommandDefinition.ServerName, SuiteOption.Client,
     };
 
     public static async Task<int> RunAsync(ParseResult parse, SafeWireHome home, CancellationToken cancellationToken)

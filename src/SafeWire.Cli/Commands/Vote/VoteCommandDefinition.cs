@@ -57,20 +57,20 @@ internal static class VoteCommandDefinition
         var register = new Command("register", "Register voters ahead of the election: a key pair and a credential file each") { Election, VotersFile, Count, Out };
         register.SetAction((parse, ct) => VoteCli.RunAsync(parse, "register", home => VerifiableCommands.IsVerifiable(parse, home) ? VerifiableCommands.RegisterAsync(parse, home) : VoteAdminCommands.RegisterAsync(parse, home, ct)));
 
-        var serve = new Command("serve", "Serve an election (also the original design's form: vote serve ELECTION N PORT); machines with a code from safewire invite join it as voters") { Election, SeedCandidates, SeedPort, Port, Bind, MaxClients, Trust.ServerNames.DnsOption };
+        var serve = new Command("serve", "Serve an election (also the original design's form: vote serve ELECTION N PORT); machines with a code from safewire invite join it as voters") { Election, SeedCandidates, SeedPort, Port, Bind, MaxClients, Trust.ServerNames.DnsOption, SuiteOption.Server };
         VoteServeCommand.CaPassword.AddTo(serve);
         serve.SetAction((parse, ct) => VoteCli.RunAsync(parse, "serve", home => VerifiableCommands.IsVerifiable(parse, home) ? VerifiableCommands.ServeAsync(parse, home, ct) : VoteServeCommand.RunAsync(parse, home, ct)));
 
-        var cast = new Command("cast", "Cast a ballot: yes + receipt, or no + reason (a corrected ballot may follow)") { Server, Credential, BallotText, VoterId, ReceiptOut, ServerName, VerifiableCommandDefinition.ChallengeOut };
+        var cast = new Command("cast", "Cast a ballot: yes + receipt, or no + reason (a corrected ballot may follow)") { Server, Credential, BallotText, VoterId, ReceiptOut, ServerName, VerifiableCommandDefinition.ChallengeOut, SuiteOption.Client };
         cast.SetAction((parse, ct) => VoteCli.RunAsync(parse, "cast", home => VerifiableCommands.IsVerifiableCredential(parse) ? VerifiableCommands.CastAsync(parse, home, ct) : VoteCastCommand.RunAsync(parse, home, ct)));
 
         var client = VoteClientAlias.Create();
         client.SetAction((parse, ct) => VoteCli.RunAsync(parse, "client", home => VoteClientAlias.RunAsync(parse, home, ct)));
 
-        var board = new Command("board", "Print the public board (every receipt, hash-chained) and check its chain") { BoardSource, BoardCredential };
+        var board = new Command("board", "Print the public board (every receipt, hash-chained) and check its chain") { BoardSource, BoardCredential, SuiteOption.Client };
         board.SetAction((parse, ct) => VoteCli.RunAsync(parse, "board", home => VoteBoardCommands.BoardAsync(parse, home, ct)));
 
-        var verify = new Command("verify-receipt", "Check that a receipt's ballot is on the board, unchanged, and that the chain is intact") { ReceiptFile, BoardFrom };
+        var verify = new Command("verify-receipt", "Check that a receipt's ballot is on the board, unchanged, and that the chain is intact") { ReceiptFile, BoardFrom, SuiteOption.Client };
         verify.SetAction((parse, ct) => VoteCli.RunAsync(parse, "verify-receipt", home => VoteBoardCommands.VerifyReceiptAsync(parse, home, ct)));
 
         var close = new Command("close", "Close an election: no more ballots; results become available") { Election };

@@ -100,6 +100,7 @@ internal static class VoteServeCommand
             ClientVerifier = EnrollmentServer.Gate(home.CreateCaVerifier()),
             RequireClientCredential = false, // voters with a credential file present nothing; joined voters their certificate
             JoinHandler = enrollment.HandleAsync,
+            CipherSuites = SuiteOption.Get(parse, SuiteOption.Server),
         };
         await using var listener = new SecureListener(new IPEndPoint(address, port), options, admission);
         try

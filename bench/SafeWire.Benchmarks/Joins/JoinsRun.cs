@@ -68,7 +68,7 @@ internal static class JoinsRun
         }
 
         var allowList = Path.Combine(homeRoot, "allowed.txt");
-        var enrollment = new EnrollmentServer(home, new EnrollmentServerOptions { AllowListPath = allowList });
+        using var enrollment = new EnrollmentServer(home, new EnrollmentServerOptions { AllowListPath = allowList });
         var failures = 0;
         enrollment.Completed += e =>
         {

@@ -62,10 +62,9 @@ internal sealed record JoinEvent(IPEndPoint? Remote, string? Name, string Finger
 /// channel and key, marks the invitation used, issues the certificate, adds a client to the allow-list, and sends
 /// the certificate, the CA certificate and the CRL. Wrong codes are throttled per address and in total.
 /// </summary>
-internal sealed class EnrollmentServer
+internal sealed class EnrollmentServer : IDisposable
 {
     private static readonly object s_allowListGate = new();
-
 
     private readonly SafeWireHome _home;
     private readonly EnrollmentServerOptions _options;
@@ -78,6 +77,12 @@ internal sealed class EnrollmentServer
     private readonly GroupCommit<(string Id, string Fingerprint, DateTimeOffset Now), (Invitation? Found, bool Consumed)> _consume;
     private readonly GroupCommit<(string Path, AllowListEntry Entry), bool> _allow;
 
+    // Loading the CA (its key through OpenSSL) and parsing its certificate and CRL were most of a join's cost when done
+    // for every join: each is read again only when its file changes (a revocation rewrites crl.pem, so it shows at once).
+    private readonly FileVersionCache<CertificateAuthority> _ca;
+    private readonly FileVersionCache<byte[]> _caCertificate;
+    private readonly FileVersionCache<byte[]> _crl;
+
     /// <summary>A handler for the CA of <paramref name="home"/>.</summary>
     public EnrollmentServer(SafeWireHome home, EnrollmentServerOptions? options = null)
     {
@@ -87,6 +92,21 @@ internal sealed class EnrollmentServer
         _invitations = new InvitationStore(InvitationsPath(home));
         _consume = new(_invitations.TryConsumeAll);
         _allow = new(AddToAllowLists);
+        _ca = new(home.CaKeyPath, _ => CertificateAuthority.Load(home.CaDirectory, _options.CaPassword));
+        _caCertificate = new(home.CaCertificatePath, path =>
+        {
+            using var certificate = CertificateFile.Read(path);
+            return certificate.RawData;
+        });
+        _crl = new(home.CrlPath, path => RevocationList.Read(path).RawData);
+    }
+
+    /// <summary>Lets go of the CA key held for issuing.</summary>
+    public void Dispose()
+    {
+        _ca.Dispose();
+        _caCertificate.Dispose();
+        _crl.Dispose();
     }
 
     /// <summary>Raised after each join attempt (success or refusal).</summary>
@@ -186,18 +206,14 @@ internal sealed class EnrollmentServer
 
     private async Task<JoinEvent> ExchangeAsync(Stream channel, PeerIdentity client, KeyingMaterialExporter exporter, IPEndPoint? remote, CancellationToken cancellationToken)
     {
-        byte[] caCertificate;
-        using (var ca = CertificateFile.Read(_home.CaCertificatePath))
-        {
-            caCertificate = ca.RawData;
-        }
+        var caCertificate = _caCertificate.Use(raw => raw) ?? throw new JoinException(JoinError.Unavailable, "this server has no CA certificate to offer");
 
         await JoinMessage.WriteAsync(channel, new JoinMessage("offer") { Ca = caCertificate }, cancellationToken).ConfigureAwait(false);
         var request = await JoinMessage.ReadAsync(channel, "request", cancellationToken).ConfigureAwait(false);
         if (string.Equals(request.Want, JoinMessage.WantCrl, StringComparison.Ordinal))
         {
             // Public, CA-signed data: any client may refresh its copy; no code, nothing counted against the throttle.
-            var list = File.Exists(_home.CrlPath) ? RevocationList.Read(_home.CrlPath).RawData : null;
+            var list = _crl.Use(raw => raw);
             await JoinMessage.WriteAsync(channel, new JoinMessage("result") { Ca = caCertificate, Crl = list }, cancellationToken).ConfigureAwait(false);
             return new JoinEvent(remote, null, client.Fingerprint, null, $"sent the CA's revocation list to {remote?.ToString() ?? "a client"} (a client refreshing its copy)");
         }
@@ -243,13 +259,13 @@ internal sealed class EnrollmentServer
         string serial;
         try
         {
-            using var ca = CertificateAuthority.Load(_home.CaDirectory, _options.CaPassword);
             var leaf = new LeafRequest(invitation.Name, role)
             {
                 DnsNames = invitation.DnsNames,
                 IpAddresses = invitation.IpAddresses.Select(IPAddress.Parse).ToList(),
             };
-            using var certificate = ca.IssueForPublicKey(leaf, client.SubjectPublicKeyInfo, now);
+            using var certificate = _ca.Use(ca => (ca ?? throw new IdentityFileException(IdentityFileError.NotFound, _home.CaKeyPath, "no CA key"))
+                .IssueForPublicKey(leaf, client.SubjectPublicKeyInfo, now));
             issued = certificate.RawData;
             serial = certificate.SerialNumber;
             CertificateFile.Write(IssuedPath(_home, invitation.Name, serial), certificate);
@@ -278,7 +294,7 @@ internal sealed class EnrollmentServer
                 $"the server issued certificate {serial} but could not finish setting this machine up ({e.Message}); tell its administrator", cancellationToken).ConfigureAwait(false);
         }
 
-        var crl = File.Exists(_home.CrlPath) ? RevocationList.Read(_home.CrlPath).RawData : null;
+        var crl = _crl.Use(raw => raw);
         await JoinMessage.WriteAsync(channel, new JoinMessage("result")
         {
             Name = invitation.Name,

@@ -184,13 +184,37 @@ internal sealed class InvitationStore(string path)
         }
     }
 
+    // Finding a code read and parsed the whole file for every join: the parsed list is kept until the file changes
+    // (every write here, and `safewire invite` in another process, replaces it by rename).
+    private readonly object _parsedGate = new();
+    private (DateTime Written, long Length) _parsedStamp;
+    private List<Invitation>? _parsed;
+
+    /// <summary>Every invitation in the file, as a list the caller may change.</summary>
     private List<Invitation> Load()
     {
-        var list = new List<Invitation>();
-        if (!File.Exists(FilePath))
+        var info = new FileInfo(FilePath);
+        if (!info.Exists)
         {
-            return list;
+            return [];
         }
+
+        var stamp = (info.LastWriteTimeUtc, info.Length);
+        lock (_parsedGate)
+        {
+            if (_parsed is null || stamp != _parsedStamp)
+            {
+                _parsed = Parse();
+                _parsedStamp = stamp;
+            }
+
+            return [.. _parsed];
+        }
+    }
+
+    private List<Invitation> Parse()
+    {
+        var list = new List<Invitation>();
 
         var number = 0;
         foreach (var line in File.ReadAllLines(FilePath, Encoding.UTF8))

@@ -286,12 +286,14 @@ public sealed class EnrollmentTests
     private sealed class JoinServer : IAsyncDisposable
     {
         private readonly LocalCredential _credential;
+        private readonly EnrollmentServer _enrollment;
 
         private JoinServer(SafeWireHome home, LocalCredential credential, SecureListener listener, EnrollmentServer enrollment)
         {
             Home = home;
             _credential = credential;
             Listener = listener;
+            _enrollment = enrollment;
             enrollment.Completed += e =>
             {
                 lock (Events)
@@ -313,7 +315,9 @@ public sealed class EnrollmentTests
         {
             var home = new SafeWireHome(root);
             var credential = home.LoadOrCreateServerCredential("server", ["localhost"], [IPAddress.Loopback]);
+#pragma warning disable CA2000 // the JoinServer returned owns it and disposes it
             var enrollment = new EnrollmentServer(home, new EnrollmentServerOptions { AllowListPath = home.AllowListPath, Admit = admit, Joined = joined });
+#pragma warning restore CA2000
             var listener = new SecureListener(new IPEndPoint(IPAddress.Loopback, 0), new SecureServerOptions
             {
                 ServerCredential = credential,
@@ -335,6 +339,7 @@ public sealed class EnrollmentTests
         public async ValueTask DisposeAsync()
         {
             await Listener.DisposeAsync();
+            _enrollment.Dispose();
             _credential.Dispose();
         }
     }

@@ -44,7 +44,7 @@ internal static class FilesServeCommand
             PartialQuota = PartialQuotaBytes(parse.GetValue(FilesCommandDefinition.PartialQuota)),
             Log = line => output.WriteLine(DateTime.Now.ToString("HH:mm:ss ", CultureInfo.InvariantCulture) + line),
         };
-        var enrollment = new EnrollmentServer(home, new EnrollmentServerOptions { AllowListPath = allowPath, CaPassword = caPassword });
+        using var enrollment = new EnrollmentServer(home, new EnrollmentServerOptions { AllowListPath = allowPath, CaPassword = caPassword });
         enrollment.Completed += e => options.Log?.Invoke(e.Message);
         var secure = new SecureServerOptions
         {

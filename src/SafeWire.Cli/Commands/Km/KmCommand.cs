@@ -56,7 +56,7 @@ internal static class KmCommand
 
         // Refusals and failed handshakes reach the console as at most one summary line per interval.
         var admission = new AdmissionOptions { Log = line => console.WriteLine(line) };
-        var enrollment = new EnrollmentServer(home, new EnrollmentServerOptions { CaPassword = caPassword });
+        using var enrollment = new EnrollmentServer(home, new EnrollmentServerOptions { CaPassword = caPassword });
         enrollment.Completed += e => console.WriteLine(e.Message);
         await using var listener = SecureKdChannels.CreateKeyManagerListener(new IPEndPoint(address, port), credential, EnrollmentServer.Gate(verifier), admission: admission, joinHandler: enrollment.HandleAsync,
             cipherSuites: SuiteOption.Get(parse, SuiteOption.Server));

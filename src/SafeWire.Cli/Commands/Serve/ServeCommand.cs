@@ -57,7 +57,7 @@ internal static class ServeCommand
         using var credential = issued;
         var (clientVerifier, admission) = ClientPolicy(home, allowFile, requireCert);
         var output = new ChatOutput();
-        var enrollment = new EnrollmentServer(home, new EnrollmentServerOptions { AllowListPath = allowFile?.FullName, CaPassword = caPassword });
+        using var enrollment = new EnrollmentServer(home, new EnrollmentServerOptions { AllowListPath = allowFile?.FullName, CaPassword = caPassword });
         enrollment.Completed += e => output.Line(e.Message);
         var authenticator = new SecureStreamAuthenticator(
             new SecureServerOptions

@@ -79,7 +79,7 @@ internal static class VoteServeCommand
         var admission = new AdmissionOptions { MaxConnections = maxClients, Log = CliConsole.Out.WriteLine };
         // Joins: a machine with a code from safewire invite gets a certificate from this home's CA and is registered as
         // a voter under the invitation's name; from then on it must show that certificate (revoking it shuts it out).
-        var enrollment = new EnrollmentServer(home, new EnrollmentServerOptions
+        using var enrollment = new EnrollmentServer(home, new EnrollmentServerOptions
         {
             CaPassword = caPassword,
             Admit = (invitation, client) => AdmitVoter(voters, definition.Name, invitation, client),

@@ -104,9 +104,9 @@ internal sealed class EnrollmentServer : IDisposable
     /// <summary>Lets go of the CA key held for issuing.</summary>
     public void Dispose()
     {
-        _ca.Dispose();
-        _caCertificate.Dispose();
-        _crl.Dispose();
+        _ca.Clear();
+        _caCertificate.Clear();
+        _crl.Clear();
     }
 
     /// <summary>Raised after each join attempt (success or refusal).</summary>

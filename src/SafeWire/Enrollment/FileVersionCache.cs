@@ -3,9 +3,9 @@ namespace SafeWire.Enrollment;
 /// <summary>
 /// What a server derives from one file (a parsed CA, a CRL's bytes), made again only when the file changes: its
 /// write time or length differ from the last read. Files here are replaced by rename, so a change always shows.
-/// A value that is <see cref="IDisposable"/> is disposed when replaced and when the cache is.
+/// A value that is <see cref="IDisposable"/> is disposed when replaced and by <see cref="Clear"/>.
 /// </summary>
-internal sealed class FileVersionCache<T>(string path, Func<string, T> read) : IDisposable
+internal sealed class FileVersionCache<T>(string path, Func<string, T> read)
     where T : class
 {
     private readonly object _gate = new();
@@ -35,8 +35,8 @@ internal sealed class FileVersionCache<T>(string path, Func<string, T> read) : I
         }
     }
 
-    /// <summary>Disposes the value held.</summary>
-    public void Dispose()
+    /// <summary>Lets go of the value held (disposing it); the next use reads the file again.</summary>
+    public void Clear()
     {
         lock (_gate)
         {

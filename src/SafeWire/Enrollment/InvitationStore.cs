@@ -186,38 +186,17 @@ internal sealed class InvitationStore(string path)
 
     // Finding a code read and parsed the whole file for every join: the parsed list is kept until the file changes
     // (every write here, and `safewire invite` in another process, replaces it by rename).
-    private readonly object _parsedGate = new();
-    private (DateTime Written, long Length) _parsedStamp;
-    private List<Invitation>? _parsed;
+    private readonly FileVersionCache<List<Invitation>> _parsed = new(Path.GetFullPath(path), Parse);
 
     /// <summary>Every invitation in the file, as a list the caller may change.</summary>
-    private List<Invitation> Load()
-    {
-        var info = new FileInfo(FilePath);
-        if (!info.Exists)
-        {
-            return [];
-        }
+    private List<Invitation> Load() => _parsed.Use(list => list is null ? [] : new List<Invitation>(list));
 
-        var stamp = (info.LastWriteTimeUtc, info.Length);
-        lock (_parsedGate)
-        {
-            if (_parsed is null || stamp != _parsedStamp)
-            {
-                _parsed = Parse();
-                _parsedStamp = stamp;
-            }
-
-            return [.. _parsed];
-        }
-    }
-
-    private List<Invitation> Parse()
+    private static List<Invitation> Parse(string path)
     {
         var list = new List<Invitation>();
 
         var number = 0;
-        foreach (var line in File.ReadAllLines(FilePath, Encoding.UTF8))
+        foreach (var line in File.ReadAllLines(path, Encoding.UTF8))
         {
             number++;
             if (line.Trim().Length == 0)
@@ -232,7 +211,7 @@ internal sealed class InvitationStore(string path)
             }
             catch (JsonException e)
             {
-                throw new IdentityFileException(IdentityFileError.Corrupt, FilePath, $"{FilePath}:{number}: not an invitation record ({e.Message})", e);
+                throw new IdentityFileException(IdentityFileError.Corrupt, path, $"{path}:{number}: not an invitation record ({e.Message})", e);
             }
         }
 

@@ -13,7 +13,7 @@ public sealed class FileVersionCacheTests
         var path = Path.Combine(dir.Path, "crl.pem");
         File.WriteAllText(path, "one");
         var reads = 0;
-        using var cache = new FileVersionCache<Held>(path, p =>
+        var cache = new FileVersionCache<Held>(path, p =>
         {
             reads++;
             return new Held(File.ReadAllText(p));

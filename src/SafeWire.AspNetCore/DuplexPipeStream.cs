@@ -3,24 +3,10 @@ using System.IO.Pipelines;
 namespace SafeWire.AspNetCore;
 
 /// <summary>Kestrel's transport pipe as the stream a <see cref="Transport.SecureStream"/> runs over.</summary>
-internal sealed class DuplexPipeStream(IDuplexPipe transport) : Stream
+internal sealed class DuplexPipeStream(IDuplexPipe transport) : Transport.DuplexStream
 {
     private readonly Stream _input = transport.Input.AsStream(leaveOpen: true);
     private readonly Stream _output = transport.Output.AsStream(leaveOpen: true);
-
-    public override bool CanRead => true;
-
-    public override bool CanWrite => true;
-
-    public override bool CanSeek => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     public override int Read(byte[] buffer, int offset, int count) => _input.Read(buffer, offset, count);
 
@@ -45,8 +31,4 @@ internal sealed class DuplexPipeStream(IDuplexPipe transport) : Stream
     public override void Flush() => _output.Flush();
 
     public override Task FlushAsync(CancellationToken cancellationToken) => _output.FlushAsync(cancellationToken);
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 }

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using SafeWire.Chat.Wire;
+using SafeWire.Transport;
 
 namespace SafeWire.Chat.Client;
 
@@ -8,7 +9,7 @@ namespace SafeWire.Chat.Client;
 /// A nested SafeWire handshake runs over it, so all the server ever relays is that session's records.
 /// Reads come from the client's single read loop (<see cref="Deliver"/>); writes become frames.
 /// </summary>
-internal sealed class RelayedStream : Stream
+internal sealed class RelayedStream : DuplexStream
 {
     private const int MaxQueuedChunks = 256;
     private readonly ChatClient _owner;
@@ -32,20 +33,6 @@ internal sealed class RelayedStream : Stream
     public bool WeInitiated { get; }
 
     public (uint, uint, bool) Key => (PeerId, ChannelId, WeInitiated);
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     /// <summary>Bytes from the peer; false when the reader has fallen too far behind (the session is then dropped).</summary>
     public bool Deliver(byte[] data) => _incoming.Writer.TryWrite(data);
@@ -105,10 +92,6 @@ internal sealed class RelayedStream : Stream
     }
 
     public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     public override async ValueTask DisposeAsync()
     {

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using SafeWire.Transport;
 
 namespace SafeWire.Files.Ftp;
 
@@ -247,7 +248,7 @@ internal sealed class FtpTlsHandshakeFacts
 /// unchanged, reads the plaintext handshake on the way (<see cref="Facts"/>), and notes whether the transport itself
 /// ended (a FIN with no close_notify before it: SslStream reports both as the end of the stream).
 /// </summary>
-internal sealed class FtpTlsWire(Stream inner) : Stream
+internal sealed class FtpTlsWire(Stream inner) : WrappingStream(inner)
 {
     private readonly RecordTracker _fromClient = new();
     private readonly RecordTracker _fromServer = new();
@@ -258,23 +259,9 @@ internal sealed class FtpTlsWire(Stream inner) : Stream
     /// <summary>Whether a read from the transport returned end-of-stream.</summary>
     public bool TransportEnded { get; private set; }
 
-    public override bool CanRead => inner.CanRead;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => inner.CanWrite;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        var read = await Inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
         Received(buffer.Span[..read], buffer.Length);
         return read;
     }
@@ -284,7 +271,7 @@ internal sealed class FtpTlsWire(Stream inner) : Stream
 
     public override int Read(byte[] buffer, int offset, int count)
     {
-        var read = inner.Read(buffer, offset, count);
+        var read = Inner.Read(buffer, offset, count);
         Received(buffer.AsSpan(offset, read), count);
         return read;
     }
@@ -292,7 +279,7 @@ internal sealed class FtpTlsWire(Stream inner) : Stream
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         Observe(buffer.Span, fromServer: true);
-        return inner.WriteAsync(buffer, cancellationToken);
+        return Inner.WriteAsync(buffer, cancellationToken);
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
@@ -301,31 +288,7 @@ internal sealed class FtpTlsWire(Stream inner) : Stream
     public override void Write(byte[] buffer, int offset, int count)
     {
         Observe(buffer.AsSpan(offset, count), fromServer: true);
-        inner.Write(buffer, offset, count);
-    }
-
-    public override void Flush() => inner.Flush();
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            inner.Dispose();
-        }
-
-        base.Dispose(disposing);
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        await inner.DisposeAsync().ConfigureAwait(false);
-        await base.DisposeAsync().ConfigureAwait(false);
+        Inner.Write(buffer, offset, count);
     }
 
     private void Received(ReadOnlySpan<byte> bytes, int requested)

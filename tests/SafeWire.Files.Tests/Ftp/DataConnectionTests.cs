@@ -20,12 +20,12 @@ public sealed class DataConnectionTests
         await using var control = await ImplicitClient.ConnectAsync(server.ImplicitPort);
         await control.LoginAsync();
         Assert.StartsWith("200 ", await control.CommandAsync("TYPE I"), StringComparison.Ordinal);
-        var port = ParseEpsv(await control.CommandAsync("EPSV"));
+        var port = ImplicitClient.ParseEpsv(await control.CommandAsync("EPSV"));
 
         // curl finishes this handshake before it reads further control replies: the server must answer it now.
         using var data = new TcpClient();
         await data.ConnectAsync(IPAddress.Loopback, port, TestContext.Current.CancellationToken);
-        await using var tls = new SslStream(data.GetStream(), leaveInnerStreamOpen: false, IsTestServer);
+        await using var tls = new SslStream(data.GetStream(), leaveInnerStreamOpen: false, ImplicitClient.IsTestServer);
         await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "localhost" }, TestContext.Current.CancellationToken).WaitAsync(s_timeout, TestContext.Current.CancellationToken);
         Assert.StartsWith("213 3", await control.CommandAsync("SIZE a.txt"), StringComparison.Ordinal);
 
@@ -43,13 +43,13 @@ public sealed class DataConnectionTests
         File.WriteAllText(Path.Combine(server.Root, "a.txt"), "abc");
         await using var control = await ImplicitClient.ConnectAsync(server.ImplicitPort);
         await control.LoginAsync();
-        ParseEpsv(await control.CommandAsync("EPSV"));
+        ImplicitClient.ParseEpsv(await control.CommandAsync("EPSV"));
         Assert.StartsWith("200 ", await control.CommandAsync("PBSZ 0"), StringComparison.Ordinal);
         Assert.StartsWith("200 ", await control.CommandAsync("PROT C"), StringComparison.Ordinal);
 
         Assert.StartsWith("425 ", await control.CommandAsync("RETR a.txt"), StringComparison.Ordinal);
 
-        var port = ParseEpsv(await control.CommandAsync("EPSV"));
+        var port = ImplicitClient.ParseEpsv(await control.CommandAsync("EPSV"));
         using var data = new TcpClient();
         await data.ConnectAsync(IPAddress.Loopback, port, TestContext.Current.CancellationToken);
         Assert.StartsWith("150 ", await control.CommandAsync("RETR a.txt"), StringComparison.Ordinal);
@@ -57,64 +57,5 @@ public sealed class DataConnectionTests
         Assert.Equal("abc", received);
         data.Dispose();
         Assert.StartsWith("226 ", await control.ReadReplyAsync(), StringComparison.Ordinal);
-    }
-
-    /// <summary>Trusts exactly the test server's certificate.</summary>
-    private static bool IsTestServer(object sender, System.Security.Cryptography.X509Certificates.X509Certificate? certificate, System.Security.Cryptography.X509Certificates.X509Chain? chain, SslPolicyErrors errors) =>
-        certificate is not null && certificate.GetCertHashString() == TestCertificates.Shared.Server.GetCertHashString();
-
-    private static int ParseEpsv(string reply)
-    {
-        Assert.StartsWith("229 ", reply, StringComparison.Ordinal);
-        var start = reply.IndexOf("|||", StringComparison.Ordinal) + 3;
-        return int.Parse(reply[start..reply.IndexOf('|', start)], CultureInfo.InvariantCulture);
-    }
-
-    /// <summary>An implicit-FTPS control client (TLS from the first byte); every read has a timeout.</summary>
-    private sealed class ImplicitClient : IAsyncDisposable
-    {
-        private readonly TcpClient _tcp;
-        private readonly SslStream _tls;
-        private readonly StreamReader _reader;
-
-        private ImplicitClient(TcpClient tcp, SslStream tls)
-        {
-            _tcp = tcp;
-            _tls = tls;
-            _reader = new StreamReader(tls, Encoding.UTF8);
-        }
-
-        public static async Task<ImplicitClient> ConnectAsync(int port)
-        {
-            var tcp = new TcpClient();
-            await tcp.ConnectAsync(IPAddress.Loopback, port, TestContext.Current.CancellationToken);
-            var tls = new SslStream(tcp.GetStream(), leaveInnerStreamOpen: false, IsTestServer);
-            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "localhost" }, TestContext.Current.CancellationToken).WaitAsync(s_timeout, TestContext.Current.CancellationToken);
-            var client = new ImplicitClient(tcp, tls);
-            Assert.StartsWith("220 ", await client.ReadReplyAsync(), StringComparison.Ordinal);
-            return client;
-        }
-
-        public async Task LoginAsync()
-        {
-            Assert.StartsWith("331 ", await CommandAsync("USER " + FtpTestServer.Writer), StringComparison.Ordinal);
-            Assert.StartsWith("230 ", await CommandAsync("PASS " + FtpTestServer.WriterPassword), StringComparison.Ordinal);
-        }
-
-        public async Task<string> CommandAsync(string line)
-        {
-            await _tls.WriteAsync(Encoding.UTF8.GetBytes(line + "\r\n"), TestContext.Current.CancellationToken);
-            return await ReadReplyAsync();
-        }
-
-        public async Task<string> ReadReplyAsync() =>
-            await _reader.ReadLineAsync(TestContext.Current.CancellationToken).AsTask().WaitAsync(s_timeout, TestContext.Current.CancellationToken) ?? "";
-
-        public async ValueTask DisposeAsync()
-        {
-            _reader.Dispose();
-            await _tls.DisposeAsync();
-            _tcp.Dispose();
-        }
     }
 }

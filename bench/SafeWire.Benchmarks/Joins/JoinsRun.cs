@@ -148,6 +148,8 @@ internal static class JoinsRun
             var codes = IssueCodes(home, store, "m", joins, open, port);
             issueClock.Stop();
             var keys = NewKeys(joins);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"issued {joins + open} invitations in {issueClock.Elapsed.TotalSeconds:0.00} s ({issueClock.Elapsed.TotalMilliseconds / (joins + open):0.00} ms each); timing {joins} joins"));
 
             using var self = Process.GetCurrentProcess();
             child.Refresh();
@@ -169,8 +171,6 @@ internal static class JoinsRun
             var ok = joins - clientErrors;
             var seconds = elapsed.TotalSeconds;
             var serverMs = serverCpu.TotalMilliseconds / joins;
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"issued {joins + open} invitations in {issueClock.Elapsed.TotalSeconds:0.00} s ({issueClock.Elapsed.TotalMilliseconds / (joins + open):0.00} ms each)"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"joins: {ok} ok, {clientErrors} failed in {seconds:0.00} s = {ok / seconds:0} joins/s (server and clients sharing this machine)"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -11,6 +11,9 @@ internal static class SecureFile
     private const UnixFileMode PublicMode = SecretMode | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
     private const UnixFileMode SecretDirectoryMode = SecretMode | UnixFileMode.UserExecute;
 
+    /// <summary>How many files <see cref="WriteAll"/> writes and flushes at once.</summary>
+    internal const int MaxConcurrentFlushes = 64;
+
     public static void Write(string path, ReadOnlySpan<byte> content, bool secret)
     {
         var full = Path.GetFullPath(path);
@@ -28,8 +31,9 @@ internal static class SecureFile
 
     /// <summary>
     /// Writes several files as <see cref="Write"/> does, each complete and on disk before any is renamed into place. The
-    /// flushes run at the same time, each on a thread of its own, so the file system commits them together instead of one
-    /// after another. On failure no file is renamed and every temporary file is removed.
+    /// flushes run at the same time (up to <see cref="MaxConcurrentFlushes"/>), each on a thread of its own, so the file
+    /// system commits them together instead of one after another. When a file cannot be written, none is renamed into
+    /// place and every temporary file is removed.
     /// </summary>
     public static void WriteAll(IReadOnlyList<(string Path, byte[] Content, bool Secret)> files)
     {
@@ -46,17 +50,21 @@ internal static class SecureFile
 
         var full = files.Select(f => Path.GetFullPath(f.Path)).ToArray();
         var temps = new string?[files.Count];
-        var writes = new Task[files.Count];
-        for (var i = 0; i < files.Count; i++)
-        {
-            var at = i;
-            writes[i] = Task.Factory.StartNew(() => temps[at] = WriteTemporary(full[at], files[at].Content, files[at].Secret),
-                CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        }
-
         try
         {
-            Task.WaitAll(writes);
+            for (var start = 0; start < files.Count; start += MaxConcurrentFlushes)
+            {
+                var writes = new Task[Math.Min(MaxConcurrentFlushes, files.Count - start)];
+                for (var i = 0; i < writes.Length; i++)
+                {
+                    var at = start + i;
+                    writes[i] = Task.Factory.StartNew(() => temps[at] = WriteTemporary(full[at], files[at].Content, files[at].Secret),
+                        CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                }
+
+                Task.WaitAll(writes);
+            }
+
             for (var i = 0; i < files.Count; i++)
             {
                 File.Move(temps[i]!, full[i], overwrite: true);

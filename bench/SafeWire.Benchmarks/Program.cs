@@ -7,7 +7,7 @@ using SafeWire.Benchmarks.Channel;
 // dotnet run -c Release --project bench/SafeWire.Benchmarks -- --filter '*'   BenchmarkDotNet micro-benchmarks only
 // Verifiable voting costs: -- verifiable [--ballots N] [--record N] (Voting/VerifiableRun.cs)
 // Whole-system load runs: -- chat-load | chat-idle (Chat/ChatLoadRun.cs), -- voting-load [--pg CONNECTION] (Voting/VotingLoadRun.cs)
-// Join codes redeemed per second on one server: -- joins [--joins N] [--concurrency C] [--open K] (Joins/JoinsRun.cs)
+// Join codes redeemed per second on one server: -- joins [--joins N] [--concurrency C] [--open K] [--server-process] (Joins/JoinsRun.cs)
 if (SafeWire.Benchmarks.Chat.ChatLoadRun.TryRun(args, out var exitCode)
     || SafeWire.Benchmarks.Joins.JoinsRun.TryRun(args, out exitCode)
     || SafeWire.Benchmarks.Voting.VotingLoadRun.TryRun(args, out exitCode)

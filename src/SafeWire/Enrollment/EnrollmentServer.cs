@@ -72,10 +72,13 @@ internal sealed class EnrollmentServer : IDisposable
     private readonly ConcurrentDictionary<string, Queue<DateTimeOffset>> _failures = new(StringComparer.Ordinal);
     private readonly Queue<DateTimeOffset> _allFailures = new();
 
-    // The durable steps of concurrent joins are batched: one rewrite and one flush of the invitations file (and of the
-    // allow-list) for every join waiting at that moment, and no thread blocked while waiting.
-    private readonly GroupCommit<(string Id, string Fingerprint, DateTimeOffset Now), (Invitation? Found, bool Consumed)> _consume;
-    private readonly GroupCommit<(string Path, AllowListEntry Entry), bool> _allow;
+    // The durable steps of concurrent joins are batched: for every join waiting at that moment, one rewrite and one flush
+    // of the invitations file, then the issued certificates' copies and one rewrite of the allow-list, flushed together;
+    // no join handler holds a thread while it waits.
+    private readonly GroupCommit<JoinCommit, (Invitation? Found, bool Consumed)> _commit;
+
+    // The allow-lists this server adds to, as last read or written (a user's `allow add` replaces the file: read again).
+    private readonly ConcurrentDictionary<string, FileVersionCache<AllowList>> _allowLists = new(StringComparer.Ordinal);
 
     // Loading the CA (its key through OpenSSL) and parsing its certificate and CRL were most of a join's cost when done
     // for every join: each is read again only when its file changes (a revocation rewrites crl.pem, so it shows at once).
@@ -90,8 +93,7 @@ internal sealed class EnrollmentServer : IDisposable
         _home = home;
         _options = options ?? new EnrollmentServerOptions();
         _invitations = new InvitationStore(InvitationsPath(home));
-        _consume = new(_invitations.TryConsumeAll);
-        _allow = new(AddToAllowLists);
+        _commit = new(CommitJoins);
         _ca = new(home.CaKeyPath, _ => CertificateAuthority.Load(home.CaDirectory, _options.CaPassword));
         _caCertificate = new(home.CaCertificatePath, path =>
         {
@@ -244,16 +246,8 @@ internal sealed class EnrollmentServer : IDisposable
             return await RefuseAsync(channel, remote, invitation.Name, client, JoinError.Unavailable, refusal, cancellationToken).ConfigureAwait(false);
         }
 
-        var (current, consumed) = await _consume.SubmitAsync((invitation.Id, client.Fingerprint, now)).ConfigureAwait(false); // not cancelled midway: a used code gets its certificate
-        if (!consumed)
-        {
-            return current?.Used is not null
-                ? await RefuseAsync(channel, remote, invitation.Name, client, JoinError.Used,
-                    $"this join code was used already ({current.Used.Value.UtcDateTime:yyyy-MM-dd HH:mm} UTC); ask for a new one with safewire invite", cancellationToken).ConfigureAwait(false)
-                : await RefuseAsync(channel, remote, invitation.Name, client, JoinError.Expired,
-                    $"this join code expired at {invitation.Expires.UtcDateTime:yyyy-MM-dd HH:mm} UTC; ask for a new one with safewire invite", cancellationToken).ConfigureAwait(false);
-        }
-
+        // The certificate is signed first (a CA that cannot sign leaves the code unused), then the code is used up and the
+        // certificate's copy and the allow-list entry are written, all durable before the joining machine hears of it.
         var role = invitation.Role == "server" ? PeerRole.Server : PeerRole.Client;
         byte[] issued;
         string serial;
@@ -268,7 +262,6 @@ internal sealed class EnrollmentServer : IDisposable
                 .IssueForPublicKey(leaf, client.SubjectPublicKeyInfo, now));
             issued = certificate.RawData;
             serial = certificate.SerialNumber;
-            CertificateFile.Write(IssuedPath(_home, invitation.Name, serial), certificate);
         }
         catch (Exception e) when (e is IdentityFileException or CryptographicException)
         {
@@ -276,10 +269,18 @@ internal sealed class EnrollmentServer : IDisposable
                 "the server cannot issue certificates right now (its CA key is not readable); tell its administrator", cancellationToken).ConfigureAwait(false);
         }
 
-        if (role == PeerRole.Client && _options.AllowListPath is { } allowPath)
+        var allow = role == PeerRole.Client && _options.AllowListPath is { } allowPath
+            ? (allowPath, new AllowListEntry(client.Fingerprint, invitation.Name, "joined " + now.UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)))
+            : ((string, AllowListEntry)?)null;
+        var commit = new JoinCommit(invitation.Id, client.Fingerprint, now, IssuedPath(_home, invitation.Name, serial), PemFile.Encode("CERTIFICATE", issued), allow);
+        var (current, consumed) = await _commit.SubmitAsync(commit).ConfigureAwait(false); // not cancelled midway: a used code gets its certificate
+        if (!consumed)
         {
-            var entry = new AllowListEntry(client.Fingerprint, invitation.Name, "joined " + now.UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
-            await _allow.SubmitAsync((allowPath, entry)).ConfigureAwait(false);
+            return current?.Used is not null
+                ? await RefuseAsync(channel, remote, invitation.Name, client, JoinError.Used,
+                    $"this join code was used already ({current.Used.Value.UtcDateTime:yyyy-MM-dd HH:mm} UTC); ask for a new one with safewire invite", cancellationToken).ConfigureAwait(false)
+                : await RefuseAsync(channel, remote, invitation.Name, client, JoinError.Expired,
+                    $"this join code expired at {invitation.Expires.UtcDateTime:yyyy-MM-dd HH:mm} UTC; ask for a new one with safewire invite", cancellationToken).ConfigureAwait(false);
         }
 
         try
@@ -306,24 +307,49 @@ internal sealed class EnrollmentServer : IDisposable
         return new JoinEvent(remote, invitation.Name, client.Fingerprint, null, $"{invitation.Name} joined as a {invitation.Role} with key {client.Fingerprint}, certificate serial {serial} (to shut it out: safewire cert revoke {serial})");
     }
 
-    /// <summary>Adds a batch of joined clients to their allow-lists: one load and one save per file.</summary>
-    private static IReadOnlyList<bool> AddToAllowLists(IReadOnlyList<(string Path, AllowListEntry Entry)> batch)
+    /// <summary>
+    /// The durable part of a batch of joins: uses up their codes (one rewrite of the invitations file), then, for the joins
+    /// that got their code, writes the issued certificates' copies and the allow-list(s) with one entry more each, flushed
+    /// together (<see cref="SecureFile.WriteAll"/>). Each result says what was found and whether that join used it up.
+    /// </summary>
+    private IReadOnlyList<(Invitation? Found, bool Consumed)> CommitJoins(IReadOnlyList<JoinCommit> batch)
     {
-        lock (s_allowListGate)
+        var results = _invitations.TryConsumeAll([.. batch.Select(j => (j.Id, j.Fingerprint, j.Now))]);
+        var files = new List<(string Path, byte[] Content, bool Secret)>();
+        var joined = new List<JoinCommit>();
+        for (var i = 0; i < batch.Count; i++)
         {
-            foreach (var group in batch.GroupBy(b => b.Path, StringComparer.Ordinal))
+            if (results[i].Consumed)
             {
-                var list = File.Exists(group.Key) ? AllowList.Load(group.Key) : new AllowList();
-                foreach (var (_, entry) in group)
-                {
-                    list.Add(entry);
-                }
-
-                list.Save(group.Key);
+                files.Add((batch[i].IssuedPath, batch[i].IssuedPem, false));
+                joined.Add(batch[i]);
             }
         }
 
-        return [.. batch.Select(_ => true)];
+        lock (s_allowListGate)
+        {
+            var lists = new List<(FileVersionCache<AllowList> Cache, AllowList List)>();
+            foreach (var group in joined.Where(j => j.Allow is not null).GroupBy(j => j.Allow!.Value.Path, StringComparer.Ordinal))
+            {
+                var cache = _allowLists.GetOrAdd(group.Key, path => new FileVersionCache<AllowList>(path, AllowList.Load));
+                var list = new AllowList(cache.Use(current => current?.Entries));
+                foreach (var join in group)
+                {
+                    list.Add(join.Allow!.Value.Entry);
+                }
+
+                files.Add((group.Key, list.Encode(), false));
+                lists.Add((cache, list));
+            }
+
+            SecureFile.WriteAll(files);
+            foreach (var (cache, list) in lists)
+            {
+                cache.Set(list);
+            }
+        }
+
+        return results;
     }
 
     private static async Task<JoinEvent> RefuseAsync(Stream channel, IPEndPoint? remote, string? name, PeerIdentity client, JoinError error, string message, CancellationToken cancellationToken)
@@ -380,3 +406,12 @@ internal sealed class EnrollmentServer : IDisposable
         }
     }
 }
+
+/// <summary>What one join needs made durable before its machine hears of it.</summary>
+/// <param name="Id">The invitation to use up.</param>
+/// <param name="Fingerprint">The joining key.</param>
+/// <param name="Now">The join's time (expiry is checked against it).</param>
+/// <param name="IssuedPath">Where the issued certificate's copy goes.</param>
+/// <param name="IssuedPem">The copy (PEM).</param>
+/// <param name="Allow">The allow-list and the entry to add, or null.</param>
+internal sealed record JoinCommit(string Id, string Fingerprint, DateTimeOffset Now, string IssuedPath, byte[] IssuedPem, (string Path, AllowListEntry Entry)? Allow);

@@ -35,6 +35,33 @@ internal sealed class FileVersionCache<T>(string path, Func<string, T> read)
         }
     }
 
+    /// <summary>
+    /// Holds <paramref name="value"/> as what the file now contains, for a caller that has just written the file itself
+    /// (and still holds whatever keeps other writers out): the next use does not read it back.
+    /// </summary>
+    public void Set(T value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        var info = new FileInfo(path);
+        lock (_gate)
+        {
+            if (!info.Exists)
+            {
+                Replace(null, default);
+                return;
+            }
+
+            if (!ReferenceEquals(value, _value))
+            {
+                Replace(value, (info.LastWriteTimeUtc, info.Length));
+            }
+            else
+            {
+                _stamp = (info.LastWriteTimeUtc, info.Length);
+            }
+        }
+    }
+
     /// <summary>Lets go of the value held (disposing it); the next use reads the file again.</summary>
     public void Clear()
     {

@@ -53,21 +53,19 @@ internal sealed class InvitationStore(string path)
         var pin = Convert.FromBase64String(Pad(caFingerprint[Fingerprint.Prefix.Length..]));
         var invitation = new Invitation(Convert.ToHexStringLower(id), name, role == PeerRole.Server ? "server" : "client", dnsNames, ipAddresses,
             Convert.ToBase64String(JoinProof.Verifier(secret, id)), now, now + lifetime);
-        Update(list => list.Add(invitation));
+        Update(list =>
+        {
+            list.Add(invitation);
+            return true;
+        });
         return new JoinCode(host, port, pin, id, secret);
     }
 
     /// <summary>All invitations, oldest first.</summary>
-    public IReadOnlyList<Invitation> All()
-    {
-        lock (s_gate)
-        {
-            return Load();
-        }
-    }
+    public IReadOnlyList<Invitation> All() => Load();
 
     /// <summary>The invitation with this id, or null.</summary>
-    public Invitation? Find(string id) => All().FirstOrDefault(i => string.Equals(i.Id, id, StringComparison.Ordinal));
+    public Invitation? Find(string id) => FindCommitted(id);
 
     /// <summary>True when at least one invitation is neither used nor expired.</summary>
     public bool AnyOpen(DateTimeOffset now) => File.Exists(FilePath) && All().Any(i => i.Used is null && i.Expires > now);
@@ -85,7 +83,7 @@ internal sealed class InvitationStore(string path)
             var index = list.FindIndex(i => string.Equals(i.Id, id, StringComparison.Ordinal));
             if (index < 0)
             {
-                return;
+                return false;
             }
 
             found = list[index];
@@ -94,6 +92,8 @@ internal sealed class InvitationStore(string path)
                 list[index] = found with { Used = now, UsedBy = fingerprint };
                 did = true;
             }
+
+            return did;
         });
         consumed = did;
         return found;
@@ -110,6 +110,7 @@ internal sealed class InvitationStore(string path)
         var results = new (Invitation? Found, bool Consumed)[requests.Count];
         Update(list =>
         {
+            var changed = false;
             var index = new Dictionary<string, int>(list.Count, StringComparer.Ordinal);
             for (var i = 0; i < list.Count; i++)
             {
@@ -129,10 +130,13 @@ internal sealed class InvitationStore(string path)
                 if (consumed)
                 {
                     list[at] = found with { Used = now, UsedBy = fingerprint };
+                    changed = true;
                 }
 
                 results[r] = (found, consumed);
             }
+
+            return changed;
         });
         return results;
     }
@@ -141,30 +145,36 @@ internal sealed class InvitationStore(string path)
     /// The invitation with this id as last written, read without waiting for a writer (the file is replaced whole, never
     /// edited in place); whether it is still open is decided under the lock when it is consumed.
     /// </summary>
-    internal Invitation? FindCommitted(string id) => Load().FirstOrDefault(i => string.Equals(i.Id, id, StringComparison.Ordinal));
+    internal Invitation? FindCommitted(string id) => _parsed.Use(snapshot => snapshot?.Find(id));
 
     /// <summary>Drops invitations that expired or were used more than a day ago.</summary>
     public int Prune(DateTimeOffset now)
     {
         var removed = 0;
-        Update(list => removed = list.RemoveAll(i => (i.Used ?? i.Expires) < now - TimeSpan.FromDays(1)));
+        Update(list => (removed = list.RemoveAll(i => (i.Used ?? i.Expires) < now - TimeSpan.FromDays(1))) > 0);
         return removed;
     }
 
-    private void Update(Action<List<Invitation>> change)
+    /// <summary>
+    /// Changes the list under both locks; <paramref name="change"/> returns whether it changed anything. A change rewrites
+    /// the file (flushed) and keeps the new list as the parsed copy, so the next read does not parse it back.
+    /// </summary>
+    private void Update(Func<List<Invitation>, bool> change)
     {
         lock (s_gate)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(FilePath)!);
             using var fileLock = LockFile();
-            var list = Load();
-            var before = Serialize(list);
-            change(list);
-            var after = Serialize(list);
-            if (!string.Equals(before, after, StringComparison.Ordinal))
+            var before = _parsed.Use(snapshot => snapshot) ?? Snapshot.Empty;
+            var list = new List<Invitation>(before.Items);
+            if (!change(list))
             {
-                SecureFile.WriteText(FilePath, after, secret: true);
+                return;
             }
+
+            var after = before.With(list);
+            SecureFile.Write(FilePath, after.Encode(), secret: true);
+            _parsed.Set(after);
         }
     }
 
@@ -185,13 +195,13 @@ internal sealed class InvitationStore(string path)
     }
 
     // Finding a code read and parsed the whole file for every join: the parsed list is kept until the file changes
-    // (every write here, and `safewire invite` in another process, replaces it by rename).
-    private readonly FileVersionCache<List<Invitation>> _parsed = new(Path.GetFullPath(path), Parse);
+    // (`safewire invite` in another process replaces it by rename); this store's own writes keep what they wrote.
+    private readonly FileVersionCache<Snapshot> _parsed = new(Path.GetFullPath(path), Parse);
 
     /// <summary>Every invitation in the file, as a list the caller may change.</summary>
-    private List<Invitation> Load() => _parsed.Use(list => list is null ? [] : new List<Invitation>(list));
+    private List<Invitation> Load() => _parsed.Use(snapshot => snapshot is null ? [] : new List<Invitation>(snapshot.Items));
 
-    private static List<Invitation> Parse(string path)
+    private static Snapshot Parse(string path)
     {
         var list = new List<Invitation>();
 
@@ -215,18 +225,71 @@ internal sealed class InvitationStore(string path)
             }
         }
 
-        return list;
+        return Snapshot.Empty.With(list);
     }
 
-    private static string Serialize(List<Invitation> list)
+    /// <summary>
+    /// The invitations as last read or written, never changed: the list, an index by id, and each record's line. A rewrite
+    /// serializes only the records that changed (records are immutable, so an unchanged one is the same object).
+    /// </summary>
+    private sealed class Snapshot
     {
-        var text = new StringBuilder();
-        foreach (var invitation in list)
+        private readonly Dictionary<string, Invitation> _byId;
+        private readonly Dictionary<Invitation, byte[]> _lines;
+
+        private Snapshot(List<Invitation> items, Dictionary<string, Invitation> byId, Dictionary<Invitation, byte[]> lines)
         {
-            text.Append(JsonSerializer.Serialize(invitation, EnrollmentJson.Default.Invitation)).Append('\n');
+            Items = items;
+            _byId = byId;
+            _lines = lines;
         }
 
-        return text.ToString();
+        public static Snapshot Empty { get; } = new([], new(StringComparer.Ordinal), new(ReferenceEqualityComparer.Instance));
+
+        public IReadOnlyList<Invitation> Items { get; }
+
+        /// <summary>The first invitation with this id, or null.</summary>
+        public Invitation? Find(string id) => _byId.GetValueOrDefault(id);
+
+        /// <summary>A snapshot of <paramref name="items"/>, reusing this one's serialized line for every record it already holds.</summary>
+        public Snapshot With(List<Invitation> items)
+        {
+            var byId = new Dictionary<string, Invitation>(items.Count, StringComparer.Ordinal);
+            var lines = new Dictionary<Invitation, byte[]>(items.Count, ReferenceEqualityComparer.Instance);
+            foreach (var invitation in items)
+            {
+                byId.TryAdd(invitation.Id, invitation);
+                if (!lines.ContainsKey(invitation))
+                {
+                    lines[invitation] = _lines.GetValueOrDefault(invitation)
+                        ?? JsonSerializer.SerializeToUtf8Bytes(invitation, EnrollmentJson.Default.Invitation);
+                }
+            }
+
+            return new Snapshot(items, byId, lines);
+        }
+
+        /// <summary>The file's bytes: one JSON object per line.</summary>
+        public byte[] Encode()
+        {
+            var length = 0;
+            foreach (var invitation in Items)
+            {
+                length += _lines[invitation].Length + 1;
+            }
+
+            var bytes = new byte[length];
+            var at = 0;
+            foreach (var invitation in Items)
+            {
+                var line = _lines[invitation];
+                line.CopyTo(bytes, at);
+                bytes[at + line.Length] = (byte)'\n';
+                at += line.Length + 1;
+            }
+
+            return bytes;
+        }
     }
 
     private static string Pad(string base64) => base64.PadRight((base64.Length + 3) / 4 * 4, '=');

@@ -1,3 +1,4 @@
+using System.Formats.Asn1;
 using System.Security.Cryptography.X509Certificates;
 using SafeWire.Identity;
 
@@ -33,14 +34,27 @@ internal sealed class JoinGateVerifier(IPeerVerifier? inner) : IPeerVerifier
         return identity.IsJoinRequest ? identity with { IsJoinRequest = false } : identity;
     }
 
+    // The handshake has already parsed this certificate (for its key); its subject and issuer are read here from the DER
+    // itself, without handing the certificate to the platform a second time for every join.
     private static bool IsJoinRequest(byte[] der)
     {
         try
         {
-            using var certificate = X509CertificateLoader.LoadCertificate(der);
-            return certificate.SubjectName.Name == Subject && certificate.IssuerName.Name == Subject;
+            var certificate = new AsnReader(der, AsnEncodingRules.DER).ReadSequence();
+            var tbs = certificate.ReadSequence();
+            if (tbs.PeekTag().HasSameClassAndValue(new Asn1Tag(TagClass.ContextSpecific, 0)))
+            {
+                tbs.ReadEncodedValue(); // version
+            }
+
+            tbs.ReadIntegerBytes(); // serial number
+            tbs.ReadSequence(); // signature algorithm
+            var issuer = tbs.ReadEncodedValue();
+            tbs.ReadSequence(); // validity
+            var subject = tbs.ReadEncodedValue();
+            return new X500DistinguishedName(subject.Span).Name == Subject && new X500DistinguishedName(issuer.Span).Name == Subject;
         }
-        catch (System.Security.Cryptography.CryptographicException)
+        catch (Exception e) when (e is AsnContentException or System.Security.Cryptography.CryptographicException)
         {
             return false;
         }

@@ -94,7 +94,10 @@ public sealed class AllowList
     public int Remove(string name) => _entries.RemoveAll(e => string.Equals(e.Name, name, StringComparison.Ordinal));
 
     /// <summary>Writes the list atomically.</summary>
-    public void Save(string path)
+    public void Save(string path) => SecureFile.Write(path, Encode(), secret: false);
+
+    /// <summary>The file's bytes.</summary>
+    internal byte[] Encode()
     {
         var text = new StringBuilder();
         text.Append("# SafeWire allow-list: one allowed key per line: SHA256:<fingerprint> NAME [comment]\n");
@@ -109,7 +112,7 @@ public sealed class AllowList
             text.Append('\n');
         }
 
-        SecureFile.WriteText(path, text.ToString(), secret: false);
+        return Encoding.UTF8.GetBytes(text.ToString());
     }
 
     /// <summary>

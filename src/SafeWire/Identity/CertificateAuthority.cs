@@ -303,8 +303,7 @@ public sealed class CertificateAuthority : IDisposable
             notAfter = Certificate.NotAfter;
         }
 
-        using var issued = certificateRequest.Create(Certificate.SubjectName, KeyFile.SignatureGenerator(_key), now - ClockSkew, notAfter, NewSerial());
-        return X509CertificateLoader.LoadCertificate(issued.RawData);
+        return certificateRequest.Create(Certificate.SubjectName, KeyFile.SignatureGenerator(_key), now - ClockSkew, notAfter, NewSerial());
     }
 
     private (CertificateRevocationListBuilder Builder, BigInteger Number) LoadCrlBuilder()

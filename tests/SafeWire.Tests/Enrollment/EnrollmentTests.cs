@@ -93,6 +93,62 @@ public sealed class EnrollmentTests
     }
 
     [Fact]
+    public async Task Join_KeepsACopyOfTheIssuedCertificate_AndLeavesNoTemporaryFile()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await JoinServer.StartAsync(dir["server"]);
+        var code = server.Invite("erin");
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var ct = TestContext.Current.CancellationToken;
+
+        var result = await EnrollmentClient.JoinAsync(code, key, cancellationToken: ct).WaitAsync(s_timeout, ct);
+
+        using var issued = X509CertificateLoader.LoadCertificate(result.Certificate);
+        using var copy = CertificateFile.Read(EnrollmentServer.IssuedPath(server.Home, "erin", issued.SerialNumber));
+        Assert.Equal(result.Certificate, copy.RawData);
+        var temporary = Directory.EnumerateFiles(server.Home.Root, ".*.tmp", SearchOption.AllDirectories).ToList();
+        Assert.Empty(temporary);
+    }
+
+    [Fact]
+    public async Task Join_WhenTheCaCannotSign_IsRefused_AndTheCodeStaysValid()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await JoinServer.StartAsync(dir["server"]);
+        var code = server.Invite("frank");
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var ct = TestContext.Current.CancellationToken;
+        var aside = server.Home.CaKeyPath + ".aside";
+        File.Move(server.Home.CaKeyPath, aside);
+
+        var refused = await Assert.ThrowsAsync<JoinException>(() => EnrollmentClient.JoinAsync(code, key, cancellationToken: ct).WaitAsync(s_timeout, ct));
+
+        Assert.Equal(JoinError.Unavailable, refused.Error);
+        Assert.Contains("cannot issue certificates", refused.Message, StringComparison.Ordinal);
+        Assert.Null(new InvitationStore(EnrollmentServer.InvitationsPath(server.Home)).Find(code.IdText)!.Used);
+        Assert.False(File.Exists(server.Home.AllowListPath));
+
+        File.Move(aside, server.Home.CaKeyPath);
+        var result = await EnrollmentClient.JoinAsync(code, key, cancellationToken: ct).WaitAsync(s_timeout, ct);
+        Assert.Equal("frank", result.Name);
+    }
+
+    [Fact]
+    public void JoinGate_WantsTheJoinSubjectAsIssuerToo()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var gate = new JoinGateVerifier(inner: null);
+        var context = new PeerVerificationContext(PeerRole.Client, null, DateTimeOffset.UtcNow);
+        var issuer = new System.Security.Cryptography.X509Certificates.X500DistinguishedName("CN=Some CA");
+
+        using var signed = new CertificateRequest(JoinGateVerifier.Subject, key, HashAlgorithmName.SHA256)
+            .Create(issuer, X509SignatureGenerator.CreateForECDsa(caKey), DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddHours(1), [1, 2, 3]);
+
+        Assert.Throws<TrustException>(() => gate.Verify(PeerCredential.FromCertificateChain([signed.RawData]), context));
+    }
+
+    [Fact]
     public async Task AServerMayRefuseAJoinBeforeTheCodeIsUsed_AndSetUpTheMachineBeforeItHearsOfTheJoin()
     {
         using var dir = new TempDirectory();

@@ -125,6 +125,7 @@ public sealed class VoterRegistry
 
         lock (s_gate)
         {
+            using var fileLock = LockFor(votersPath);
             var current = Load(votersPath);
             if (current.IsRegistered(voterId) || IsRegistered(voterId))
             {
@@ -150,6 +151,12 @@ public sealed class VoterRegistry
         }
     }
 
+    /// <summary>
+    /// The lock under which voters.csv is read, changed and rewritten: `vote register` and a running `vote serve` that
+    /// registers joined machines are separate processes, and without it one rewrite could drop the other's new line.
+    /// </summary>
+    internal static FileStream LockFor(string votersPath) => FileLock.Acquire(Path.GetFullPath(votersPath) + ".lock");
+
     private static string JoinedPath(string votersPath) => Path.Combine(Path.GetDirectoryName(Path.GetFullPath(votersPath))!, JoinedFileName);
 
     /// <summary>
@@ -159,6 +166,7 @@ public sealed class VoterRegistry
     /// <param name="caCertificatePem">The CA that issues the voting server's certificate, put in each credential.</param>
     public static IReadOnlyList<VoterCredential> Register(ElectionFiles election, IReadOnlyCollection<string> voterIds, string? caCertificatePem = null)
     {
+        using var fileLock = LockFor(election.VotersPath);
         var registry = election.LoadVoters();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var id in voterIds)

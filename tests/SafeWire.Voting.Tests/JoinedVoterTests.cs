@@ -41,4 +41,43 @@ public sealed class JoinedVoterTests : IAsyncLifetime
         Assert.False(registry.IsRegistered("bob"));
         Assert.Equal(2, _election.Files.LoadVoters().Count);
     }
+
+    [Fact]
+    public async Task Registering_voters_while_machines_join_keeps_every_new_line()
+    {
+        // vote register (another process in real use: no shared in-memory lock) rewrites voters.csv while the server
+        // appends joined machines: each rewrite happens under the file's lock, so none drops another's line.
+        var registry = _election.Context.Voters;
+        var keys = Enumerable.Range(0, 15).Select(_ => ECDsa.Create(ECCurve.NamedCurves.nistP256)).ToList();
+        try
+        {
+            var joining = Task.Run(() =>
+            {
+                for (var i = 0; i < keys.Count; i++)
+                {
+                    registry.AddJoined(_election.Files.VotersPath, $"joined{i}", keys[i].ExportSubjectPublicKeyInfo());
+                }
+            }, TestContext.Current.CancellationToken);
+            var registering = Task.Run(() =>
+            {
+                for (var i = 0; i < 15; i++)
+                {
+                    VoterRegistry.Register(_election.Files, [$"listed{i}"]);
+                }
+            }, TestContext.Current.CancellationToken);
+            await Task.WhenAll(joining, registering);
+        }
+        finally
+        {
+            keys.ForEach(k => k.Dispose());
+        }
+
+        var onDisk = _election.Files.LoadVoters();
+        Assert.Equal(31, onDisk.Count);
+        Assert.All(Enumerable.Range(0, 15), i =>
+        {
+            Assert.True(onDisk.IsJoined($"joined{i}"));
+            Assert.NotNull(onDisk.PublicKeyOf($"listed{i}"));
+        });
+    }
 }

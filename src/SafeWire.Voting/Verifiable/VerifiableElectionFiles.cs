@@ -122,6 +122,7 @@ public sealed class VerifiableElectionFiles
             throw new VotingException($"Election {Name} has no joint key yet: finish the key ceremony first (safewire vote joint-key {Name} --keys DIR).");
         }
 
+        using var fileLock = VoterRegistry.LockFor(VotersPath);
         var registry = LoadVoters();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var id in voterIds)

@@ -26,7 +26,6 @@ public sealed class SafeWireHome
     /// <summary>The subject name given to a home CA created on first use.</summary>
     public const string DefaultCaName = "SafeWire Local CA";
 
-    private static readonly TimeSpan s_lockTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// Opens the home at <paramref name="root"/>; nothing is created until a key, CA or certificate is first asked for.
@@ -303,18 +302,6 @@ public sealed class SafeWireHome
     private FileStream Lock()
     {
         SecureFile.CreateDirectory(Root, secret: true);
-        var path = Path.Combine(Root, ".lock");
-        var deadline = DateTime.UtcNow + s_lockTimeout;
-        while (true)
-        {
-            try
-            {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException) when (DateTime.UtcNow < deadline)
-            {
-                Thread.Sleep(20);
-            }
-        }
+        return FileLock.Acquire(Path.Combine(Root, ".lock"));
     }
 }

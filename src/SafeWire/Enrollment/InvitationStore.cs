@@ -178,21 +178,7 @@ internal sealed class InvitationStore(string path)
         }
     }
 
-    private FileStream LockFile()
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (true)
-        {
-            try
-            {
-                return new FileStream(FilePath + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException) when (DateTime.UtcNow < deadline)
-            {
-                Thread.Sleep(10);
-            }
-        }
-    }
+    private FileStream LockFile() => FileLock.Acquire(FilePath + ".lock");
 
     // Finding a code read and parsed the whole file for every join: the parsed list is kept until the file changes
     // (`safewire invite` in another process replaces it by rename); this store's own writes keep what they wrote.

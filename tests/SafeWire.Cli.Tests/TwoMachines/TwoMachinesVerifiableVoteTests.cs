@@ -7,7 +7,7 @@ namespace SafeWire.Cli.Tests.TwoMachines;
 /// <summary>
 /// A verifiable election on two machines: <c>vote serve</c> takes a join code on its own port and registers the joined
 /// home as a voter of the verifiable election; that home casts an encrypted ballot with its own key, no credential file
-/// having crossed, and the ballot is on the published record, which verifies.
+/// having crossed (with vote cast or the original design's vote client), and the ballot is on the published record, which verifies.
 /// </summary>
 public sealed partial class TwoMachinesTests
 {
@@ -18,6 +18,7 @@ public sealed partial class TwoMachinesTests
         using var dir = new TempDirectory();
         var serverHome = dir["server-home"];
         var aliceHome = dir["alice-home"];
+        var bobHome = dir["bob-home"];
         var guardianHome = dir["guardian-home"];
         var otherHome = dir["other-home"];
         var keys = dir["keys"];
@@ -57,6 +58,11 @@ public sealed partial class TwoMachinesTests
         Assert.Equal(3, again.ExitCode);
         Assert.Contains("voter alice already voted (ballot #1)", again.Error, StringComparison.Ordinal);
 
+        // A second joined home votes with the original design's client form.
+        await OnClient(net, bobHome, "join", LastLine((await OnServer(net, serverHome, "invite", "bob", "--server-address", vote)).Output));
+        var client = await OnClient(net, bobHome, "vote", "client", "bob", "2", "10107", "--host", Server, "--ballot", "12");
+        Assert.Contains("yes: ballot recorded in election town as #2", client.Output, StringComparison.Ordinal);
+
         // A second voter named alice is refused at the join; the revoked alice is refused at her next connection.
         var twinCode = LastLine((await OnServer(net, serverHome, "invite", "alice", "--server-address", vote)).Output);
         var twin = await Fails(net.ClientNamespace, otherHome, "join", twinCode);
@@ -74,13 +80,13 @@ public sealed partial class TwoMachinesTests
         await OnServer(net, guardianHome, "vote", "guardian", "decrypt", "town", "--record", record, "--out", Path.Combine(partials, "guardian-1.json"));
         await OnServer(net, serverHome, "vote", "publish", "town", "--partials", partials);
         var verified = await OnClient(net, aliceHome, "vote", "verify", record, "--receipt", receipt);
-        Assert.Contains("ok: the record verifies (1 ballots, 1 confirmation code(s) present)", verified.Output, StringComparison.Ordinal);
-        Assert.Contains("  1. Ada: sum 2, ", verified.Output, StringComparison.Ordinal);
-        Assert.Contains("  2. Bo: sum 0, mean -, no score 1", verified.Output, StringComparison.Ordinal);
+        Assert.Contains("ok: the record verifies (2 ballots, 1 confirmation code(s) present)", verified.Output, StringComparison.Ordinal);
+        Assert.Contains("  1. Ada: sum 3, mean 1.50, no score 0", verified.Output, StringComparison.Ordinal);
+        Assert.Contains("  2. Bo: sum 2, mean 2.00, no score 1", verified.Output, StringComparison.Ordinal);
         var check = await OnClient(net, aliceHome, "vote", "check-code", record, receipt);
         Assert.Contains($"ok: confirmation code {code} is on the record as ballot #1 (voter alice)", check.Output, StringComparison.Ordinal);
 
-        AssertNoForeignPrivateKeys(serverHome, aliceHome, otherHome, guardianHome);
+        AssertNoForeignPrivateKeys(serverHome, aliceHome, bobHome, otherHome, guardianHome);
     }
 
     [GeneratedRegex("joint key fingerprint: ([0-9A-F]{32})")]

@@ -244,17 +244,17 @@ internal static class VerifiableCommands
         voterKey.ImportFromPem(credential.PrivateKey);
         var verifier = VoteTransport.ServerVerifier(credential.CaCertificate, home);
         var receiptPath = parse.GetValue(VoteCommandDefinition.ReceiptOut)?.FullName ?? Path.ChangeExtension(credentialPath, ".receipt");
-        return await CastAsync(parse, credential.Election, credential.VoterId, voterKey,
+        return await CastAsync(parse, parse.GetRequiredValue(VoteCommandDefinition.Server), credential.Election, credential.VoterId, voterKey,
             host => new SecureClientOptions { ServerVerifier = verifier, ServerName = parse.GetValue(VoteCommandDefinition.ServerName) ?? host, CipherSuites = SuiteOption.Get(parse, SuiteOption.Client) },
             receiptPath, cancellationToken);
     }
 
     /// <summary>
     /// Encrypts the typed ballot for <paramref name="election"/>, signs it with <paramref name="voterKey"/> as
-    /// <paramref name="voterId"/>, and casts it (or, with --challenge, saves it opened); <paramref name="channel"/> gives the
+    /// <paramref name="voterId"/>, and casts it to <paramref name="target"/> (HOST:PORT) or, with --challenge, saves it opened; <paramref name="channel"/> gives the
     /// channel settings for a host: a credential file's CA, or the CA and certificate of a home that joined with a code.
     /// </summary>
-    internal static async Task<int> CastAsync(ParseResult parse, ElectionRecordJson election, string voterId, ECDsa voterKey, Func<string, SecureClientOptions> channel, string receiptPath, CancellationToken cancellationToken)
+    internal static async Task<int> CastAsync(ParseResult parse, string target, ElectionRecordJson election, string voterId, ECDsa voterKey, Func<string, SecureClientOptions> channel, string receiptPath, CancellationToken cancellationToken)
     {
         var context = ElectionSetup.Open(election);
         var fingerprint = KeyFingerprint(election.JointKey!);
@@ -298,7 +298,6 @@ internal static class VerifiableCommands
         }
 
         CryptographicOperations.ZeroMemory(ballotNonce);
-        var target = parse.GetRequiredValue(VoteCommandDefinition.Server);
         var (host, port) = HostPort.TryParse(target, defaultPort: null, out var endpoint) ? endpoint : throw new VotingException($"Expected HOST:PORT, got \"{target}\".");
         await using var stream = await VoteTransport.ConnectAsync(host, port, channel(host),
             VoteTransport.BusyAttempts, (busy, wait) => CliConsole.Error.WriteLine($"{busy.Message} Retrying in {wait.TotalSeconds:0.0} s."), cancellationToken);

@@ -61,7 +61,7 @@ internal static class VoteCastCommand
             CliConsole.Out.WriteLine($"connected to {target}; voter {voterId} (this home's key {identity.Fingerprint()})");
             var verifiableReceipt = parse.GetValue(VoteCommandDefinition.ReceiptOut)?.FullName
                 ?? Path.Combine(home.Root, "receipts", $"{verifiable.Manifest.Name}.{voterId}.receipt");
-            return await VerifiableCommands.CastAsync(parse, verifiable, voterId, voterKey, _ => Options(parse, verifier, serverName, clientCredential), verifiableReceipt, cancellationToken);
+            return await VerifiableCommands.CastAsync(parse, target, verifiable, voterId, voterKey, _ => Options(parse, verifier, serverName, clientCredential), verifiableReceipt, cancellationToken);
         }
 
         if (parse.GetValue(VerifiableCommandDefinition.ChallengeOut) is not null || parse.GetValue(VerifiableCommandDefinition.JointKeyPin) is not null)

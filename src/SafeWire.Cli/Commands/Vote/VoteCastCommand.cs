@@ -17,9 +17,17 @@ internal static class VoteCastCommand
     public static Task<int> RunAsync(ParseResult parse, SafeWireHome home, CancellationToken cancellationToken)
     {
         var target = parse.GetRequiredValue(VoteCommandDefinition.Server);
-        return parse.GetValue(VoteCommandDefinition.Credential) is { } credential
-            ? CastAsync(parse, target, credential.FullName, parse.GetValue(VoteCommandDefinition.VoterId), home, cancellationToken)
-            : CastAsJoinedAsync(parse, target, parse.GetValue(VoteCommandDefinition.VoterId), home, cancellationToken);
+        if (parse.GetValue(VoteCommandDefinition.Credential) is not { } credential)
+        {
+            return CastAsJoinedAsync(parse, target, parse.GetValue(VoteCommandDefinition.VoterId), home, cancellationToken);
+        }
+
+        if (parse.GetValue(VerifiableCommandDefinition.ChallengeOut) is not null || parse.GetValue(VerifiableCommandDefinition.JointKeyPin) is not null)
+        {
+            throw new VotingException($"--challenge and --joint-key are for verifiable elections, and {credential.Name} is a credential of the original mode.");
+        }
+
+        return CastAsync(parse, target, credential.FullName, parse.GetValue(VoteCommandDefinition.VoterId), home, cancellationToken);
     }
 
     /// <summary>True when this home joined <paramref name="host"/> with a code (so it can vote there without a credential file).</summary>

@@ -76,6 +76,7 @@ internal static class VoteCastCommand
         {
             throw new VotingException($"--challenge and --joint-key are for verifiable elections, and {target} serves election {info!.Election} in the original mode.");
         }
+
         using var electionKey = RSA.Create();
         using var receiptKey = ECDsa.Create();
         try

@@ -57,6 +57,52 @@ public sealed class VerifiableJoinedVoterTests
         Assert.StartsWith("protocol error: ", silentReport.Outcome, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_voter_refuses_an_election_description_that_is_too_large_or_unreadable()
+    {
+        // More than 1 MiB of election parts: refused once the limit is passed, before the rest is read.
+        var part = new byte[VerifiableMessages.PartSize];
+        var tooLarge = await HostileServerAsync(async channel =>
+        {
+            for (var sent = 0; sent <= VerifiableMessages.MaxElectionSize; sent += part.Length)
+            {
+                await channel.SendAsync(VerifiableMessages.ElectionPart, part, Timeout());
+            }
+        });
+        Assert.Contains("larger than 1048576 bytes", tooLarge.Message, StringComparison.Ordinal);
+
+        var unreadable = await HostileServerAsync(channel => channel.SendAsync(VerifiableMessages.ElectionEnd, "{\"format\": 7}"u8.ToArray(), Timeout()).AsTask());
+        Assert.Equal("the server sent an unreadable election description", unreadable.Message);
+    }
+
+    /// <summary>A server that answers the election request with <paramref name="answer"/>; returns what the voter threw.</summary>
+    private static async Task<VoteProtocolException> HostileServerAsync(Func<Protocol.VoteChannel, Task> answer)
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        using var connecting = new TcpClient();
+        var connect = connecting.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
+        using var accepted = await listener.AcceptTcpClientAsync(Timeout());
+        await connect;
+        var serving = Task.Run(async () =>
+        {
+            using var channel = new Protocol.VoteChannel(accepted.GetStream());
+            Assert.Equal(Protocol.VoteMessageType.ElectionInfoRequest, (await channel.ReceiveAsync(Timeout()))?.Type);
+            try
+            {
+                await answer(channel);
+            }
+            catch (IOException)
+            {
+                // The voter hung up once it had refused.
+            }
+        });
+        var error = await Assert.ThrowsAsync<VoteProtocolException>(() => VoteClient.ReadAnyElectionInfoAsync(connecting.GetStream(), Timeout()));
+        connecting.Close();
+        await serving;
+        return error;
+    }
+
     private static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromMinutes(5)).Token;
 
     /// <summary>One connection over loopback TCP: the server's side and the client's side, each to its end.</summary>

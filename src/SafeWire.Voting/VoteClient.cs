@@ -140,6 +140,63 @@ public static class VoteClient
         return info;
     }
 
+    /// <summary>
+    /// Asks the server for its election (the connection ends after the answer): the original mode's parameters and public
+    /// keys, or, from a verifiable election's server, its public description (verifiable.json). Exactly one is set.
+    /// </summary>
+    public static async Task<(ElectionInfoMessage? Info, Verifiable.ElectionRecordJson? Verifiable)> ReadAnyElectionInfoAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        using var channel = new VoteChannel(stream);
+        await channel.SendAsync(VoteMessageType.ElectionInfoRequest, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+        using var buffer = new MemoryStream();
+        while (true)
+        {
+            var (type, payload) = await ExpectAsync(channel, cancellationToken, VoteMessageType.ElectionInfo, VoteMessageType.No, Verifiable.VerifiableMessages.ElectionPart, Verifiable.VerifiableMessages.ElectionEnd).ConfigureAwait(false);
+            if (type == VoteMessageType.No)
+            {
+                throw new VotingException($"The server refused to give the election's keys: {NoMessage.Decode(payload.Span).Reason}.");
+            }
+
+            if (type == VoteMessageType.ElectionInfo)
+            {
+                if (buffer.Length > 0)
+                {
+                    throw new VoteProtocolException(VoteRefusal.Malformed, "the server mixed two kinds of election description");
+                }
+
+                var info = ElectionInfoMessage.Decode(payload.Span);
+                Identifiers.EnsureValid(info.Election, "election name");
+                return (info, null);
+            }
+
+            if (buffer.Length + payload.Length > Verifiable.VerifiableMessages.MaxElectionSize)
+            {
+                throw new VoteProtocolException(VoteRefusal.Malformed, $"the server's election description is larger than {Verifiable.VerifiableMessages.MaxElectionSize} bytes");
+            }
+
+            buffer.Write(payload.Span);
+            if (type == Verifiable.VerifiableMessages.ElectionEnd)
+            {
+                Verifiable.ElectionRecordJson? election;
+                try
+                {
+                    election = System.Text.Json.JsonSerializer.Deserialize(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), Verifiable.VerifiableJson.Default.ElectionRecordJson);
+                }
+                catch (System.Text.Json.JsonException)
+                {
+                    election = null;
+                }
+
+                if (election?.Manifest?.Name is not { } name || !Identifiers.IsValid(name))
+                {
+                    throw new VoteProtocolException(VoteRefusal.Malformed, "the server sent an unreadable election description");
+                }
+
+                return (null, election);
+            }
+        }
+    }
+
     /// <summary>Downloads the whole public board of <paramref name="election"/> (null: whichever election the server serves).</summary>
     public static async Task<(string Election, IReadOnlyList<BoardEntry> Entries)> ReadBoardAsync(Stream stream, string? election, int maxEntries, CancellationToken cancellationToken)
     {

@@ -23,6 +23,15 @@ internal static class VerifiableMessages
     /// <summary>Server → client: refused; 1 byte (1: for good, 0: a corrected ballot may be sent), then the reason.</summary>
     public const VoteMessageType Refused = (VoteMessageType)0x63;
 
+    /// <summary>Server → client: a piece of the public election's JSON (verifiable.json), asked for by a voter without a credential file.</summary>
+    public const VoteMessageType ElectionPart = (VoteMessageType)0x64;
+
+    /// <summary>Server → client: the last piece of the public election's JSON.</summary>
+    public const VoteMessageType ElectionEnd = (VoteMessageType)0x65;
+
+    /// <summary>Largest public election JSON a voter accepts.</summary>
+    public const int MaxElectionSize = 1024 * 1024;
+
     /// <summary>Largest ballot JSON the server accepts.</summary>
     public const int MaxBallotSize = 4 * 1024 * 1024;
 
@@ -49,8 +58,21 @@ public sealed class VerifiableVoteServer
         _options = options ?? new VoteServerOptions();
     }
 
+    /// <summary>
+    /// The public election (verifiable.json), sent to a voter that asks for it with the original mode's empty
+    /// <see cref="VoteMessageType.ElectionInfoRequest"/> (one that joined with a code has no credential carrying it); null: not served.
+    /// </summary>
+    public ElectionRecordJson? PublicElection { get; init; }
+
     /// <summary>Serves one connection to its end; the peer's misbehaviour ends in a report, never an exception.</summary>
-    public async Task<ExchangeReport> HandleConnectionAsync(Stream stream, CancellationToken cancellationToken)
+    public Task<ExchangeReport> HandleConnectionAsync(Stream stream, CancellationToken cancellationToken) =>
+        HandleConnectionAsync(stream, null, cancellationToken);
+
+    /// <summary>
+    /// Serves one connection to its end; <paramref name="admitVoter"/> may refuse a registered voter on this connection
+    /// (null: admitted; a text: refused for good with that reason), e.g. a voter that joined with a code but did not show its certificate.
+    /// </summary>
+    public async Task<ExchangeReport> HandleConnectionAsync(Stream stream, Func<string, string?>? admitVoter, CancellationToken cancellationToken)
     {
         using var channel = new VoteChannel(stream);
         string? voterId = null;
@@ -58,10 +80,16 @@ public sealed class VerifiableVoteServer
         {
             for (var attempt = 0; attempt < _options.MaxAttempts; attempt++)
             {
-                var json = await ReceiveBallotAsync(channel, cancellationToken).ConfigureAwait(false);
+                var json = await ReceiveBallotAsync(channel, attempt == 0 && PublicElection is not null, cancellationToken).ConfigureAwait(false);
                 if (json is null)
                 {
                     return new ExchangeReport(voterId, "disconnected", null);
+                }
+
+                if (json.Length == 0)
+                {
+                    await SendElectionAsync(channel, PublicElection!, cancellationToken).ConfigureAwait(false);
+                    return new ExchangeReport(null, "sent the public election", null);
                 }
 
                 EncryptedBallotJson? ballot;
@@ -86,6 +114,12 @@ public sealed class VerifiableVoteServer
                 {
                     await RefuseAsync(channel, true, $"voter {ballot.VoterId} is not registered in election {_context.Manifest.Name}", cancellationToken).ConfigureAwait(false);
                     return new ExchangeReport(voterId, "refused: not registered", null);
+                }
+
+                if (admitVoter?.Invoke(ballot.VoterId) is { } refusal)
+                {
+                    await RefuseAsync(channel, true, refusal, cancellationToken).ConfigureAwait(false);
+                    return new ExchangeReport(voterId, "refused: " + refusal, null);
                 }
 
                 if (BallotEncryption.Check(_context, ballot with { Sequence = null }, key, parallel: true) is { } problem)
@@ -129,7 +163,8 @@ public sealed class VerifiableVoteServer
         }
     }
 
-    private async Task<byte[]?> ReceiveBallotAsync(VoteChannel channel, CancellationToken cancellationToken)
+    /// <summary>The ballot's JSON; null: the voter hung up; empty: it asked for the public election (only when <paramref name="electionRequestAllowed"/>).</summary>
+    private async Task<byte[]?> ReceiveBallotAsync(VoteChannel channel, bool electionRequestAllowed, CancellationToken cancellationToken)
     {
         using var buffer = new MemoryStream();
         while (true)
@@ -143,6 +178,11 @@ public sealed class VerifiableVoteServer
             }
 
             var (type, payload) = message.Value;
+            if (type == VoteMessageType.ElectionInfoRequest && electionRequestAllowed && buffer.Length == 0 && payload.Length == 0)
+            {
+                return [];
+            }
+
             if (type != VerifiableMessages.BallotPart && type != VerifiableMessages.BallotEnd)
             {
                 throw new VoteProtocolException(VoteRefusal.Malformed, $"expected a ballot, got message type {(byte)type}");
@@ -157,6 +197,21 @@ public sealed class VerifiableVoteServer
             if (type == VerifiableMessages.BallotEnd)
             {
                 return buffer.ToArray();
+            }
+        }
+    }
+
+    private static async Task SendElectionAsync(VoteChannel channel, ElectionRecordJson election, CancellationToken cancellationToken)
+    {
+        var json = JsonSerializer.SerializeToUtf8Bytes(election, VerifiableJson.Default.ElectionRecordJson);
+        for (var offset = 0; ; offset += VerifiableMessages.PartSize)
+        {
+            var length = Math.Min(VerifiableMessages.PartSize, json.Length - offset);
+            var last = offset + length >= json.Length;
+            await channel.SendAsync(last ? VerifiableMessages.ElectionEnd : VerifiableMessages.ElectionPart, json.AsMemory(offset, length), cancellationToken).ConfigureAwait(false);
+            if (last)
+            {
+                return;
             }
         }
     }

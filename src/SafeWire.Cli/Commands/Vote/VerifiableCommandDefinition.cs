@@ -14,6 +14,7 @@ internal static class VerifiableCommandDefinition
     public static readonly Option<int> Quorum = new("--quorum") { Description = "Verifiable mode: guardians needed to decrypt the tally, k", DefaultValueFactory = _ => 2 };
 
     // cast
+    public static readonly Option<string?> JointKeyPin = new("--joint-key") { Description = "Verifiable mode: cast only if the election's joint key has this fingerprint (the one every guardian's accept printed)" };
     public static readonly Option<FileInfo?> ChallengeOut = new("--challenge") { Description = "Verifiable mode: do not cast; save the encrypted ballot opened (Benaloh challenge) to FILE" };
 
     // guardian

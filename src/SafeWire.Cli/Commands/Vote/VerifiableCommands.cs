@@ -157,7 +157,9 @@ internal static class VerifiableCommands
         }
 
         var maxClients = Math.Max(1, parse.GetValue(VoteCommandDefinition.MaxClients));
-        using var credential = home.LoadOrCreateServerCredential(VoteServeCommand.ServerCredentialName, Trust.ServerNames.DnsNames(parse), Trust.ServerNames.Addresses(address));
+        var (issued, caPassword) = Trust.ServerCredentials.Load(
+            home, parse, VoteServeCommand.CaPassword, VoteServeCommand.ServerCredentialName, Trust.ServerNames.DnsNames(parse), address, m => new VotingException(m));
+        using var credential = issued;
         var voters = files.LoadVoters();
         using var store = new VerifiableBallotStore(files.DatabasePath);
         if (store.IsClosed())
@@ -165,75 +167,48 @@ internal static class VerifiableCommands
             throw new VotingException($"Election {files.Name} is closed.");
         }
 
-        var server = new VerifiableVoteServer(context, voters, store);
-        var listener = new TcpListener(address, port);
+        // A voter without a credential file (one that joined with a code) asks for the public election on its first connection.
+        var server = new VerifiableVoteServer(context, voters, store) { PublicElection = files.Election };
+
+        // Joins: as in the original mode, a machine with a client code from safewire invite is registered as voter NAME
+        // (its home key signs its ballots) and must show the certificate it got whenever it votes.
+        using var enrollment = VoteServeCommand.VoterEnrollment(home, caPassword, voters, files.VotersPath, files.Name);
+        var options = new SecureServerOptions
+        {
+            ServerCredential = credential,
+            ClientVerifier = Enrollment.EnrollmentServer.Gate(home.CreateCaVerifier()),
+            RequireClientCredential = false, // voters with a credential file present nothing; joined voters their certificate
+            JoinHandler = enrollment.HandleAsync,
+            CipherSuites = suites,
+        };
+        var admission = new AdmissionOptions { MaxConnections = maxClients, Log = CliConsole.Out.WriteLine };
+        await using var listener = new SecureListener(new IPEndPoint(address, port), options, admission);
         try
         {
-            listener.Start(backlog: 512);
+            listener.Start();
         }
         catch (SocketException e)
         {
             throw new VotingException($"Cannot listen on {address}:{port}: {e.Message}", e);
         }
 
-        Console.WriteLine($"serving verifiable election {files.Name} ({context.Manifest.Candidates} candidates, scores 0-{context.Manifest.MaxScore}, {voters.Count} registered voters) on {listener.LocalEndpoint}");
-        Console.WriteLine($"database: {files.DatabasePath} (encrypted ballots only); certificate: {credential.Fingerprint}; press Ctrl+C to stop");
-        using var slots = new SemaphoreSlim(maxClients, maxClients);
-        var running = new HashSet<Task>();
-        try
-        {
-            while (!cancellationToken.IsCancellationRequested)
-            {
-                TcpClient client;
-                try
-                {
-                    client = await listener.AcceptTcpClientAsync(cancellationToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-
-                if (!slots.Wait(0, CancellationToken.None))
-                {
-                    client.Dispose();
-                    continue;
-                }
-
-                var task = ServeOneAsync(server, credential, suites, client, slots, cancellationToken);
-                lock (running)
-                {
-                    running.Add(task);
-                }
-
-                _ = task.ContinueWith(t => { lock (running) { running.Remove(t); } }, TaskScheduler.Default);
-            }
-        }
-        finally
-        {
-            listener.Stop();
-            Task[] pending;
-            lock (running)
-            {
-                pending = [.. running];
-            }
-
-            await Task.WhenAny(Task.WhenAll(pending), Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None));
-        }
-
-        Console.WriteLine("server stopped");
+        CliConsole.Out.WriteLine($"serving verifiable election {files.Name} ({context.Manifest.Candidates} candidates, scores 0-{context.Manifest.MaxScore}, {voters.Count} registered voters) on {listener.LocalEndPoint}");
+        CliConsole.Out.WriteLine($"database: {files.DatabasePath} (encrypted ballots only); certificate: {credential.Fingerprint}; press Ctrl+C to stop");
+        await listener.ServeAsync((connection, stopping) => ServeOneAsync(server, voters, connection, stopping), cancellationToken);
+        await listener.DisposeAsync();
+        CliConsole.Out.WriteLine("server stopped");
         return 0;
     }
 
-    private static async Task ServeOneAsync(VerifiableVoteServer server, LocalCredential credential, IList<CipherSuite> suites, TcpClient client, SemaphoreSlim slots, CancellationToken cancellationToken)
+    /// <summary>One voter's connection; the listener disposes it and frees its place afterwards.</summary>
+    private static async Task ServeOneAsync(VerifiableVoteServer server, VoterRegistry voters, AcceptedConnection connection, CancellationToken cancellationToken)
     {
-        await Task.Yield();
-        var remote = client.Client.RemoteEndPoint?.ToString() ?? "?";
+        var remote = connection.RemoteEndPoint.ToString();
+        var stream = connection.Stream;
+        var presented = stream.RemoteIdentity?.SubjectPublicKeyInfo;
         try
         {
-            client.NoDelay = true;
-            await using var stream = await VoteTransport.AcceptAsync(client.GetStream(), credential, suites, cancellationToken);
-            var report = await server.HandleConnectionAsync(stream, cancellationToken);
+            var report = await server.HandleConnectionAsync(stream, id => VoteServeCommand.AdmitOnConnection(voters, id, presented), cancellationToken);
             try
             {
                 await stream.ShutdownAsync(cancellationToken);
@@ -243,19 +218,14 @@ internal static class VerifiableCommands
                 // The voter already hung up after its receipt.
             }
 
-            Console.WriteLine($"{remote}: voter {report.VoterId ?? "-"}: {report.Outcome}{(report.Sequence is { } s ? $" (ballot #{s})" : "")}");
+            CliConsole.Out.WriteLine($"{remote}: voter {report.VoterId ?? "-"}: {report.Outcome}{(report.Sequence is { } s ? $" (ballot #{s})" : "")}");
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            await Console.Error.WriteLineAsync($"{remote}: connection failed: {CliErrors.Describe(e)}");
-        }
-        finally
-        {
-            client.Dispose();
-            slots.Release();
+            await CliConsole.Error.WriteLineAsync($"{remote}: connection failed: {CliErrors.Describe(e)}");
         }
     }
 
@@ -270,7 +240,30 @@ internal static class VerifiableCommands
             throw new VotingException($"{credentialPath} is not a verifiable-mode credential.");
         }
 
-        var context = ElectionSetup.Open(credential.Election);
+        using var voterKey = ECDsa.Create();
+        voterKey.ImportFromPem(credential.PrivateKey);
+        var verifier = VoteTransport.ServerVerifier(credential.CaCertificate, home);
+        var receiptPath = parse.GetValue(VoteCommandDefinition.ReceiptOut)?.FullName ?? Path.ChangeExtension(credentialPath, ".receipt");
+        return await CastAsync(parse, parse.GetRequiredValue(VoteCommandDefinition.Server), credential.Election, credential.VoterId, voterKey,
+            host => new SecureClientOptions { ServerVerifier = verifier, ServerName = parse.GetValue(VoteCommandDefinition.ServerName) ?? host, CipherSuites = SuiteOption.Get(parse, SuiteOption.Client) },
+            receiptPath, cancellationToken);
+    }
+
+    /// <summary>
+    /// Encrypts the typed ballot for <paramref name="election"/>, signs it with <paramref name="voterKey"/> as
+    /// <paramref name="voterId"/>, and casts it to <paramref name="target"/> (HOST:PORT) or, with --challenge, saves it opened; <paramref name="channel"/> gives the
+    /// channel settings for a host: a credential file's CA, or the CA and certificate of a home that joined with a code.
+    /// </summary>
+    internal static async Task<int> CastAsync(ParseResult parse, string target, ElectionRecordJson election, string voterId, ECDsa voterKey, Func<string, SecureClientOptions> channel, string receiptPath, CancellationToken cancellationToken)
+    {
+        var context = ElectionSetup.Open(election);
+        var fingerprint = KeyFingerprint(election.JointKey!);
+        if (parse.GetValue(VerifiableCommandDefinition.JointKeyPin) is { } pinned && !string.Equals(pinned.Trim(), fingerprint, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new VotingException($"Election {context.Manifest.Name} has the joint key {fingerprint}, not {pinned.Trim()} as --joint-key says: nothing was sent; ask the election authority which key the guardians accepted.");
+        }
+
+        Console.WriteLine($"verifiable election {context.Manifest.Name}: joint key fingerprint {fingerprint} (every guardian's accept printed it)");
         var typed = parse.GetValue(VoteCommandDefinition.BallotText);
         if (typed is null)
         {
@@ -282,13 +275,11 @@ internal static class VerifiableCommands
             }
         }
 
-        using var voterKey = ECDsa.Create();
-        voterKey.ImportFromPem(credential.PrivateKey);
         var ballotNonce = RandomNumberGenerator.GetBytes(32);
         EncryptedBallotJson ballot;
         try
         {
-            ballot = BallotEncryption.Encrypt(context, credential.VoterId, typed, voterKey, ballotNonce);
+            ballot = BallotEncryption.Encrypt(context, voterId, typed, voterKey, ballotNonce);
         }
         catch (VotingException e)
         {
@@ -299,7 +290,7 @@ internal static class VerifiableCommands
         Console.WriteLine($"ballot encrypted; confirmation code {ballot.Code}");
         if (parse.GetValue(VerifiableCommandDefinition.ChallengeOut) is { } challengePath)
         {
-            var challenge = new ChallengedBallotJson { Election = credential.Election, Ballot = ballot, BallotNonce = Convert.ToHexString(ballotNonce), Typed = typed };
+            var challenge = new ChallengedBallotJson { Election = election, Ballot = ballot, BallotNonce = Convert.ToHexString(ballotNonce), Typed = typed };
             VerifiableFiles.Save(challengePath.FullName, challenge, VerifiableJsonTypes.Challenge, isPrivate: true, overwrite: true);
             Console.WriteLine($"challenged, not cast: the opened ballot is in {challengePath.FullName}");
             Console.WriteLine($"check it with: safewire vote verify-challenge {challengePath.FullName}   (then cast again: a fresh encryption)");
@@ -307,11 +298,8 @@ internal static class VerifiableCommands
         }
 
         CryptographicOperations.ZeroMemory(ballotNonce);
-        var target = parse.GetRequiredValue(VoteCommandDefinition.Server);
         var (host, port) = HostPort.TryParse(target, defaultPort: null, out var endpoint) ? endpoint : throw new VotingException($"Expected HOST:PORT, got \"{target}\".");
-        var verifier = VoteTransport.ServerVerifier(credential.CaCertificate, home);
-        var options = new SecureClientOptions { ServerVerifier = verifier, ServerName = parse.GetValue(VoteCommandDefinition.ServerName) ?? host, CipherSuites = SuiteOption.Get(parse, SuiteOption.Client) };
-        await using var stream = await VoteTransport.ConnectAsync(host, port, options,
+        await using var stream = await VoteTransport.ConnectAsync(host, port, channel(host),
             VoteTransport.BusyAttempts, (busy, wait) => CliConsole.Error.WriteLine($"{busy.Message} Retrying in {wait.TotalSeconds:0.0} s."), cancellationToken);
         var (receipt, reason, _) = await VerifiableVoteClient.CastAsync(stream, ballot, cancellationToken);
         if (receipt is null)
@@ -320,7 +308,7 @@ internal static class VerifiableCommands
             return VoteCli.ExitRefused;
         }
 
-        var receiptPath = parse.GetValue(VoteCommandDefinition.ReceiptOut)?.FullName ?? Path.ChangeExtension(credentialPath, ".receipt");
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(receiptPath))!);
         VerifiableFiles.Save(receiptPath, receipt, VerifiableJsonTypes.Receipt, isPrivate: false, overwrite: true);
         Console.WriteLine($"yes: ballot recorded in election {receipt.Election} as #{receipt.Sequence}, confirmation code {receipt.Code}");
         Console.WriteLine($"receipt saved to {receiptPath}; once the record is published: safewire vote check-code RECORD {receiptPath}");

@@ -17,9 +17,17 @@ internal static class VoteCastCommand
     public static Task<int> RunAsync(ParseResult parse, SafeWireHome home, CancellationToken cancellationToken)
     {
         var target = parse.GetRequiredValue(VoteCommandDefinition.Server);
-        return parse.GetValue(VoteCommandDefinition.Credential) is { } credential
-            ? CastAsync(parse, target, credential.FullName, parse.GetValue(VoteCommandDefinition.VoterId), home, cancellationToken)
-            : CastAsJoinedAsync(parse, target, parse.GetValue(VoteCommandDefinition.VoterId), home, cancellationToken);
+        if (parse.GetValue(VoteCommandDefinition.Credential) is not { } credential)
+        {
+            return CastAsJoinedAsync(parse, target, parse.GetValue(VoteCommandDefinition.VoterId), home, cancellationToken);
+        }
+
+        if (parse.GetValue(VerifiableCommandDefinition.ChallengeOut) is not null || parse.GetValue(VerifiableCommandDefinition.JointKeyPin) is not null)
+        {
+            throw new VotingException($"--challenge and --joint-key are for verifiable elections, and {credential.Name} is a credential of the original mode.");
+        }
+
+        return CastAsync(parse, target, credential.FullName, parse.GetValue(VoteCommandDefinition.VoterId), home, cancellationToken);
     }
 
     /// <summary>True when this home joined <paramref name="host"/> with a code (so it can vote there without a credential file).</summary>
@@ -39,12 +47,13 @@ internal static class VoteCastCommand
         var serverName = parse.GetValue(VoteCommandDefinition.ServerName) ?? host;
         var verifier = trusted.VerifierFor(host)!;
 
-        ElectionInfoMessage info;
+        ElectionInfoMessage? info;
+        Voting.Verifiable.ElectionRecordJson? verifiable;
         try
         {
             // The server judges the certificate at the end of the handshake: a refusal arrives with the first answer.
             await using var first = await VoteTransport.ConnectAsync(host, port, Options(parse, verifier, serverName, clientCredential), VoteTransport.BusyAttempts, Busy, cancellationToken);
-            info = await VoteClient.ReadElectionInfoAsync(first, cancellationToken);
+            (info, verifiable) = await VoteClient.ReadAnyElectionInfoAsync(first, cancellationToken);
         }
         catch (Transport.SecureChannelException e) when (e.SentByPeer && e.TrustFailure == TrustFailureReason.Revoked)
         {
@@ -53,11 +62,26 @@ internal static class VoteCastCommand
 
         using var voterKey = identity.LoadOrCreateKey() as ECDsa
             ?? throw new VotingException($"This home's key ({identity.KeyPath}) is not an ECDSA key, which a voter signs with; vote with a credential file from vote register.");
+        if (verifiable is not null)
+        {
+            // A verifiable election: the public election came over the channel checked against the pinned CA; the ballot is
+            // encrypted under its joint key and signed with this home's key, registered as the voter's key at the join.
+            CliConsole.Out.WriteLine($"connected to {target}; voter {voterId} (this home's key {identity.Fingerprint()})");
+            var verifiableReceipt = parse.GetValue(VoteCommandDefinition.ReceiptOut)?.FullName
+                ?? Path.Combine(home.Root, "receipts", $"{verifiable.Manifest.Name}.{voterId}.receipt");
+            return await VerifiableCommands.CastAsync(parse, target, verifiable, voterId, voterKey, _ => Options(parse, verifier, serverName, clientCredential), verifiableReceipt, cancellationToken);
+        }
+
+        if (parse.GetValue(VerifiableCommandDefinition.ChallengeOut) is not null || parse.GetValue(VerifiableCommandDefinition.JointKeyPin) is not null)
+        {
+            throw new VotingException($"--challenge and --joint-key are for verifiable elections, and {target} serves election {info!.Election} in the original mode.");
+        }
+
         using var electionKey = RSA.Create();
         using var receiptKey = ECDsa.Create();
         try
         {
-            electionKey.ImportSubjectPublicKeyInfo(info.ElectionKey, out _);
+            electionKey.ImportSubjectPublicKeyInfo(info!.ElectionKey, out _);
             receiptKey.ImportSubjectPublicKeyInfo(info.ReceiptKey, out _);
         }
         catch (CryptographicException e)

@@ -61,7 +61,7 @@ internal static class VoteCommandDefinition
         VoteServeCommand.CaPassword.AddTo(serve);
         serve.SetAction((parse, ct) => VoteCli.RunAsync(parse, "serve", home => VerifiableCommands.IsVerifiable(parse, home) ? VerifiableCommands.ServeAsync(parse, home, ct) : VoteServeCommand.RunAsync(parse, home, ct)));
 
-        var cast = new Command("cast", "Cast a ballot: yes + receipt, or no + reason (a corrected ballot may follow)") { Server, Credential, BallotText, VoterId, ReceiptOut, ServerName, VerifiableCommandDefinition.ChallengeOut, SuiteOption.Client };
+        var cast = new Command("cast", "Cast a ballot: yes + receipt, or no + reason (a corrected ballot may follow)") { Server, Credential, BallotText, VoterId, ReceiptOut, ServerName, VerifiableCommandDefinition.ChallengeOut, VerifiableCommandDefinition.JointKeyPin, SuiteOption.Client };
         cast.SetAction((parse, ct) => VoteCli.RunAsync(parse, "cast", home => VerifiableCommands.IsVerifiableCredential(parse) ? VerifiableCommands.CastAsync(parse, home, ct) : VoteCastCommand.RunAsync(parse, home, ct)));
 
         var client = VoteClientAlias.Create();

@@ -79,21 +79,7 @@ internal static class VoteServeCommand
         var admission = new AdmissionOptions { MaxConnections = maxClients, Log = CliConsole.Out.WriteLine };
         // Joins: a machine with a code from safewire invite gets a certificate from this home's CA and is registered as
         // a voter under the invitation's name; from then on it must show that certificate (revoking it shuts it out).
-        using var enrollment = new EnrollmentServer(home, new EnrollmentServerOptions
-        {
-            CaPassword = caPassword,
-            Admit = (invitation, client) => AdmitVoter(voters, definition.Name, invitation, client),
-            Joined = (invitation, client) =>
-            {
-                if (invitation.Role == "client")
-                {
-                    voters.AddJoined(files.VotersPath, invitation.Name, client.SubjectPublicKeyInfo);
-                }
-            },
-        });
-        enrollment.Completed += e => CliConsole.Out.WriteLine(e.Error is null && e.Name is not null && voters.IsJoined(e.Name)
-            ? $"{e.Message}; registered as voter {e.Name} in election {definition.Name}"
-            : e.Message);
+        using var enrollment = VoterEnrollment(home, caPassword, voters, files.VotersPath, definition.Name);
         var options = new SecureServerOptions
         {
             ServerCredential = serverCredential,
@@ -151,6 +137,31 @@ internal static class VoteServeCommand
         }
     }
 
+    /// <summary>
+    /// The join handler of a voting server (either mode): a machine with a client code from safewire invite gets a
+    /// certificate from this home's CA and is registered, before it hears of it, as voter NAME of
+    /// <paramref name="election"/> (voters.csv at <paramref name="votersPath"/> and the joined list beside it), served at once.
+    /// </summary>
+    internal static EnrollmentServer VoterEnrollment(SafeWireHome home, string? caPassword, VoterRegistry voters, string votersPath, string election)
+    {
+        var enrollment = new EnrollmentServer(home, new EnrollmentServerOptions
+        {
+            CaPassword = caPassword,
+            Admit = (invitation, client) => AdmitVoter(voters, election, invitation, client),
+            Joined = (invitation, client) =>
+            {
+                if (invitation.Role == "client")
+                {
+                    voters.AddJoined(votersPath, invitation.Name, client.SubjectPublicKeyInfo);
+                }
+            },
+        });
+        enrollment.Completed += e => CliConsole.Out.WriteLine(e.Error is null && e.Name is not null && voters.IsJoined(e.Name)
+            ? $"{e.Message}; registered as voter {e.Name} in election {election}"
+            : e.Message);
+        return enrollment;
+    }
+
     /// <summary>Before a join uses its code: the name must be free in the election and the key one a voter can sign with.</summary>
     private static string? AdmitVoter(VoterRegistry voters, string election, Invitation invitation, PeerIdentity client)
     {
@@ -170,7 +181,7 @@ internal static class VoteServeCommand
     }
 
     /// <summary>A voter registered by a join is served only on a connection where it showed its certificate (checked against the CA and its CRL in the handshake).</summary>
-    private static string? AdmitOnConnection(VoterRegistry voters, string voterId, byte[]? presented)
+    internal static string? AdmitOnConnection(VoterRegistry voters, string voterId, byte[]? presented)
     {
         if (!voters.IsJoined(voterId))
         {

@@ -346,10 +346,17 @@ public sealed class ChatClient : IAsyncDisposable
 
                     break;
                 case WhoListMessage who:
-                    _members.Clear();
-                    foreach (var member in who.Members.Where(m => m.Id != ClientId))
+                    // Replaced entry by entry, never emptied first: a direct session arriving meanwhile must still
+                    // find its peer's name.
+                    var present = who.Members.Where(m => m.Id != ClientId).ToDictionary(m => m.Id);
+                    foreach (var member in present.Values)
                     {
                         _members[member.Id] = member;
+                    }
+
+                    foreach (var id in _members.Keys.Where(id => !present.ContainsKey(id)))
+                    {
+                        _members.TryRemove(id, out _);
                     }
 
                     if (_pendingWho.TryDequeue(out var waiting))
@@ -433,7 +440,7 @@ public sealed class ChatClient : IAsyncDisposable
     private async Task ReceiveDirectAsync(RelayedStream stream)
     {
         await Task.Yield();
-        var member = _members.TryGetValue(stream.PeerId, out var known) ? known : new ChatMember(stream.PeerId, $"client {stream.PeerId}", string.Empty);
+        var member = _members.TryGetValue(stream.PeerId, out var known) ? known : await AskWhoAsync(stream.PeerId).ConfigureAwait(false);
         await using (stream.ConfigureAwait(false))
         {
             try
@@ -459,6 +466,29 @@ public sealed class ChatClient : IAsyncDisposable
                 DirectFailed?.Invoke($"direct message from {member.Name} rejected: {e.Message}");
             }
         }
+    }
+
+    /// <summary>
+    /// The member <paramref name="id"/> as the server lists it: a peer's first direct bytes can reach us before the
+    /// server's announcement that it joined, and the end-to-end handshake checks the peer under its listed name.
+    /// </summary>
+    private async Task<ChatMember> AskWhoAsync(uint id)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(_options.ConnectTimeout);
+            if ((await WhoAsync(timeout.Token).ConfigureAwait(false)).FirstOrDefault(m => m.Id == id) is { } listed)
+            {
+                return listed;
+            }
+        }
+#pragma warning disable CA1031 // The connection may be closing: the session then fails under the placeholder name.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+
+        return new ChatMember(id, $"client {id}", string.Empty);
     }
 
     private ChatMember? FindMember(string name) => _members.Values.FirstOrDefault(m => NameIs(m, name));

@@ -370,7 +370,17 @@ internal sealed partial class FtpSession : IDisposable
         else
         {
             // An unknown name costs the same PBKDF2 run (against a dummy hash) as a wrong password.
-            user = _options.Users.Authenticate(name, password);
+            try
+            {
+                user = _options.Users.Authenticate(name, password);
+            }
+            catch (FtpUserFileException e)
+            {
+                // The file was edited into something unreadable: nobody logs in until it is fixed (fail closed).
+                _state = FtpSessionRules.Next(_state, FtpLoginEvent.PasswordRejected);
+                Log($"login for {name} refused: {e.Message}");
+                return new FtpReply(530, "Login refused: the server's users file cannot be read; ask its admin to fix it.");
+            }
         }
 
         if (user is not null)

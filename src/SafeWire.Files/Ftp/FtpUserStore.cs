@@ -22,7 +22,7 @@ public sealed class FtpUserFileException : Exception
 /// FTP accounts in a text file, one per line: <c>NAME:rw|ro:pbkdf2-sha256:ITERATIONS:SALT:HASH</c> (salt and hash
 /// in base64; '#' starts a comment). Passwords are stored only as PBKDF2-HMAC-SHA256 hashes and compared in
 /// constant time; an unknown user costs the same hash as a known one, so timing does not reveal names.
-/// A password that passed PBKDF2 is remembered for the life of the server as an HMAC under a key that exists only in
+/// A password that passed PBKDF2 is remembered, until the file changes, as an HMAC under a key that exists only in
 /// this process, so a client that logs in again (curl per command, lftp and FileZilla per connection) is checked in
 /// microseconds instead of the 0.3–0.6 s of 600,000 PBKDF2 rounds; a wrong password never matches a remembered one
 /// and still pays the full PBKDF2. Whoever can read this process's memory can test guesses against a remembered HMAC
@@ -40,32 +40,73 @@ public sealed partial class FtpUserStore
     private const int SaltBytes = 16;
     private const int HashBytes = 32;
 
-    private readonly Dictionary<string, Entry> _users;
-    private readonly Entry _dummy;
-    private readonly byte[] _rememberKey = RandomNumberGenerator.GetBytes(32);
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> _remembered = new(StringComparer.Ordinal);
+    private readonly string _path;
+    private readonly object _gate = new();
+    private byte[] _content = [];
+    private Accounts? _accounts;
 
-    private FtpUserStore(Dictionary<string, Entry> users)
-    {
-        _users = users;
-        var iterations = users.Count == 0 ? DefaultIterations : users.Values.Max(u => u.Iterations);
-        _dummy = new Entry("", ReadOnly: true, iterations, new byte[SaltBytes], new byte[HashBytes]);
-    }
+    private FtpUserStore(string path) => _path = path;
 
-    /// <summary>The number of accounts in the file.</summary>
-    public int Count => _users.Count;
+    /// <summary>The number of accounts in the file as last read.</summary>
+    public int Count => Current().Count;
 
-    /// <summary>Reads a users file; throws <see cref="FtpUserFileException"/> naming the bad line.</summary>
+    /// <summary>
+    /// Reads a users file; throws <see cref="FtpUserFileException"/> naming the bad line. The store follows the file:
+    /// when it is replaced or edited (e.g. by <c>safewire ftp user add</c>), the next login reads it again, with an
+    /// empty memory of passwords, so a changed password or a removed account takes effect at once for new logins.
+    /// </summary>
     public static FtpUserStore Load(string path)
     {
-        if (!File.Exists(path))
+        ArgumentNullException.ThrowIfNull(path);
+        var store = new FtpUserStore(Path.GetFullPath(path));
+        _ = store.Current();
+        return store;
+    }
+
+    /// <summary>
+    /// The user if <paramref name="password"/> is right, else null. Costs one PBKDF2 run unless this user already
+    /// logged in with this password (at most one remembered password per user in the file). Throws
+    /// <see cref="FtpUserFileException"/> when the file has become unreadable or invalid: no one logs in until it is fixed.
+    /// </summary>
+    internal FtpUser? Authenticate(string name, string password) => Current().Authenticate(name, password);
+
+    /// <summary>
+    /// The accounts as the file now says. The file is read at every login (it is small, and a login costs a PBKDF2 run
+    /// anyway) and compared with what was parsed last, so that no edit can go unnoticed, not even one within the file
+    /// system's timestamp resolution. The PBKDF2 run itself happens outside the lock: logins never wait for each other.
+    /// </summary>
+    private Accounts Current()
+    {
+        byte[] content;
+        try
         {
-            throw new FtpUserFileException($"The users file {path} does not exist (create it with: safewire ftp user add NAME --users {path}).");
+            content = File.ReadAllBytes(_path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new FtpUserFileException(File.Exists(_path)
+                ? $"The users file {_path} cannot be read: {e.Message}"
+                : $"The users file {_path} does not exist (create it with: safewire ftp user add NAME --users {_path}).");
         }
 
+        lock (_gate)
+        {
+            if (_accounts is null || !content.AsSpan().SequenceEqual(_content))
+            {
+                _accounts = Parse(_path, content);
+                _content = content;
+            }
+
+            return _accounts;
+        }
+    }
+
+    private static Accounts Parse(string path, byte[] content)
+    {
         var users = new Dictionary<string, Entry>(StringComparer.Ordinal);
         var number = 0;
-        foreach (var line in File.ReadLines(path))
+        using var reader = new StringReader(Encoding.UTF8.GetString(content));
+        while (reader.ReadLine() is { } line)
         {
             number++;
             var text = line.Trim();
@@ -78,42 +119,56 @@ public sealed partial class FtpUserStore
             users[entry.Name] = entry;
         }
 
-        return new FtpUserStore(users);
+        return new Accounts(users);
     }
 
-    /// <summary>
-    /// The user if <paramref name="password"/> is right, else null. Costs one PBKDF2 run unless this user already
-    /// logged in with this password (at most one remembered password per user in the file).
-    /// </summary>
-    internal FtpUser? Authenticate(string name, string password)
+    /// <summary>One reading of the file, and the passwords that logged in against it.</summary>
+    private sealed class Accounts
     {
-        var known = _users.TryGetValue(name, out var entry);
-        entry ??= _dummy;
-        Span<byte> computed = stackalloc byte[HashBytes];
-        Span<byte> tag = stackalloc byte[HMACSHA256.HashSizeInBytes];
-        var passwordBytes = Encoding.UTF8.GetBytes(password);
-        try
+        private readonly Dictionary<string, Entry> _users;
+        private readonly Entry _dummy;
+        private readonly byte[] _rememberKey = RandomNumberGenerator.GetBytes(32);
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> _remembered = new(StringComparer.Ordinal);
+
+        public Accounts(Dictionary<string, Entry> users)
         {
-            HMACSHA256.HashData(_rememberKey, passwordBytes, tag);
-            if (known && _remembered.TryGetValue(name, out var remembered) && CryptographicOperations.FixedTimeEquals(tag, remembered))
+            _users = users;
+            var iterations = users.Count == 0 ? DefaultIterations : users.Values.Max(u => u.Iterations);
+            _dummy = new Entry("", ReadOnly: true, iterations, new byte[SaltBytes], new byte[HashBytes]);
+        }
+
+        public int Count => _users.Count;
+
+        public FtpUser? Authenticate(string name, string password)
+        {
+            var known = _users.TryGetValue(name, out var entry);
+            entry ??= _dummy;
+            Span<byte> computed = stackalloc byte[HashBytes];
+            Span<byte> tag = stackalloc byte[HMACSHA256.HashSizeInBytes];
+            var passwordBytes = Encoding.UTF8.GetBytes(password);
+            try
             {
+                HMACSHA256.HashData(_rememberKey, passwordBytes, tag);
+                if (known && _remembered.TryGetValue(name, out var remembered) && CryptographicOperations.FixedTimeEquals(tag, remembered))
+                {
+                    return new FtpUser(entry.Name, entry.ReadOnly);
+                }
+
+                Rfc2898DeriveBytes.Pbkdf2(passwordBytes, entry.Salt, computed, entry.Iterations, HashAlgorithmName.SHA256);
+                if (!known || !CryptographicOperations.FixedTimeEquals(computed, entry.Hash))
+                {
+                    return null;
+                }
+
+                _remembered[name] = tag.ToArray();
                 return new FtpUser(entry.Name, entry.ReadOnly);
             }
-
-            Rfc2898DeriveBytes.Pbkdf2(passwordBytes, entry.Salt, computed, entry.Iterations, HashAlgorithmName.SHA256);
-            if (!known || !CryptographicOperations.FixedTimeEquals(computed, entry.Hash))
+            finally
             {
-                return null;
+                CryptographicOperations.ZeroMemory(computed);
+                CryptographicOperations.ZeroMemory(tag);
+                CryptographicOperations.ZeroMemory(passwordBytes);
             }
-
-            _remembered[name] = tag.ToArray();
-            return new FtpUser(entry.Name, entry.ReadOnly);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(computed);
-            CryptographicOperations.ZeroMemory(tag);
-            CryptographicOperations.ZeroMemory(passwordBytes);
         }
     }
 

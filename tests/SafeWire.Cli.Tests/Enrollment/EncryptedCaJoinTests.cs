@@ -35,6 +35,26 @@ public sealed partial class EncryptedCaJoinTests
         Assert.Contains("hello.txt", await Ok(client, "files", "ls", $"127.0.0.1:{port}"), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task FtpServeIssuesItsCertificateFromAnEncryptedCaGivenItsPasswordAndSaysSoWithoutIt()
+    {
+        using var dir = new TempDirectory();
+        Directory.CreateDirectory(dir["pub"]);
+        var server = dir["server"];
+        await File.WriteAllTextAsync(dir["pw"], "correct horse battery staple\n", TestContext.Current.CancellationToken);
+        await Ok(server, "ca", "init", "--password-file", dir["pw"]);
+
+        var without = await SafeWireProcess.RunAsync(["--home", server, "ftp", "serve", "--root", dir["pub"], "--port", "0", "--implicit-port", "0"]);
+        Assert.Equal(1, without.ExitCode);
+        var line = Assert.Single(without.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("the home CA's key is encrypted; give its password with --ca-password-file FILE", line, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(server, "certs", "ftp.crt")));
+
+        await using var ftp = SafeWireProcess.Start(["--home", server, "ftp", "serve", "--root", dir["pub"], "--port", "0", "--implicit-port", "0", "--ca-password-file", dir["pw"]]);
+        await ftp.WaitForOutputAsync("FTPS (implicit, ftps://) listening on", TimeSpan.FromSeconds(60));
+        Assert.True(File.Exists(Path.Combine(server, "certs", "ftp.crt")));
+    }
+
     private static async Task<string> Ok(string home, params string[] args)
     {
         var result = await SafeWireProcess.RunAsync(["--home", home, .. args]);

@@ -81,4 +81,47 @@ public class FtpUserStoreTests
         using var dir = new TempDirectory();
         Assert.Throws<FtpUserFileException>(() => FtpUserStore.AddOrReplace(dir["users"], name, "pw", readOnly: false, iterations: 1000));
     }
+
+    [Fact]
+    public void Edits_of_the_users_file_take_effect_at_the_next_login_without_a_restart()
+    {
+        using var dir = new TempDirectory();
+        var (store, file) = AliceAndBob(dir);
+        Assert.Equal(new FtpUser("alice", false), store.Authenticate("alice", "secret"));
+        Assert.Null(store.Authenticate("carol", "pw"));
+
+        // Added while the server runs: carol gets in at once.
+        FtpUserStore.AddOrReplace(file, "carol", "pw", readOnly: true, iterations: 1000);
+        Assert.Equal(new FtpUser("carol", true), store.Authenticate("carol", "pw"));
+        Assert.Equal(3, store.Count);
+
+        // A changed password: the old one is no longer let in, even though it was remembered from a login.
+        FtpUserStore.AddOrReplace(file, "alice", "new-secret", readOnly: false, iterations: 1000);
+        Assert.Null(store.Authenticate("alice", "secret"));
+        Assert.Equal(new FtpUser("alice", false), store.Authenticate("alice", "new-secret"));
+
+        // A removed account: its remembered password no longer works.
+        File.WriteAllLines(file, File.ReadAllLines(file).Where(l => !l.StartsWith("bob:", StringComparison.Ordinal)));
+        Assert.Null(store.Authenticate("bob", "hunter2"));
+    }
+
+    [Fact]
+    public void A_users_file_edited_into_nonsense_or_deleted_lets_nobody_in_until_it_is_fixed()
+    {
+        using var dir = new TempDirectory();
+        var (store, file) = AliceAndBob(dir);
+        var good = File.ReadAllText(file);
+        Assert.NotNull(store.Authenticate("alice", "secret"));
+
+        File.AppendAllText(file, "this is not a user line\n");
+        var damaged = Assert.Throws<FtpUserFileException>(() => store.Authenticate("alice", "secret"));
+        Assert.Contains(":4: not a valid user line", damaged.Message, StringComparison.Ordinal);
+
+        File.Delete(file);
+        var missing = Assert.Throws<FtpUserFileException>(() => store.Authenticate("alice", "secret"));
+        Assert.Contains("does not exist", missing.Message, StringComparison.Ordinal);
+
+        File.WriteAllText(file, good);
+        Assert.Equal(new FtpUser("alice", false), store.Authenticate("alice", "secret"));
+    }
 }

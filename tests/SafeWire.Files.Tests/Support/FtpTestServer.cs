@@ -38,6 +38,9 @@ public sealed class FtpTestServer : IAsyncDisposable
         get { lock (_log) { return string.Join('\n', _log); } }
     }
 
+    /// <summary>The users file the server was started with (alice and bob).</summary>
+    public string UsersFile => _directory["users.txt"];
+
     /// <summary>A scratch folder next to the served root (for client-side files).</summary>
     public string Scratch(string name)
     {

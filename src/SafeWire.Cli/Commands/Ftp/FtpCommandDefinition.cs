@@ -101,6 +101,7 @@ internal static class FtpCommandDefinition
         {
             Root, Host, Port, ImplicitPort, Users, PassivePorts, AllowPlain, Tls12, Tls13, NoRequireTlsReuse, PartialMaxAge, Certificate, Key, Trust.ServerNames.DnsOption,
         };
+        Trust.TrustCommandDefinitions.FtpServeCaPassword.AddTo(serve);
         serve.SetAction((parseResult, cancellationToken) => FtpServeCommand.RunAsync(parseResult, CliConsole.Out, cancellationToken));
 
         var add = new Command("add", "Add a user to a users file, or change its password (stored as a PBKDF2 hash)")

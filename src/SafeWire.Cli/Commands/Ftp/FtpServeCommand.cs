@@ -142,7 +142,9 @@ internal static class FtpServeCommand
         }
 
         var home = HomeOption.Resolve(parseResult);
-        using var credential = home.LoadOrCreateServerCredential(CredentialName, Trust.ServerNames.DnsNames(parseResult), Trust.ServerNames.Addresses(host));
+        var (issued, _) = Trust.ServerCredentials.Load(
+            home, parseResult, Trust.TrustCommandDefinitions.FtpServeCaPassword, CredentialName, Trust.ServerNames.DnsNames(parseResult), host, m => new CliException(m));
+        using var credential = issued;
         using var ca = X509CertificateLoader.LoadCertificateFromFile(home.CaCertificatePath);
         chain = [X509CertificateLoader.LoadCertificate(ca.RawData)];
         trustHint = $"Clients trust the home CA: curl --cacert {home.CaCertificatePath}; lftp: set ssl:ca-file {home.CaCertificatePath}";

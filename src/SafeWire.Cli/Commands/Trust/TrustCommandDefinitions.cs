@@ -25,6 +25,9 @@ internal static class TrustCommandDefinitions
     /// <summary>The CA key's password for the chat server (<c>serve</c>).</summary>
     public static readonly PasswordOptions ChatServeCaPassword = new(ServeCaKey, "--ca-password-file", "--ask-ca-password");
 
+    /// <summary>The CA key's password for <c>ftp serve</c> (only to issue its certificate; FTP takes no joins).</summary>
+    public static readonly PasswordOptions FtpServeCaPassword = new("the home CA's key (only to issue this server's certificate)", "--ca-password-file", "--ask-ca-password");
+
     public static readonly Argument<string> Code = new("CODE") { Description = "The code printed by safewire invite on the server machine" };
 
     public static Command CreateId()

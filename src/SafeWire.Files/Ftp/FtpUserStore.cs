@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
+using SafeWire.Identity;
 
 namespace SafeWire.Files.Ftp;
 
@@ -186,8 +187,6 @@ public sealed partial class FtpUserStore
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThan(iterations, 1);
-        var lines = File.Exists(path) ? File.ReadAllLines(path).ToList() : ["# SafeWire FTP users: NAME:rw|ro:pbkdf2-sha256:ITERATIONS:SALT:HASH"];
-        lines.RemoveAll(l => ParseLine(l.Trim())?.Name == name);
         var salt = RandomNumberGenerator.GetBytes(SaltBytes);
         var hash = new byte[HashBytes];
         var passwordBytes = Encoding.UTF8.GetBytes(password);
@@ -200,15 +199,13 @@ public sealed partial class FtpUserStore
             CryptographicOperations.ZeroMemory(passwordBytes);
         }
 
+        // Read, change and rewrite under the file's lock (two `ftp user add` at once keep both users), written whole to
+        // a temporary file, flushed and renamed into place (a running server reads the old file or the new one).
+        using var fileLock = FileLock.Acquire(Path.GetFullPath(path) + ".lock");
+        var lines = File.Exists(path) ? File.ReadAllLines(path).ToList() : ["# SafeWire FTP users: NAME:rw|ro:pbkdf2-sha256:ITERATIONS:SALT:HASH"];
+        lines.RemoveAll(l => ParseLine(l.Trim())?.Name == name);
         lines.Add(string.Join(':', name, readOnly ? "ro" : "rw", Scheme, iterations.ToString(CultureInfo.InvariantCulture), Convert.ToBase64String(salt), Convert.ToBase64String(hash)));
-        var temporary = path + ".tmp";
-        File.WriteAllLines(temporary, lines);
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-
-        File.Move(temporary, path, overwrite: true);
+        SecureFile.WriteText(path, string.Join('\n', lines) + "\n", secret: true);
     }
 
     /// <summary>True when <paramref name="name"/> can be an account name (checked before adding one).</summary>

@@ -124,4 +124,24 @@ public class FtpUserStoreTests
         File.WriteAllText(file, good);
         Assert.Equal(new FtpUser("alice", false), store.Authenticate("alice", "secret"));
     }
+
+    [Fact]
+    public async Task Users_added_at_the_same_time_are_all_kept()
+    {
+        using var dir = new TempDirectory();
+        var file = dir["users"];
+        var names = Enumerable.Range(0, 8).Select(i => $"user{i}").ToList();
+
+        await Task.WhenAll(names.Select(name => Task.Run(() => FtpUserStore.AddOrReplace(file, name, "pw-" + name, readOnly: false, iterations: 1000), TestContext.Current.CancellationToken)));
+
+        var store = FtpUserStore.Load(file);
+        Assert.Equal(names.Count, store.Count);
+        Assert.All(names, name => Assert.Equal(new FtpUser(name, false), store.Authenticate(name, "pw-" + name)));
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+        }
+
+        Assert.Equal([Path.GetFileName(file), Path.GetFileName(file) + ".lock"], Directory.GetFiles(dir.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
 }

@@ -28,25 +28,25 @@ public sealed class SecureStreamAuthenticator(SecureServerOptions? server, Secur
     {
         var options = server ?? throw new InvalidOperationException("This authenticator has no server options.");
         var secure = await SecureConnector.AuthenticateAsServerAsync(transport, options, leaveInnerStreamOpen: false, cancellationToken).ConfigureAwait(false);
-        if (secure.RemoteIdentity?.IsJoinRequest != true)
+        bool joined;
+        try
+        {
+            // Admitted only to join: the join handler gets it, the chat never does.
+            joined = await options.HandledAsJoinAsync(secure, null, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await secure.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        if (!joined)
         {
             return new SecureChatChannel(secure);
         }
 
-        // Admitted only to join: the join handler gets it, the chat never does.
-        try
-        {
-            if (options.JoinHandler is { } join)
-            {
-                await join(secure, null, cancellationToken).ConfigureAwait(false);
-            }
-
-            throw new JoinHandledException();
-        }
-        finally
-        {
-            await secure.DisposeAsync().ConfigureAwait(false);
-        }
+        await secure.DisposeAsync().ConfigureAwait(false);
+        throw new JoinHandledException();
     }
 
     /// <summary>Runs the client handshake with the client options, checking the server under <paramref name="serverName"/>.</summary>

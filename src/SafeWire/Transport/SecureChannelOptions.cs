@@ -115,4 +115,23 @@ public sealed class SecureServerOptions : SecureChannelOptions
     /// connection is never handed to the application and is closed afterwards. Null: it is closed at once.
     /// </summary>
     public Func<SecureStream, System.Net.IPEndPoint?, CancellationToken, Task>? JoinHandler { get; set; }
+
+    /// <summary>
+    /// False for a connection meant for the application. For one whose client came only to join, true once the
+    /// <see cref="JoinHandler"/> (if any) has handled it: the caller closes it and never hands it on.
+    /// </summary>
+    internal async Task<bool> HandledAsJoinAsync(SecureStream stream, System.Net.IPEndPoint? remote, CancellationToken cancellationToken)
+    {
+        if (stream.RemoteIdentity?.IsJoinRequest != true)
+        {
+            return false;
+        }
+
+        if (JoinHandler is { } join)
+        {
+            await join(stream, remote, cancellationToken).ConfigureAwait(false);
+        }
+
+        return true;
+    }
 }

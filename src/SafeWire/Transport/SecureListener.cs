@@ -359,16 +359,13 @@ public sealed class SecureListener : IAsyncDisposable
                 await stream.AuthenticateAsServerAsync(_options.WithHandshakeTimeout(timeout), abort.Token).ConfigureAwait(false);
             }
 
-            if (stream.RemoteIdentity?.IsJoinRequest == true)
+            // Admitted only to join: the join handler gets it, the application never does.
+            using (var abort = CancellationTokenSource.CreateLinkedTokenSource(lease.Aborted, _stopping.Token))
             {
-                // Admitted only to join: the join handler gets it, the application never does.
-                if (_options.JoinHandler is { } join)
+                if (await _options.HandledAsJoinAsync(stream, remote, abort.Token).ConfigureAwait(false))
                 {
-                    using var abort = CancellationTokenSource.CreateLinkedTokenSource(lease.Aborted, _stopping.Token);
-                    await join(stream, remote, abort.Token).ConfigureAwait(false);
+                    return;
                 }
-
-                return;
             }
 
             if (!lease.MarkAuthenticated())

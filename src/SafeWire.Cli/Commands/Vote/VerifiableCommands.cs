@@ -218,7 +218,7 @@ internal static class VerifiableCommands
                 // The voter already hung up after its receipt.
             }
 
-            CliConsole.Out.WriteLine($"{remote}: voter {report.VoterId ?? "-"}: {report.Outcome}{(report.Sequence is { } s ? $" (ballot #{s})" : "")}");
+            CliConsole.Out.WriteLine($"{remote}: {(report.VoterId is { } voter ? $"voter {voter}: " : "")}{report.Outcome}{(report.Sequence is { } s ? $" (ballot #{s})" : "")}");
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

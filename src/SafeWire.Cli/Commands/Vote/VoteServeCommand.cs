@@ -125,7 +125,7 @@ internal static class VoteServeCommand
             {
                 // The voter already hung up (after "ok"); nothing is lost.
             }
-            CliConsole.Out.WriteLine($"{remote}: voter {report.VoterId ?? "-"}: {report.Outcome}{(report.Sequence is { } s ? $" (board #{s})" : "")}");
+            CliConsole.Out.WriteLine($"{remote}: {(report.VoterId is { } voter ? $"voter {voter}: " : "")}{report.Outcome}{(report.Sequence is { } s ? $" (board #{s})" : "")}");
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -28,13 +28,37 @@ public sealed class AllowListVerifier : IPeerVerifier
         _list = new AllowList(list.Entries);
     }
 
+    /// <summary>
+    /// The command that adds <paramref name="fingerprint"/> to the list at <paramref name="path"/>: <c>safewire allow add</c>
+    /// writes a home's allowed.txt, so a server running on another home needs <c>--home</c> in it, and a list of the
+    /// server's own choosing (<c>--allow FILE</c>) is edited by hand.
+    /// </summary>
+    internal static string HowToAdd(string? path, string fingerprint)
+    {
+        var command = $"allow add {fingerprint} --name NAME";
+        if (path is null)
+        {
+            return "add it with: safewire " + command;
+        }
+
+        if (!string.Equals(Path.GetFileName(path), SafeWireHome.AllowListFileName, StringComparison.Ordinal))
+        {
+            return $"add the line \"{fingerprint} NAME\" to that file";
+        }
+
+        var home = Path.GetDirectoryName(path)!;
+        return string.Equals(home, SafeWireHome.Resolve(null).Root, StringComparison.Ordinal)
+            ? "add it with: safewire " + command
+            : $"add it with: safewire --home {home} {command}";
+    }
+
     /// <inheritdoc/>
     public PeerIdentity Verify(PeerCredential credential, PeerVerificationContext context)
     {
         ArgumentNullException.ThrowIfNull(credential);
         var fingerprint = Fingerprint.Of(credential.SubjectPublicKeyInfo);
         var entry = Current().Find(fingerprint)
-            ?? throw new TrustException(TrustFailureReason.NotOnAllowList, $"The key {fingerprint} is not on the allow-list{(_path is null ? "" : " " + _path)}; add it with: safewire allow add {fingerprint} --name NAME");
+            ?? throw new TrustException(TrustFailureReason.NotOnAllowList, $"The key {fingerprint} is not on the allow-list{(_path is null ? "" : " " + _path)}; {HowToAdd(_path, fingerprint)}");
 
         if (context.ExpectedName is { } expected && !string.Equals(expected, entry.Name, StringComparison.Ordinal))
         {

@@ -69,7 +69,10 @@ public sealed class SafeWireHome
     public string NodePublicKeyPath => PublicKeyPath(NodeKeyName);
 
     /// <summary>The allow-list of client keys a server accepts (<c>allowed.txt</c>), read by <see cref="CreateAllowListVerifier"/>.</summary>
-    public string AllowListPath => Path.Combine(Root, "allowed.txt");
+    public string AllowListPath => Path.Combine(Root, AllowListFileName);
+
+    /// <summary>The file name of a home's allow-list.</summary>
+    internal const string AllowListFileName = "allowed.txt";
 
     /// <summary>The servers' keys a client has seen before (<c>known_hosts</c>), read by <see cref="CreateKnownHostsVerifier"/>.</summary>
     public string KnownHostsPath => Path.Combine(Root, "known_hosts");

@@ -40,6 +40,28 @@ public sealed class PinnedKeyTests
     }
 
     [Fact]
+    public void ARefusalSaysHowToAddTheKeyToTheListTheServerReads()
+    {
+        using var dir = new TempDirectory();
+        var mallory = RawKey(out var fingerprint, out var key);
+        using var _ = key;
+        var context = new PeerVerificationContext(PeerRole.Client, null, DateTimeOffset.UtcNow);
+
+        // A server on a home other than the default: the command must name that home, or it would change another list.
+        var home = new SafeWireHome(dir["srv"]);
+        var refused = Assert.Throws<TrustException>(() => home.CreateAllowListVerifier().Verify(mallory, context));
+        Assert.EndsWith($"add it with: safewire --home {home.Root} allow add {fingerprint} --name NAME", refused.Message, StringComparison.Ordinal);
+
+        // The default home: no --home needed.
+        var defaultHome = SafeWireHome.Resolve(null);
+        Assert.EndsWith($"add it with: safewire allow add {fingerprint} --name NAME", AllowListVerifier.HowToAdd(defaultHome.AllowListPath, fingerprint), StringComparison.Ordinal);
+
+        // A list of the server's own (files serve --allow FILE) is edited by hand.
+        var custom = Assert.Throws<TrustException>(() => new AllowListVerifier(dir["team.txt"]).Verify(mallory, context));
+        Assert.EndsWith($"add the line \"{fingerprint} NAME\" to that file", custom.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AllowListFileFormatRoundTripsAndRejectsBadLines()
     {
         using var dir = new TempDirectory();

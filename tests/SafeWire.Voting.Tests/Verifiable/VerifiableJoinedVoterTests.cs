@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using SafeWire.TestSupport;
@@ -78,15 +77,12 @@ public sealed class VerifiableJoinedVoterTests
     /// <summary>A server that answers the election request with <paramref name="answer"/>; returns what the voter threw.</summary>
     private static async Task<VoteProtocolException> HostileServerAsync(Func<Protocol.VoteChannel, Task> answer)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        using var connecting = new TcpClient();
-        var connect = connecting.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
-        using var accepted = await listener.AcceptTcpClientAsync(Timeout());
-        await connect;
+        var (clientStream, serverStream) = await LoopbackPair.CreateAsync();
+        await using var _ = clientStream;
+        await using var __ = serverStream;
         var serving = Task.Run(async () =>
         {
-            using var channel = new Protocol.VoteChannel(accepted.GetStream());
+            using var channel = new Protocol.VoteChannel(serverStream);
             Assert.Equal(Protocol.VoteMessageType.ElectionInfoRequest, (await channel.ReceiveAsync(Timeout()))?.Type);
             try
             {
@@ -97,8 +93,8 @@ public sealed class VerifiableJoinedVoterTests
                 // The voter hung up once it had refused.
             }
         });
-        var error = await Assert.ThrowsAsync<VoteProtocolException>(() => VoteClient.ReadAnyElectionInfoAsync(connecting.GetStream(), Timeout()));
-        connecting.Close();
+        var error = await Assert.ThrowsAsync<VoteProtocolException>(() => VoteClient.ReadAnyElectionInfoAsync(clientStream, Timeout()));
+        clientStream.Close();
         await serving;
         return error;
     }
@@ -108,22 +104,17 @@ public sealed class VerifiableJoinedVoterTests
     /// <summary>One connection over loopback TCP: the server's side and the client's side, each to its end.</summary>
     private static async Task<(ExchangeReport Report, T Result)> ExchangeAsync<T>(VerifiableVoteServer server, Func<string, string?>? admit, Func<Stream, Task<T>> client)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        using var connecting = new TcpClient();
-        var connect = connecting.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
-        using var accepted = await listener.AcceptTcpClientAsync(Timeout());
-        await connect;
-        await using var serverStream = accepted.GetStream();
-        await using var clientStream = connecting.GetStream();
+        var (clientStream, serverStream) = await LoopbackPair.CreateAsync();
+        await using var _ = clientStream;
+        await using var __ = serverStream;
         var serving = Task.Run(async () =>
         {
             var report = await server.HandleConnectionAsync(serverStream, admit, Timeout());
-            accepted.Client.Shutdown(SocketShutdown.Send);
+            serverStream.Socket.Shutdown(SocketShutdown.Send);
             return report;
         });
         var result = await client(clientStream);
-        connecting.Client.Shutdown(SocketShutdown.Send);
+        clientStream.Socket.Shutdown(SocketShutdown.Send);
         return (await serving, result);
     }
 }

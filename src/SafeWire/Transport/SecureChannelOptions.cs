@@ -118,9 +118,10 @@ public sealed class SecureServerOptions : SecureChannelOptions
 
     /// <summary>
     /// False for a connection meant for the application. For one whose client came only to join, true once the
-    /// <see cref="JoinHandler"/> (if any) has handled it: the caller closes it and never hands it on.
+    /// <see cref="JoinHandler"/> (if any) has handled it, stopped by either token: the caller closes it and never hands
+    /// it on. The tokens are linked only for a join, not for every connection.
     /// </summary>
-    internal async Task<bool> HandledAsJoinAsync(SecureStream stream, System.Net.IPEndPoint? remote, CancellationToken cancellationToken)
+    internal async Task<bool> HandledAsJoinAsync(SecureStream stream, System.Net.IPEndPoint? remote, CancellationToken cancellationToken, CancellationToken alsoStoppedBy = default)
     {
         if (stream.RemoteIdentity?.IsJoinRequest != true)
         {
@@ -129,7 +130,8 @@ public sealed class SecureServerOptions : SecureChannelOptions
 
         if (JoinHandler is { } join)
         {
-            await join(stream, remote, cancellationToken).ConfigureAwait(false);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, alsoStoppedBy);
+            await join(stream, remote, stop.Token).ConfigureAwait(false);
         }
 
         return true;

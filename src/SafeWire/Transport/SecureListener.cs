@@ -360,12 +360,9 @@ public sealed class SecureListener : IAsyncDisposable
             }
 
             // Admitted only to join: the join handler gets it, the application never does.
-            using (var abort = CancellationTokenSource.CreateLinkedTokenSource(lease.Aborted, _stopping.Token))
+            if (await _options.HandledAsJoinAsync(stream, remote, lease.Aborted, _stopping.Token).ConfigureAwait(false))
             {
-                if (await _options.HandledAsJoinAsync(stream, remote, abort.Token).ConfigureAwait(false))
-                {
-                    return;
-                }
+                return;
             }
 
             if (!lease.MarkAuthenticated())

@@ -166,39 +166,50 @@ public sealed class VoterRegistry
     /// <param name="caCertificatePem">The CA that issues the voting server's certificate, put in each credential.</param>
     public static IReadOnlyList<VoterCredential> Register(ElectionFiles election, IReadOnlyCollection<string> voterIds, string? caCertificatePem = null)
     {
-        using var fileLock = LockFor(election.VotersPath);
-        var registry = election.LoadVoters();
+        ArgumentNullException.ThrowIfNull(election);
+        var electionKey = File.ReadAllText(election.ElectionPublicKeyPath);
+        var receiptKey = File.ReadAllText(election.ReceiptPublicKeyPath);
+        return RegisterNew(election.VotersPath, election.Definition.Name, voterIds, (id, key) => new VoterCredential
+        {
+            Election = election.Definition.Name,
+            VoterId = id,
+            PrivateKey = key.ExportPkcs8PrivateKeyPem(),
+            ElectionKey = electionKey,
+            ReceiptKey = receiptKey,
+            CaCertificate = caCertificatePem,
+        });
+    }
+
+    /// <summary>
+    /// Both modes' registration: under the file's lock, checks every ID (valid, not taken, not given twice), makes a
+    /// P-256 key pair for each, appends its line to voters.csv (rewritten atomically) and returns what
+    /// <paramref name="credential"/> makes of each ID and key. Nothing is registered if any ID fails.
+    /// </summary>
+    internal static List<T> RegisterNew<T>(string votersPath, string election, IReadOnlyCollection<string> voterIds, Func<string, ECDsa, T> credential)
+    {
+        using var fileLock = LockFor(votersPath);
+        var registry = Load(votersPath);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var id in voterIds)
         {
             Identifiers.EnsureValid(id, "voter ID");
             if (registry.IsRegistered(id) || !seen.Add(id))
             {
-                throw new VotingException($"Voter \"{id}\" is already registered in election \"{election.Definition.Name}\".");
+                throw new VotingException($"Voter \"{id}\" is already registered in election \"{election}\".");
             }
         }
 
-        var electionKey = File.ReadAllText(election.ElectionPublicKeyPath);
-        var receiptKey = File.ReadAllText(election.ReceiptPublicKeyPath);
-        var credentials = new List<VoterCredential>(voterIds.Count);
-        var text = new StringBuilder(File.ReadAllText(election.VotersPath));
+        var credentials = new List<T>(voterIds.Count);
+        var text = new StringBuilder(File.ReadAllText(votersPath));
         foreach (var id in voterIds)
         {
             using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
             var spki = key.ExportSubjectPublicKeyInfo();
             text.Append(id).Append(',').Append(Fingerprint.Of(spki)).Append(',').Append(Convert.ToBase64String(spki)).Append('\n');
-            credentials.Add(new VoterCredential
-            {
-                Election = election.Definition.Name,
-                VoterId = id,
-                PrivateKey = key.ExportPkcs8PrivateKeyPem(),
-                ElectionKey = electionKey,
-                ReceiptKey = receiptKey,
-                CaCertificate = caCertificatePem,
-            });
+            credentials.Add(credential(id, key));
         }
 
-        SecureFile.WriteAllText(election.VotersPath, text.ToString(), isPrivate: false);
+        SecureFile.WriteAllText(votersPath, text.ToString(), isPrivate: false);
         return credentials;
     }
 

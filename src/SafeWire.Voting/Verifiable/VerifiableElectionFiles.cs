@@ -122,30 +122,8 @@ public sealed class VerifiableElectionFiles
             throw new VotingException($"Election {Name} has no joint key yet: finish the key ceremony first (safewire vote joint-key {Name} --keys DIR).");
         }
 
-        using var fileLock = VoterRegistry.LockFor(VotersPath);
-        var registry = LoadVoters();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var id in voterIds)
-        {
-            Identifiers.EnsureValid(id, "voter ID");
-            if (registry.IsRegistered(id) || !seen.Add(id))
-            {
-                throw new VotingException($"Voter \"{id}\" is already registered in election \"{Name}\".");
-            }
-        }
-
-        var text = new StringBuilder(File.ReadAllText(VotersPath));
-        var credentials = new List<VerifiableCredentialJson>(voterIds.Count);
-        foreach (var id in voterIds)
-        {
-            using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
-            var spki = key.ExportSubjectPublicKeyInfo();
-            text.Append(id).Append(',').Append(SafeWire.Identity.Fingerprint.Of(spki)).Append(',').Append(Convert.ToBase64String(spki)).Append('\n');
-            credentials.Add(new VerifiableCredentialJson { VoterId = id, PrivateKey = key.ExportPkcs8PrivateKeyPem(), CaCertificate = caCertificatePem, Election = Election });
-        }
-
-        SecureFile.WriteAllText(VotersPath, text.ToString(), isPrivate: false);
-        return credentials;
+        return VoterRegistry.RegisterNew(VotersPath, Name, voterIds, (id, key) =>
+            new VerifiableCredentialJson { VoterId = id, PrivateKey = key.ExportPkcs8PrivateKeyPem(), CaCertificate = caCertificatePem, Election = Election });
     }
 
     /// <summary>The registered voters as the record lists them.</summary>

@@ -139,7 +139,7 @@ public sealed class VoterRegistry
                 text.Append('\n');
             }
 
-            text.Append(voterId).Append(',').Append(fingerprint).Append(',').Append(Convert.ToBase64String(spki)).Append('\n');
+            text.Append(Line(voterId, spki));
             var joinedPath = JoinedPath(votersPath);
             var joined = new StringBuilder(File.Exists(joinedPath) ? File.ReadAllText(joinedPath) : "# voter_id,fingerprint (registered by joining with a code)\n");
             joined.Append(voterId).Append(',').Append(fingerprint).Append('\n');
@@ -156,6 +156,9 @@ public sealed class VoterRegistry
     /// registers joined machines are separate processes, and without it one rewrite could drop the other's new line.
     /// </summary>
     internal static FileStream LockFor(string votersPath) => FileLock.Acquire(Path.GetFullPath(votersPath) + ".lock");
+
+    /// <summary>A voters.csv line: ID, key fingerprint, base64 SubjectPublicKeyInfo.</summary>
+    private static string Line(string voterId, byte[] spki) => $"{voterId},{Fingerprint.Of(spki)},{Convert.ToBase64String(spki)}\n";
 
     private static string JoinedPath(string votersPath) => Path.Combine(Path.GetDirectoryName(Path.GetFullPath(votersPath))!, JoinedFileName);
 
@@ -205,7 +208,7 @@ public sealed class VoterRegistry
         {
             using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
             var spki = key.ExportSubjectPublicKeyInfo();
-            text.Append(id).Append(',').Append(Fingerprint.Of(spki)).Append(',').Append(Convert.ToBase64String(spki)).Append('\n');
+            text.Append(Line(id, spki));
             credentials.Add(credential(id, key));
         }
 

@@ -1,3 +1,5 @@
+using SafeWire.Enrollment;
+
 namespace SafeWire.Identity;
 
 /// <summary>
@@ -7,18 +9,17 @@ namespace SafeWire.Identity;
 /// </summary>
 public sealed class AllowListVerifier : IPeerVerifier
 {
+    private static readonly AllowList s_empty = new();
     private readonly string? _path;
-    private readonly object _gate = new();
-    private (DateTime Written, long Length) _stamp;
-    private AllowList _list;
+    private readonly FileVersionCache<AllowList>? _file;
+    private readonly AllowList _list = s_empty;
 
     /// <summary>A verifier over a file (re-read when it changes).</summary>
     public AllowListVerifier(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
         _path = Path.GetFullPath(path);
-        _list = new AllowList();
-        _stamp = (DateTime.MinValue, -1);
+        _file = new FileVersionCache<AllowList>(_path, Read);
     }
 
     /// <summary>A verifier over a fixed list (tests, embedded use).</summary>
@@ -74,32 +75,18 @@ public sealed class AllowListVerifier : IPeerVerifier
         return new PeerIdentity(entry.Name, fingerprint, credential.SubjectPublicKeyInfo, certificate);
     }
 
-    private AllowList Current()
+    // A missing file is an empty list; an unreadable one refuses everyone until it is fixed.
+    private AllowList Current() => _file is null ? _list : _file.Use(list => list) ?? s_empty;
+
+    private static AllowList Read(string path)
     {
-        if (_path is null)
+        try
         {
-            return _list;
+            return AllowList.Load(path);
         }
-
-        var info = new FileInfo(_path);
-        var stamp = info.Exists ? (info.LastWriteTimeUtc, info.Length) : (DateTime.MinValue, 0L);
-        lock (_gate)
+        catch (IdentityFileException e)
         {
-            if (stamp != _stamp)
-            {
-                try
-                {
-                    _list = AllowList.Load(_path);
-                }
-                catch (IdentityFileException e)
-                {
-                    throw new TrustException(TrustFailureReason.NotOnAllowList, "The allow-list cannot be read: " + e.Message, e);
-                }
-
-                _stamp = stamp;
-            }
-
-            return _list;
+            throw new TrustException(TrustFailureReason.NotOnAllowList, "The allow-list cannot be read: " + e.Message, e);
         }
     }
 }
